@@ -1,0 +1,43 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from '../runtime/logger';
+import type { ApiDeps } from './deps';
+import { registerErrorHandling } from './errors';
+import { contactRoutes } from './routes/contacts';
+import { enrolmentRoutes } from './routes/enrolments';
+import { journeyRoutes } from './routes/journeys';
+import { opsRoutes } from './routes/ops';
+
+/** The Fastify app: JSON API under /v1, ops endpoints and docs at the root. */
+export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Nurture API', version: '1', description: 'Durable marketing journeys on Temporal.' },
+      tags: [
+        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'ops' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(opsRoutes, { deps });
+  await app.register(async (v1) => {
+    await v1.register(contactRoutes, { deps });
+    await v1.register(journeyRoutes, { deps });
+    await v1.register(enrolmentRoutes, { deps });
+  }, { prefix: '/v1' });
+  return app;
+}

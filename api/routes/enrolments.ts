@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { EnrolmentRow } from '../../db/schema';
+import { auditForEnrolment } from '../../services/audit';
+import { ContactUpsertSchema } from '../../services/contact-schema';
+import { enrol, getEnrolment } from '../../services/enrolments';
+import type { ApiDeps, RouteOptions } from '../deps';
+import { errorResponses } from '../errors';
+
+const PathEntry = z.object({
+  at: z.string(),
+  action: z.string(),
+  outcome: z.string(),
+  stepId: z.string().nullable(),
+  stepType: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+const EnrolmentView = z.object({
+  id: z.uuid(),
+  journeyKey: z.string(),
+  journeyVersion: z.number().int(),
+  contactId: z.uuid(),
+  workflowId: z.string(),
+  status: z.enum(['running', 'completed', 'exited', 'converted', 'cancelled', 'failed']),
+  currentStep: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  temporalUiUrl: z.string().describe('this run in the Temporal Web UI'),
+  path: z.array(PathEntry).optional().describe('what the enrolment did so far, from the audit log'),
+}).meta({ id: 'Enrolment' });
+type EnrolmentView = z.infer<typeof EnrolmentView>;
+
+const EnrolBody = z.object({
+  contactId: z.uuid().optional().describe('an existing contact'),
+  contact: ContactUpsertSchema.optional().describe('or a contact to upsert inline'),
+  idempotencyKey: z.string().min(1).max(200).optional().describe('the same key returns the same enrolment'),
+}).refine((b) => (b.contactId === undefined) !== (b.contact === undefined), {
+  message: 'give exactly one of contactId or contact', path: ['contactId'],
+});
+
+function view(deps: ApiDeps, row: EnrolmentRow): EnrolmentView {
+  return {
+    id: row.id, journeyKey: row.journeyKey, journeyVersion: row.journeyVersion, contactId: row.contactId,
+    workflowId: row.workflowId, status: row.status, currentStep: row.currentStep,
+    startedAt: row.startedAt.toISOString(), endedAt: row.endedAt?.toISOString() ?? null,
+    temporalUiUrl: `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(row.workflowId)}`,
+  };
+}
+
+export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const db = deps.database.db;
+
+  app.post('/journeys/:key/enrolments', {
+    schema: {
+      tags: ['enrolments'],
+      summary: 'Enrol one contact (by id or inline) in the latest published version',
+      description: 'Idempotent: a repeated request (same idempotencyKey or Idempotency-Key header, or a contact the re-entry rule does not let in again) returns the existing enrolment with 200 and starts nothing.',
+      params: z.object({ key: z.string().min(1).max(64) }),
+      headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+      body: EnrolBody,
+      response: { 200: EnrolmentView, 201: EnrolmentView, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { enrolment, created } = await enrol(
+      { db, temporal: deps.temporal, taskQueue: deps.taskQueue },
+      {
+        journeyKey: request.params.key, contactId: request.body.contactId, contact: request.body.contact,
+        idempotencyKey: request.body.idempotencyKey ?? request.headers['idempotency-key'],
+      },
+    );
+    return reply.code(created ? 201 : 200).send(view(deps, enrolment));
+  });
+
+  app.get('/enrolments/:id', {
+    schema: {
+      tags: ['enrolments'], summary: 'Status, current step and the path so far',
+      params: z.object({ id: z.uuid() }), response: { 200: EnrolmentView, ...errorResponses },
+    },
+  }, async (request) => {
+    const row = await getEnrolment(db, request.params.id);
+    const path = (await auditForEnrolment(db, row.id)).map((r) => ({
+      at: r.at.toISOString(), action: r.action, outcome: r.outcome, stepId: r.stepId, stepType: r.stepType, details: r.details,
+    }));
+    return { ...view(deps, row), path };
+  });
+};

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { JourneyRow } from '../../db/schema';
+import {
+  createJourney, draftProblems, getJourney, getVersion, listJourneys, listVersions, publishJourney,
+  setJourneyStatus, updateDraft,
+} from '../../services/journeys';
+import { JourneyDefinitionSchema } from '../../services/journey-definition';
+import type { Database } from '../../db/client';
+import type { RouteOptions } from '../deps';
+import { errorResponses } from '../errors';
+
+const KeyParams = z.object({
+  key: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a journey key is 1-64 lowercase letters, digits, "_" or "-"'),
+});
+const Definition = z.record(z.string(), z.unknown())
+  .describe('a journey definition (see JourneyDefinition); drafts may be incomplete, publishing validates');
+
+const Problem = z.object({ path: z.string(), message: z.string(), stepId: z.string().optional() });
+const JourneyView = z.object({
+  key: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  status: z.enum(['active', 'paused']),
+  latestVersion: z.number().int().nullable(),
+  draft: z.unknown(),
+  draftProblems: z.array(Problem).describe('why the draft cannot be published yet; empty when it can'),
+  versions: z.array(z.object({ version: z.number().int(), publishedAt: z.string() })),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+}).meta({ id: 'Journey' });
+type JourneyView = z.infer<typeof JourneyView>;
+
+const JourneyCreate = z.object({
+  key: KeyParams.shape.key,
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  definition: Definition,
+});
+const DraftUpdate = JourneyCreate.omit({ key: true }).partial({ name: true });
+const Published = z.object({ key: z.string(), version: z.number().int(), created: z.boolean(), publishedAt: z.string() });
+const VersionParams = KeyParams.extend({ version: z.coerce.number().int().min(1) });
+
+async function view(db: Database, row: JourneyRow): Promise<JourneyView> {
+  const versions = await listVersions(db, row.id);
+  return {
+    key: row.key, name: row.name, description: row.description, status: row.status,
+    latestVersion: row.latestVersion, draft: row.draft, draftProblems: draftProblems(row.draft),
+    versions: versions.map((v) => ({ version: v.version, publishedAt: v.publishedAt.toISOString() })),
+    createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const db = deps.database.db;
+  const tags = ['journeys'];
+
+  app.post('/journeys', {
+    schema: { tags, summary: 'Create a journey with a draft definition', body: JourneyCreate, response: { 201: JourneyView, ...errorResponses } },
+  }, async (request, reply) => reply.code(201).send(await view(db, await createJourney(db, request.body))));
+
+  app.get('/journeys', {
+    schema: { tags, summary: 'List journeys', response: { 200: z.object({ journeys: z.array(JourneyView) }) } },
+  }, async () => ({ journeys: await Promise.all((await listJourneys(db)).map((row) => view(db, row))) }));
+
+  app.get('/journeys/:key', {
+    schema: { tags, summary: 'Read a journey, its draft and its versions', params: KeyParams, response: { 200: JourneyView, ...errorResponses } },
+  }, async (request) => view(db, await getJourney(db, request.params.key)));
+
+  app.put('/journeys/:key/draft', {
+    schema: { tags, summary: 'Replace the draft', params: KeyParams, body: DraftUpdate, response: { 200: JourneyView, ...errorResponses } },
+  }, async (request) => view(db, await updateDraft(db, request.params.key, request.body)));
+
+  app.post('/journeys/:key/publish', {
+    schema: {
+      tags, summary: 'Publish the draft as the next immutable version',
+      description: '422 names each bad step and field. An unchanged draft returns the latest version (200).',
+      params: KeyParams, response: { 200: Published, 201: Published, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { journey, version, created } = await publishJourney(db, request.params.key);
+    const published = await getVersion(db, journey.id, version);
+    return reply.code(created ? 201 : 200)
+      .send({ key: journey.key, version, created, publishedAt: published.publishedAt.toISOString() });
+  });
+
+  app.get('/journeys/:key/versions/:version', {
+    schema: {
+      tags, summary: 'Read a published version', params: VersionParams,
+      response: { 200: z.object({ key: z.string(), version: z.number().int(), publishedAt: z.string(), definition: JourneyDefinitionSchema }), ...errorResponses },
+    },
+  }, async (request) => {
+    const journey = await getJourney(db, request.params.key);
+    const v = await getVersion(db, journey.id, request.params.version);
+    return { key: journey.key, version: v.version, publishedAt: v.publishedAt.toISOString(), definition: v.definition };
+  });
+
+  for (const [action, status] of [['pause', 'paused'], ['resume', 'active']] as const) {
+    app.post(`/journeys/:key/${action}`, {
+      schema: {
+        tags, summary: action === 'pause' ? 'Stop new enrolments (running ones go on)' : 'Take new enrolments again',
+        params: KeyParams, response: { 200: JourneyView, ...errorResponses },
+      },
+    }, async (request) => view(db, await setJourneyStatus(db, request.params.key, status)));
+  }
+};

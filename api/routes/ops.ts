@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { RouteOptions } from '../deps';
+
+const Check = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
+
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness and readiness for load balancers and orchestrators (outside /v1). */
+export const opsRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  app.get('/healthz', { schema: { tags: ['ops'], summary: 'The process is alive', response: { 200: Check } } },
+    async () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', {
+    schema: { tags: ['ops'], summary: 'PostgreSQL and Temporal answer', response: { 200: Check, 503: Check } },
+  }, async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    const probe = async (name: string, fn: () => Promise<unknown>) => {
+      try {
+        await within(2_000, fn());
+        checks[name] = 'ok';
+      } catch (err) {
+        checks[name] = (err as Error).message;
+      }
+    };
+    await Promise.all([
+      probe('database', () => deps.database.ping()),
+      probe('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
+    ]);
+    const ok = Object.values(checks).every((c) => c === 'ok');
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
+  });
+};

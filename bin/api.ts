@@ -1,0 +1,26 @@
+/** The API server for production: `npm run api`. Configured by environment (see .env.example). */
+import { buildApp } from '../api/app';
+import { loadConfig, publicUrl } from '../runtime/config';
+import { openMigratedDatabase } from '../runtime/database';
+import { createLogger } from '../runtime/logger';
+import { onShutdown } from '../runtime/shutdown';
+import { connectTemporal, createClient } from '../runtime/temporal';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config, 'nurture-api');
+  const database = await openMigratedDatabase(config, logger);
+  const connection = await connectTemporal(config.TEMPORAL_ADDRESS);
+  const app = await buildApp({
+    database, temporal: createClient(connection, config.TEMPORAL_NAMESPACE), taskQueue: config.TASK_QUEUE,
+    namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
+  }, logger);
+  await app.listen({ host: config.HOST, port: config.PORT });
+  logger.info({ api: publicUrl(config), docs: `${publicUrl(config)}/docs` }, 'API listening');
+  onShutdown(logger, [() => app.close(), () => connection.close(), () => database.close()]);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+/**
+ * Everything on one machine with no configuration: `npm start`.
+ * A Temporal dev server with its Web UI (state in .data/temporal.db) unless TEMPORAL_ADDRESS is
+ * set, embedded PGlite (.data/pglite) unless DATABASE_URL is set, the worker and the API in this
+ * process. Without SMTP_URL, emails are captured: stored in outgoing_emails and logged.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { buildApp } from '../api/app';
+import { loadConfig, publicUrl } from '../runtime/config';
+import { openMigratedDatabase } from '../runtime/database';
+import { createLogger } from '../runtime/logger';
+import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
+import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server';
+import { createJourneyWorker, NativeConnection } from '../runtime/worker';
+import { createMailer } from '../services/mailer';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config, 'nurture');
+  mkdirSync(config.DATA_DIR, { recursive: true });
+
+  let devServer: DevServer | undefined;
+  if (!process.env.TEMPORAL_ADDRESS) {
+    const [host, port] = config.TEMPORAL_ADDRESS.split(':');
+    logger.info('starting the Temporal dev server (first run may build the temporal CLI)');
+    devServer = await startTemporalDevServer({
+      dbFile: path.resolve(config.DATA_DIR, 'temporal.db'), ip: host, port: Number(port),
+      uiPort: new URL(config.TEMPORAL_UI_URL).port ? Number(new URL(config.TEMPORAL_UI_URL).port) : Number(port) + 1000,
+    });
+  }
+  const database = await openMigratedDatabase(config, logger);
+  const connection = await connectTemporal(config.TEMPORAL_ADDRESS);
+  await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
+  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const mailer = createMailer(config.SMTP_URL, logger);
+  const worker = await createJourneyWorker({
+    connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
+    db: database.db, mailer, emailFrom: config.EMAIL_FROM,
+  });
+  const app = await buildApp({
+    database, temporal: createClient(connection, config.TEMPORAL_NAMESPACE), taskQueue: config.TASK_QUEUE,
+    namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
+  }, logger);
+  await app.listen({ host: config.HOST, port: config.PORT });
+
+  const api = publicUrl(config);
+  process.stdout.write([
+    '',
+    'Nurture is running.',
+    `  API          ${api}/v1`,
+    `  API docs     ${api}/docs`,
+    `  Temporal UI  ${config.TEMPORAL_UI_URL}`,
+    `  Database     ${database.kind === 'pglite' ? path.resolve(config.DATA_DIR, 'pglite') + ' (PGlite)' : 'DATABASE_URL'}`,
+    `  Email        ${mailer.mode === 'capture' ? 'captured (no SMTP_URL): stored in outgoing_emails and logged' : 'SMTP_URL'}`,
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n') + '\n');
+
+  // Temporal's runtime stops the worker on SIGINT/SIGTERM; run() then resolves and we close the rest.
+  const running = worker.run();
+  const stopOthers = async () => {
+    await app.close();
+    mailer.close();
+    await nativeConnection.close();
+    await connection.close();
+    await devServer?.stop();
+    await database.close();
+  };
+  try {
+    await running;
+  } finally {
+    await stopOthers();
+    logger.info('stopped');
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+/** The Temporal worker for production: `npm run worker`. Scale it out: any number may run. */
+import { loadConfig } from '../runtime/config';
+import { openMigratedDatabase } from '../runtime/database';
+import { createLogger } from '../runtime/logger';
+import { connectTemporal, ensureSearchAttributes } from '../runtime/temporal';
+import { createJourneyWorker, NativeConnection } from '../runtime/worker';
+import { createMailer } from '../services/mailer';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config, 'nurture-worker');
+  const database = await openMigratedDatabase(config, logger);
+  const client = await connectTemporal(config.TEMPORAL_ADDRESS);
+  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE, logger);
+  await client.close();
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const mailer = createMailer(config.SMTP_URL, logger);
+  const worker = await createJourneyWorker({
+    connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
+    db: database.db, mailer, emailFrom: config.EMAIL_FROM,
+  });
+  logger.info({ taskQueue: config.TASK_QUEUE, email: mailer.mode }, 'worker running');
+  // Temporal's runtime stops the worker on SIGINT/SIGTERM; run() then resolves.
+  await worker.run();
+  mailer.close();
+  await connection.close();
+  await database.close();
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,150 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+/** The CRM of record: one row per person a journey can reach. */
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    email: text('email'),
+    externalId: text('external_id'),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    timezone: text('timezone'),
+    lifecycleStage: text('lifecycle_stage').notNull().default('subscriber'),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    score: integer('score').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('contacts_email_key').on(t.email),
+    uniqueIndex('contacts_external_id_key').on(t.externalId),
+  ],
+);
+
+/** A journey: its key, its editable draft, and whether it takes new enrolments. */
+export const journeys = pgTable('journeys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  key: text('key').notNull().unique(),
+  name: text('name').notNull(),
+  description: text('description'),
+  status: text('status').$type<'active' | 'paused'>().notNull().default('active'),
+  draft: jsonb('draft').$type<unknown>().notNull(),
+  latestVersion: integer('latest_version'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** An immutable, numbered, published journey definition. */
+export const journeyVersions = pgTable(
+  'journey_versions',
+  {
+    journeyId: uuid('journey_id').notNull().references(() => journeys.id),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').$type<unknown>().notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.journeyId, t.version] })],
+);
+
+export type EnrolmentStatus = 'running' | 'completed' | 'exited' | 'converted' | 'cancelled' | 'failed';
+
+/** One contact's run through one journey version; one Temporal workflow each. */
+export const enrolments = pgTable(
+  'enrolments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    journeyId: uuid('journey_id').notNull().references(() => journeys.id),
+    journeyKey: text('journey_key').notNull(),
+    journeyVersion: integer('journey_version').notNull(),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    sequence: integer('sequence').notNull(),
+    workflowId: text('workflow_id').notNull().unique(),
+    idempotencyKey: text('idempotency_key'),
+    status: text('status').$type<EnrolmentStatus>().notNull().default('running'),
+    currentStep: text('current_step'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('enrolments_journey_contact_sequence_key').on(t.journeyId, t.contactId, t.sequence),
+    uniqueIndex('enrolments_journey_idempotency_key').on(t.journeyId, t.idempotencyKey),
+    index('enrolments_contact_idx').on(t.contactId),
+  ],
+);
+
+/**
+ * sending: claimed, in flight; sent/captured: done; retry: the last attempt failed cleanly and may
+ * be sent again; unknown: an attempt died mid-send, so it is never resent (at most once).
+ */
+export type OutgoingEmailStatus = 'sending' | 'sent' | 'captured' | 'retry' | 'unknown';
+
+/** The send ledger: written before an email leaves, marked after; the key makes retries safe. */
+export const outgoingEmails = pgTable(
+  'outgoing_emails',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    enrolmentId: uuid('enrolment_id').references(() => enrolments.id),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    stepId: text('step_id'),
+    toAddress: text('to_address').notNull(),
+    fromAddress: text('from_address').notNull(),
+    subject: text('subject').notNull(),
+    textBody: text('text_body').notNull(),
+    htmlBody: text('html_body'),
+    status: text('status').$type<OutgoingEmailStatus>().notNull().default('sending'),
+    providerMessageId: text('provider_message_id'),
+    attempts: integer('attempts').notNull().default(1),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [index('outgoing_emails_contact_idx').on(t.contactId)],
+);
+
+/** CRM writes and other effects already applied, keyed by workflow id + step id. */
+export const appliedEffects = pgTable('applied_effects', {
+  idempotencyKey: text('idempotency_key').primaryKey(),
+  kind: text('kind').notNull(),
+  result: jsonb('result').$type<unknown>(),
+  appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** What a journey did, to whom, when and why: one record per step and enrolment event. */
+export const auditRecords = pgTable(
+  'audit_records',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    contactId: uuid('contact_id'),
+    journeyKey: text('journey_key'),
+    journeyVersion: integer('journey_version'),
+    enrolmentId: uuid('enrolment_id'),
+    workflowId: text('workflow_id'),
+    stepId: text('step_id'),
+    stepType: text('step_type'),
+    idempotencyKey: text('idempotency_key').unique(),
+    outcome: text('outcome').notNull(),
+    providerMessageId: text('provider_message_id'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    index('audit_records_enrolment_idx').on(t.enrolmentId, t.id),
+    index('audit_records_contact_idx').on(t.contactId, t.id),
+    index('audit_records_journey_idx').on(t.journeyKey, t.id),
+  ],
+);
+
+export type ContactRow = typeof contacts.$inferSelect;
+export type JourneyRow = typeof journeys.$inferSelect;
+export type EnrolmentRow = typeof enrolments.$inferSelect;
+export type AuditRecordRow = typeof auditRecords.$inferSelect;

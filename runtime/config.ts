@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** Empty strings in the environment (common in .env files) mean "not set". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
+  z.preprocess((v) => (v === '' || v === undefined ? fallback : v), schema);
+
+/** Every setting Nurture reads from the environment; documented in .env.example. */
+export const ConfigSchema = z.object({
+  NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
+  HOST: withDefault(z.string().min(1), '127.0.0.1'),
+  PORT: withDefault(z.coerce.number().int().min(0).max(65535), 3000),
+  PUBLIC_URL: optional(z.url()),
+  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
+  DATABASE_POOL_SIZE: withDefault(z.coerce.number().int().min(1).max(200), 10),
+  DATA_DIR: withDefault(z.string().min(1), '.data'),
+  TEMPORAL_ADDRESS: withDefault(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port'), '127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: withDefault(z.string().min(1), 'default'),
+  TEMPORAL_UI_URL: withDefault(z.url(), 'http://127.0.0.1:8233'),
+  TASK_QUEUE: withDefault(z.string().min(1), 'nurture'),
+  SMTP_URL: optional(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')),
+  EMAIL_FROM: withDefault(z.string().min(3), 'Nurture <nurture@localhost>'),
+  LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/** The address the API is reached at, for links in emails and logs. */
+export function publicUrl(config: Config, boundPort?: number): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL.replace(/\/$/, '');
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  return `http://${host}:${boundPort ?? config.PORT}`;
+}

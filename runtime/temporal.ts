@@ -1,0 +1,45 @@
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { JOURNEY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import type { Logger } from './logger';
+
+const INDEXED_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+};
+
+/** Connects to Temporal, retrying while the server comes up (up to `timeoutMs`). */
+export async function connectTemporal(address: string, timeoutMs = 30_000): Promise<Connection> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await Connection.connect({ address, connectTimeout: 2_000 });
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`Temporal is not reachable at ${address}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+export function createClient(connection: Connection, namespace: string): Client {
+  return new Client({ connection, namespace });
+}
+
+/**
+ * Registers the journey search attributes when they are missing (a no-op when present). On
+ * servers that refuse the operator API (Temporal Cloud), register them there and this only warns.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string, logger: Logger): Promise<void> {
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = JOURNEY_SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
+    if (!missing.length) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED_TYPE[k.type]!])),
+    });
+    logger.info({ added: missing.map((k) => k.name) }, 'registered journey search attributes');
+  } catch (err) {
+    logger.warn({ err }, 'could not check or register search attributes; register JourneyKey, JourneyVersion, ContactId, JourneyStep, EnrolmentStatus by hand');
+  }
+}

@@ -1,0 +1,130 @@
+import { eq, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { contacts, type ContactRow } from '../db/schema';
+import type { Contact, ContactPatch, ContactUpsert } from './contact-schema';
+import { conflict, notFound } from './errors';
+
+export function toContact(row: ContactRow): Contact {
+  return {
+    id: row.id,
+    email: row.email,
+    externalId: row.externalId,
+    firstName: row.firstName,
+    lastName: row.lastName,
+    timezone: row.timezone,
+    lifecycleStage: row.lifecycleStage,
+    attributes: row.attributes,
+    tags: row.tags,
+    score: row.score,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const normaliseEmail = (email: string | null | undefined) => email?.trim().toLowerCase() ?? email;
+
+export async function getContact(db: Database, id: string): Promise<ContactRow> {
+  const [row] = await db.select().from(contacts).where(eq(contacts.id, id));
+  if (!row) throw notFound('contact', 'id', id);
+  return row;
+}
+
+export async function findContact(db: Database, id: string): Promise<ContactRow | undefined> {
+  const [row] = await db.select().from(contacts).where(eq(contacts.id, id));
+  return row;
+}
+
+/**
+ * Inserts or updates a contact, matched by externalId, else by email. Given fields overwrite,
+ * attributes merge shallowly and tags are added. Atomic under concurrency (ON CONFLICT).
+ */
+export async function upsertContact(db: Database, input: ContactUpsert): Promise<{ contact: ContactRow; created: boolean }> {
+  const email = normaliseEmail(input.email);
+  const byExternal = input.externalId !== undefined;
+  if (byExternal && email) {
+    const [owner] = await db.select({ id: contacts.id, externalId: contacts.externalId })
+      .from(contacts).where(eq(contacts.email, email));
+    if (owner && owner.externalId !== null && owner.externalId !== input.externalId) {
+      throw conflict('contact_email_taken', `The email "${email}" belongs to another contact`, { field: 'email', contactId: owner.id });
+    }
+  }
+  const values = {
+    email,
+    externalId: input.externalId,
+    firstName: input.firstName,
+    lastName: input.lastName,
+    timezone: input.timezone,
+    lifecycleStage: input.lifecycleStage,
+    attributes: input.attributes ?? {},
+    tags: dedupe(input.tags ?? []),
+    score: input.score,
+  };
+  const set: Record<string, SQL | unknown> = {
+    updatedAt: sql`now()`,
+    attributes: sql`${contacts.attributes} || excluded.attributes`,
+    tags: sql`array(select distinct unnest(${contacts.tags} || excluded.tags) order by 1)`,
+  };
+  for (const key of ['email', 'firstName', 'lastName', 'timezone', 'lifecycleStage', 'score'] as const) {
+    if (values[key] !== undefined) set[key] = values[key];
+  }
+  try {
+    const [row] = await db.insert(contacts).values(values)
+      .onConflictDoUpdate({ target: byExternal ? contacts.externalId : contacts.email, set })
+      .returning({ id: contacts.id, created: sql<boolean>`(xmax = 0)` });
+    return { contact: await getContact(db, row!.id), created: Boolean(row!.created) };
+  } catch (err) {
+    throw uniqueViolation(err, email) ?? err;
+  }
+}
+
+/** PATCH semantics: absent leaves, null clears, attributes merge with null removing a key. */
+export async function patchContact(db: Database, id: string, patch: ContactPatch): Promise<ContactRow> {
+  await getContact(db, id);
+  const set: Record<string, unknown> = { updatedAt: sql`now()` };
+  if (patch.email !== undefined) set.email = normaliseEmail(patch.email);
+  for (const key of ['externalId', 'firstName', 'lastName', 'timezone', 'lifecycleStage', 'score'] as const) {
+    if (patch[key] !== undefined) set[key] = patch[key];
+  }
+  if (patch.scoreDelta !== undefined) set.score = sql`${contacts.score} + ${patch.scoreDelta}`;
+  if (patch.attributes) set.attributes = mergeAttributes(patch.attributes);
+  const tags = tagExpression(patch.tags, patch.addTags, patch.removeTags);
+  if (tags) set.tags = tags;
+  try {
+    const [row] = await db.update(contacts).set(set).where(eq(contacts.id, id)).returning();
+    return row!;
+  } catch (err) {
+    throw uniqueViolation(err, typeof set.email === 'string' ? set.email : undefined) ?? err;
+  }
+}
+
+/** JSON merge patch of the attributes column: null removes a key. */
+function mergeAttributes(attributes: Record<string, unknown>): SQL {
+  const removed = Object.entries(attributes).filter(([, v]) => v === null).map(([k]) => k);
+  const kept = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== null));
+  return sql`(${contacts.attributes} || ${JSON.stringify(kept)}::jsonb) - ${textArray(removed)}`;
+}
+
+/** A text[] parameter (drizzle would expand a JS array into a list). */
+function textArray(values: string[]): SQL {
+  return sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))::text[]`;
+}
+
+export function tagExpression(replace?: string[], add?: string[], remove?: string[]): SQL | undefined {
+  if (!replace && !add?.length && !remove?.length) return undefined;
+  const base = replace ? textArray(dedupe(replace)) : sql`${contacts.tags}`;
+  return sql`array(select distinct t from unnest(${base} || ${textArray(dedupe(add ?? []))}) as t
+    where t <> all(${textArray(dedupe(remove ?? []))}) order by 1)`;
+}
+
+function dedupe(tags: string[]): string[] {
+  return [...new Set(tags)];
+}
+
+function uniqueViolation(err: unknown, email?: string | null) {
+  const e = (err as { cause?: { code?: string; constraint?: string } }).cause ?? (err as { code?: string; constraint?: string });
+  if (e?.code !== '23505') return undefined;
+  if (e.constraint === 'contacts_email_key') {
+    return conflict('contact_email_taken', `The email "${email}" belongs to another contact`, { field: 'email' });
+  }
+  return conflict('contact_external_id_taken', 'The externalId belongs to another contact', { field: 'externalId' });
+}

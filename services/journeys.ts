@@ -1,0 +1,98 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { isDeepStrictEqual } from 'node:util';
+import type { Database } from '../db/client';
+import { journeys, journeyVersions, type JourneyRow } from '../db/schema';
+import { conflict, invalid, notFound, type FieldProblem } from './errors';
+import { JourneyDefinitionSchema, type JourneyDefinition } from './journey-definition';
+import { toProblems } from './validation';
+
+export interface JourneyVersion {
+  version: number;
+  definition: JourneyDefinition;
+  publishedAt: Date;
+}
+
+/** Problems with a draft, each naming its path and step; empty when it can be published. */
+export function draftProblems(draft: unknown): FieldProblem[] {
+  const parsed = JourneyDefinitionSchema.safeParse(draft);
+  return parsed.success ? [] : toProblems(parsed.error, 'definition', draft);
+}
+
+export async function getJourney(db: Database, key: string): Promise<JourneyRow> {
+  const [row] = await db.select().from(journeys).where(eq(journeys.key, key));
+  if (!row) throw notFound('journey', 'key', key);
+  return row;
+}
+
+export async function listJourneys(db: Database): Promise<JourneyRow[]> {
+  return db.select().from(journeys).orderBy(journeys.key);
+}
+
+export async function listVersions(db: Database, journeyId: string): Promise<{ version: number; publishedAt: Date }[]> {
+  return db.select({ version: journeyVersions.version, publishedAt: journeyVersions.publishedAt })
+    .from(journeyVersions).where(eq(journeyVersions.journeyId, journeyId)).orderBy(journeyVersions.version);
+}
+
+export async function createJourney(
+  db: Database,
+  input: { key: string; name: string; description?: string; definition: unknown },
+): Promise<JourneyRow> {
+  const [row] = await db.insert(journeys)
+    .values({ key: input.key, name: input.name, description: input.description, draft: input.definition })
+    .onConflictDoNothing({ target: journeys.key })
+    .returning();
+  if (!row) throw conflict('journey_exists', `A journey with key "${input.key}" exists already`, { field: 'key' });
+  return row;
+}
+
+export async function updateDraft(
+  db: Database,
+  key: string,
+  input: { name?: string; description?: string; definition: unknown },
+): Promise<JourneyRow> {
+  const [row] = await db.update(journeys)
+    .set({ draft: input.definition, name: input.name, description: input.description, updatedAt: sql`now()` })
+    .where(eq(journeys.key, key)).returning();
+  if (!row) throw notFound('journey', 'key', key);
+  return row;
+}
+
+/**
+ * Publishes the draft as the next immutable version. Publishing an unchanged draft returns the
+ * latest version instead of numbering a copy. Refuses (422) a draft that does not validate.
+ */
+export async function publishJourney(db: Database, key: string): Promise<{ journey: JourneyRow; version: number; created: boolean }> {
+  return db.transaction(async (tx) => {
+    const [journey] = await tx.select().from(journeys).where(eq(journeys.key, key)).for('update');
+    if (!journey) throw notFound('journey', 'key', key);
+    const parsed = JourneyDefinitionSchema.safeParse(journey.draft);
+    if (!parsed.success) {
+      throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, toProblems(parsed.error, 'definition', journey.draft));
+    }
+    if (journey.latestVersion !== null) {
+      const latest = await getVersion(tx as unknown as Database, journey.id, journey.latestVersion);
+      if (isDeepStrictEqual(latest.definition, parsed.data)) return { journey, version: latest.version, created: false };
+    }
+    const version = (journey.latestVersion ?? 0) + 1;
+    await tx.insert(journeyVersions).values({ journeyId: journey.id, version, definition: parsed.data });
+    const [updated] = await tx.update(journeys).set({ latestVersion: version, updatedAt: sql`now()` })
+      .where(eq(journeys.id, journey.id)).returning();
+    return { journey: updated!, version, created: true };
+  });
+}
+
+export async function getVersion(db: Database, journeyId: string, version: number): Promise<JourneyVersion> {
+  const [row] = await db.select().from(journeyVersions)
+    .where(and(eq(journeyVersions.journeyId, journeyId), eq(journeyVersions.version, version)))
+    .orderBy(desc(journeyVersions.version));
+  if (!row) throw notFound('journey_version', 'version', String(version));
+  return { version: row.version, definition: row.definition as JourneyDefinition, publishedAt: row.publishedAt };
+}
+
+/** Pausing stops new enrolments; running ones carry on. */
+export async function setJourneyStatus(db: Database, key: string, status: 'active' | 'paused'): Promise<JourneyRow> {
+  const [row] = await db.update(journeys).set({ status, updatedAt: sql`now()` })
+    .where(eq(journeys.key, key)).returning();
+  if (!row) throw notFound('journey', 'key', key);
+  return row;
+}

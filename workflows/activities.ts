@@ -1,0 +1,14 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { JourneyActivities } from '../activities';
+
+/** Side effects: retried with backoff; each is idempotent by its key, so retries are safe. */
+export const actions = proxyActivities<JourneyActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/** Audit and progress writes: small, fast, retried until the database answers. */
+export const recording = proxyActivities<JourneyActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});

@@ -1,0 +1,56 @@
+import { workflowInfo } from '@temporalio/workflow';
+import type { EnrolmentStatus } from '../db/schema';
+import type { Step } from '../services/journey-definition';
+import { recording } from './activities';
+import type { EnrolmentInput, EnrolmentState } from './types';
+
+export interface StepRecord {
+  action: string;
+  outcome: string;
+  providerMessageId?: string;
+  details?: Record<string, unknown>;
+  status?: EnrolmentStatus;
+}
+
+/** What a step handler needs: the enrolment, its idempotency keys and its audit writer. */
+export class EnrolmentContext {
+  constructor(readonly input: EnrolmentInput, readonly state: EnrolmentState) {}
+
+  get workflowId(): string {
+    return workflowInfo().workflowId;
+  }
+
+  /** Enters a step: counts the visit so each pass through a loop gets its own keys. */
+  enter(step: Step): void {
+    this.state.visits[step.id] = (this.state.visits[step.id] ?? 0) + 1;
+    this.state.currentStepId = step.id;
+  }
+
+  /** `<workflow id>:<step id>:<visit>`: the idempotency key of this step's side effects. */
+  keyFor(step: Step): string {
+    return `${this.workflowId}:${step.id}:${this.state.visits[step.id] ?? 1}`;
+  }
+
+  /** An explicit, readable activity id per step visit and action. */
+  activityId(step: Step, action: string): string {
+    return `${step.id}:${this.state.visits[step.id] ?? 1}:${action}`;
+  }
+
+  /** Writes the step's audit record and moves the enrolment row to this step. */
+  async record(step: Step, record: StepRecord): Promise<void> {
+    await recording.recordStep.executeWithOptions(
+      { activityId: this.activityId(step, 'record'), summary: `Audit: ${record.action} → ${record.outcome}` },
+      [{
+        audit: {
+          actor: 'journey', action: record.action, outcome: record.outcome,
+          contactId: this.input.contactId, journeyKey: this.input.journeyKey,
+          journeyVersion: this.input.journeyVersion, enrolmentId: this.input.enrolmentId,
+          workflowId: this.workflowId, stepId: step.id, stepType: step.type,
+          idempotencyKey: this.keyFor(step), providerMessageId: record.providerMessageId,
+          details: record.details,
+        },
+        progress: { currentStep: step.id, status: record.status },
+      }],
+    );
+  }
+}

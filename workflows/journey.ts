@@ -1,0 +1,87 @@
+import {
+  continueAsNew, defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { EnrolmentStatus } from '../db/schema';
+import type { Step } from '../services/journey-definition';
+import { recording } from './activities';
+import { EnrolmentContext } from './context';
+import { describeStep } from './describe';
+import { EnrolmentStatus as EnrolmentStatusKey, JourneyStep } from './search-attributes';
+import { runStep } from './steps';
+import type { EnrolmentInput, EnrolmentResult, EnrolmentState } from './types';
+
+export const enrolmentStateQuery = defineQuery<EnrolmentState>('enrolmentState');
+
+/** Keep this many recent path entries in workflow state; the audit log holds the full path. */
+const PATH_KEPT = 50;
+/** Continue as new well before Temporal's history limits. */
+const HISTORY_EVENTS_LIMIT = 5_000;
+
+/**
+ * One enrolment of one contact in one journey version: interprets the definition step by step.
+ * Deterministic: all I/O happens in activities; timers and waits are Temporal's.
+ */
+export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentResult> {
+  const steps = new Map<string, Step>(input.definition.steps.map((s) => [s.id, s]));
+  const state: EnrolmentState = {
+    status: 'running',
+    journeyKey: input.journeyKey,
+    journeyVersion: input.journeyVersion,
+    nextStepId: input.resume?.nextStepId ?? input.definition.steps[0]?.id,
+    visits: { ...input.resume?.visits },
+    path: [...(input.resume?.path ?? [])],
+  };
+  setHandler(enrolmentStateQuery, () => state);
+  const ctx = new EnrolmentContext(input, state);
+
+  let end: { status: EnrolmentStatus; reason: string } = { status: 'completed', reason: 'reached the last step' };
+  while (state.nextStepId) {
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_LIMIT) {
+      await continueAsNew<typeof journeyWorkflow>({
+        ...input, resume: { nextStepId: state.nextStepId, visits: state.visits, path: state.path },
+      });
+    }
+    const step = steps.get(state.nextStepId);
+    if (!step) {
+      end = { status: 'failed', reason: `step "${state.nextStepId}" is not in version ${input.journeyVersion}` };
+      break;
+    }
+    ctx.enter(step);
+    upsertSearchAttributes([{ key: JourneyStep, value: step.id }]);
+    setCurrentDetails(`${describeStep(step)}. Journey ${input.journeyKey} v${input.journeyVersion}, contact ${input.contactId}.`);
+
+    const outcome = await runStep(step, ctx);
+    state.path.push({ stepId: step.id, type: step.type, at: new Date().toISOString(), outcome: outcome.outcome });
+    if (state.path.length > PATH_KEPT) state.path.splice(0, state.path.length - PATH_KEPT);
+    state.nextStepId = outcome.next;
+    if (outcome.end) {
+      end = outcome.end;
+      break;
+    }
+  }
+  return finish(input, state, end);
+}
+
+async function finish(
+  input: EnrolmentInput, state: EnrolmentState, end: { status: EnrolmentStatus; reason: string },
+): Promise<EnrolmentResult> {
+  state.status = end.status;
+  state.nextStepId = undefined;
+  upsertSearchAttributes([{ key: EnrolmentStatusKey, value: end.status }]);
+  setCurrentDetails(`Ended ${end.status}: ${end.reason}.`);
+  const workflowId = workflowInfo().workflowId;
+  await recording.recordStep.executeWithOptions(
+    { activityId: 'enrolment:end', summary: `Enrolment ${end.status}` },
+    [{
+      audit: {
+        actor: 'journey', action: `enrolment.${end.status}`, outcome: end.status,
+        contactId: input.contactId, journeyKey: input.journeyKey, journeyVersion: input.journeyVersion,
+        enrolmentId: input.enrolmentId, workflowId, idempotencyKey: `${workflowId}:end`,
+        details: { reason: end.reason },
+      },
+      progress: { currentStep: null, status: end.status },
+    }],
+  );
+  return { status: end.status, reason: end.reason, path: state.path };
+}

@@ -1,0 +1,70 @@
+import { sleep, workflowInfo } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { EnrolmentStatus } from '../db/schema';
+import type { ExitStep, SendEmailStep, Step, UpdateContactStep, WaitStep } from '../services/journey-definition';
+import { actions } from './activities';
+import type { EnrolmentContext } from './context';
+
+/** Where the enrolment goes after a step: the next step, or its end. */
+export interface StepOutcome {
+  outcome: string;
+  next?: string;
+  end?: { status: EnrolmentStatus; reason: string };
+}
+
+/** Runs one step. Exhaustive: a new step type fails to compile until it has a handler here. */
+export function runStep(step: Step, ctx: EnrolmentContext): Promise<StepOutcome> {
+  switch (step.type) {
+    case 'send_email':
+      return sendEmail(step, ctx);
+    case 'wait':
+      return wait(step, ctx);
+    case 'update_contact':
+      return updateContact(step, ctx);
+    case 'exit':
+      return exit(step, ctx);
+    default: {
+      const unhandled: never = step;
+      throw new Error(`No handler for step ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  const result = await actions.sendEmail.executeWithOptions(
+    { activityId: ctx.activityId(step, 'send'), summary: `Send email "${step.subject}"` },
+    [{
+      idempotencyKey: ctx.keyFor(step), enrolmentId: ctx.input.enrolmentId, contactId: ctx.input.contactId,
+      journeyKey: ctx.input.journeyKey, stepId: step.id, subject: step.subject, text: step.text, html: step.html,
+    }],
+  );
+  await ctx.record(step, {
+    action: `email.${result.status}`, outcome: result.status, providerMessageId: result.providerMessageId,
+    details: { to: result.to ?? null, reason: result.reason ?? null, replayed: result.replayed },
+  });
+  return { outcome: result.status, next: step.next };
+}
+
+async function wait(step: WaitStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  const ms = msToNumber(step.duration);
+  const until = new Date(workflowInfo().unsafe.now() + ms).toISOString();
+  await ctx.record(step, { action: 'wait.started', outcome: 'waiting', details: { duration: step.duration, until } });
+  await sleep(ms, { summary: `Wait ${step.duration} (step ${step.id}), until ${until}` });
+  return { outcome: 'waited', next: step.next };
+}
+
+async function updateContact(step: UpdateContactStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  const changes = { set: step.set, addTags: step.addTags, removeTags: step.removeTags, scoreDelta: step.scoreDelta };
+  const result = await actions.updateContact.executeWithOptions(
+    { activityId: ctx.activityId(step, 'update'), summary: 'Update the contact in the CRM' },
+    [{ idempotencyKey: ctx.keyFor(step), contactId: ctx.input.contactId, changes }],
+  );
+  const outcome = !result.found ? 'contact_missing' : result.applied ? 'updated' : 'already_applied';
+  await ctx.record(step, { action: 'contact.updated', outcome, details: { changes } });
+  return { outcome, next: step.next };
+}
+
+async function exit(step: ExitStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  await ctx.record(step, { action: 'enrolment.exited', outcome: 'exited', details: { reason: step.reason } });
+  return { outcome: 'exited', end: { status: 'exited', reason: step.reason } };
+}
