@@ -1,0 +1,110 @@
+import { eq } from 'drizzle-orm';
+import { auditRecords, contacts, outgoingEmails } from '../../db/schema';
+import { ContactId, EnrolmentStatus, JourneyKey, JourneyStep } from '../../workflows/search-attributes';
+import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
+
+/** The thin journey through every layer: HTTP → Postgres → Temporal → SMTP → Postgres. */
+describe('a journey end to end', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness(); });
+  afterAll(async () => { await h?.stop(); });
+
+  const definition = {
+    steps: [
+      {
+        id: 'welcome', type: 'send_email',
+        subject: 'Welcome, {{ contact.firstName | default: "friend" }}',
+        text: 'Hello {{ contact.firstName }} from {{ contact.attributes.company }}.',
+        html: '<p>Hello <b>{{ contact.firstName }}</b></p>',
+        next: 'pause',
+      },
+      { id: 'pause', type: 'wait', duration: '2s', next: 'mark' },
+      { id: 'mark', type: 'update_contact', addTags: ['welcomed'], scoreDelta: 10, set: { lifecycleStage: 'lead' } },
+    ],
+  };
+
+  it('sends the email, waits, updates the contact, audits each step and completes', async () => {
+    const key = uniqueKey('welcome');
+    const email = uniqueEmail('ada');
+    const contact = await h.api('POST', '/v1/contacts', { email, firstName: 'Ada', attributes: { company: 'Analytical' } });
+    expect(contact.status).toBe(201);
+
+    expect((await h.api('POST', '/v1/journeys', { key, name: 'Welcome', definition })).status).toBe(201);
+    const published = await h.api('POST', `/v1/journeys/${key}/publish`);
+    expect(published.status).toBe(201);
+    expect(published.body.version).toBe(1);
+
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contactId: contact.body.id });
+    expect(enrolled.status).toBe(201);
+    expect(enrolled.body.workflowId).toBe(`journey:${key}:${contact.body.id}`);
+
+    // While it waits, the enrolment shows the wait as its current step and the run is searchable.
+    const waiting = await eventually(async () => {
+      const r = await h.api('GET', `/v1/enrolments/${enrolled.body.id}`);
+      return r.body.currentStep === 'pause' && r.body.status === 'running' ? r : undefined;
+    });
+    expect(waiting.body.path.map((p: { action: string }) => p.action)).toEqual(['enrolment.started', 'email.sent', 'wait.started']);
+
+    const handle = h.client.workflow.getHandle(enrolled.body.workflowId);
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(result.path.map((p: { stepId: string }) => p.stepId)).toEqual(['welcome', 'pause', 'mark']);
+
+    // The email reached a real SMTP server, personalised.
+    const received = h.smtp.to(email);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.parsed.subject).toBe('Welcome, Ada');
+    expect(received[0]!.parsed.text).toContain('Hello Ada from Analytical.');
+    expect(received[0]!.parsed.html).toContain('<b>Ada</b>');
+    const [ledger] = await h.database.db.select().from(outgoingEmails).where(eq(outgoingEmails.contactId, contact.body.id));
+    expect(ledger!.status).toBe('sent');
+    expect(ledger!.idempotencyKey).toBe(`${enrolled.body.workflowId}:welcome:1`);
+    expect(received[0]!.parsed.messageId).toBe(ledger!.providerMessageId);
+
+    // The contact row changed in Postgres.
+    const [row] = await h.database.db.select().from(contacts).where(eq(contacts.id, contact.body.id));
+    expect(row!.tags).toEqual(['welcomed']);
+    expect(row!.score).toBe(10);
+    expect(row!.lifecycleStage).toBe('lead');
+
+    // Every step left an audit record, keyed by workflow id + step id.
+    const audit = await h.database.db.select().from(auditRecords).where(eq(auditRecords.enrolmentId, enrolled.body.id)).orderBy(auditRecords.id);
+    expect(audit.map((a) => [a.action, a.stepId])).toEqual([
+      ['enrolment.started', null], ['email.sent', 'welcome'], ['wait.started', 'pause'],
+      ['contact.updated', 'mark'], ['enrolment.completed', null],
+    ]);
+    expect(audit[1]!.providerMessageId).toBe(ledger!.providerMessageId);
+    expect(audit[3]!.idempotencyKey).toBe(`${enrolled.body.workflowId}:mark:1`);
+
+    const final = await h.api('GET', `/v1/enrolments/${enrolled.body.id}`);
+    expect(final.body).toMatchObject({ status: 'completed', currentStep: null, journeyVersion: 1 });
+    expect(final.body.endedAt).not.toBeNull();
+
+    // Operators find and read the run in the Temporal UI: search attributes and a summary.
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get(JourneyKey)).toBe(key);
+    expect(description.typedSearchAttributes.get(ContactId)).toBe(contact.body.id);
+    expect(description.typedSearchAttributes.get(JourneyStep)).toBe('mark');
+    expect(description.typedSearchAttributes.get(EnrolmentStatus)).toBe('completed');
+    expect(await description.staticSummary()).toContain(`${key} v1`);
+    const found = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const wf of h.client.workflow.list({ query: `JourneyKey = '${key}' AND ContactId = '${contact.body.id}'` })) ids.push(wf.workflowId);
+      return ids.length ? ids : undefined;
+    });
+    expect(found).toEqual([enrolled.body.workflowId]);
+  });
+
+  it('enrols an inline contact, upserting it by email', async () => {
+    const key = uniqueKey('inline');
+    await h.api('POST', '/v1/journeys', { key, name: 'Inline', definition: { steps: [{ ...definition.steps[0], next: undefined }] } });
+    expect((await h.api('POST', `/v1/journeys/${key}/publish`)).status).toBe(201);
+    const email = uniqueEmail('grace');
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email, firstName: 'Grace' } });
+    expect(enrolled.status).toBe(201);
+    await h.client.workflow.getHandle(enrolled.body.workflowId).result();
+    expect(h.smtp.to(email).map((m) => m.parsed.subject)).toEqual(['Welcome, Grace']);
+    const contact = await h.api('GET', `/v1/contacts/${enrolled.body.contactId}`);
+    expect(contact.body).toMatchObject({ email, firstName: 'Grace' });
+  });
+});

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { buildApp } from '../../api/app';
+import { openDatabase, type DatabaseHandle } from '../../db/client';
+import { createJourneyWorker } from '../../runtime/worker';
+import { createMailer } from '../../services/mailer';
+import { testEnvironment } from './env';
+import { startSmtpSink, type SmtpSink } from './smtp-sink';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** Everything a test drives: the real API over HTTP, a real worker, Postgres and an SMTP sink. */
+export interface Harness {
+  baseUrl: string;
+  database: DatabaseHandle;
+  client: Client;
+  smtp: SmtpSink;
+  taskQueue: string;
+  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** Starts an isolated stack on its own task queue against the run's Temporal server and database. */
+export async function startHarness(): Promise<Harness> {
+  const env = testEnvironment();
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never, shutdownSignals: [] });
+    runtimeInstalled = true;
+  }
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const smtp = await startSmtpSink();
+  const database = await openDatabase({ url: env.databaseUrl, poolSize: 5 });
+  const connection = await Connection.connect({ address: env.temporalAddress });
+  const client = new Client({ connection, namespace: 'default' });
+  const nativeConnection = await NativeConnection.connect({ address: env.temporalAddress });
+  const taskQueue = `test-${randomUUID()}`;
+  const mailer = createMailer(smtp.url, logger);
+  const worker: Worker = await createJourneyWorker({
+    connection: nativeConnection, namespace: 'default', taskQueue, db: database.db, mailer,
+    emailFrom: 'Nurture Test <journeys@nurture.test>', workflowBundle: { codePath: env.workflowBundlePath },
+  });
+  const running = worker.run();
+  const app: FastifyInstance = await buildApp({
+    database, temporal: client, taskQueue, namespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233',
+  }, logger);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  return {
+    baseUrl, database, client, smtp, taskQueue,
+    async api(method, path, body, headers = {}) {
+      const res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+      return { status: res.status, body: parsed as never, headers: res.headers };
+    },
+    async stop() {
+      await app.close();
+      worker.shutdown();
+      await running;
+      mailer.close();
+      await nativeConnection.close();
+      await connection.close();
+      await database.close();
+      await smtp.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a truthy value (or throws its last error after `timeoutMs`). */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw lastError ?? new Error(`condition not met in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function uniqueEmail(prefix = 'contact'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}@example.test`;
+}
+
+export function uniqueKey(prefix = 'journey'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
