@@ -70,7 +70,8 @@ export const JourneyDefinitionSchema = z.object({
   trigger: TriggerSchema.default({ type: 'api' }),
   entry: EntryRulesSchema.default({ reentry: 'once' }),
   steps: z.array(StepSchema).min(1).max(500),
-}).superRefine(checkStepGraph);
+  // Runs even when a step is malformed, so every problem is reported at once.
+}).superRefine((def, ctx) => checkStepGraph(def, ctx), { when: () => true });
 
 export type Step = z.infer<typeof StepSchema>;
 export type StepType = Step['type'];
@@ -91,7 +92,9 @@ export function successors(step: Step): string[] {
     case 'exit':
       return [];
     default:
-      return assertNever(step);
+      assertNever(step, false);
+      // A malformed step (validation reports it) still leads where its `next` says.
+      return typeof (step as { next?: unknown }).next === 'string' ? [(step as { next: string }).next] : [];
   }
 }
 
@@ -100,7 +103,21 @@ function isPause(step: Step): boolean {
   return step.type === 'wait';
 }
 
-function checkStepGraph(def: { steps: Step[] }, ctx: z.RefinementCtx): void {
+/** Steps as far as they can be read: a malformed one still has its id and next checked. */
+function readableSteps(def: unknown): Step[] {
+  const steps = (def as { steps?: unknown } | undefined)?.steps;
+  if (!Array.isArray(steps)) return [];
+  return steps.map((raw, i) => {
+    const step = (raw ?? {}) as { id?: unknown; next?: unknown };
+    const id = typeof step.id === 'string' ? step.id : `#${i}`;
+    const next = typeof step.next === 'string' ? step.next : undefined;
+    return { ...(raw as object), id, next } as Step;
+  });
+}
+
+function checkStepGraph(raw: unknown, ctx: z.RefinementCtx): void {
+  const def = { steps: readableSteps(raw) };
+  if (!def.steps.length) return;
   const index = new Map<string, number>();
   def.steps.forEach((step, i) => {
     if (index.has(step.id)) {
@@ -160,6 +177,7 @@ function findLoopWithoutPause(byId: Map<string, Step>): string[] | undefined {
   return undefined;
 }
 
-export function assertNever(value: never): never {
-  throw new Error(`Unhandled case: ${JSON.stringify(value)}`);
+/** Compile-time exhaustiveness; throws at run time unless told the value may be malformed data. */
+export function assertNever(value: never, strict = true): void {
+  if (strict) throw new Error(`Unhandled case: ${JSON.stringify(value)}`);
 }

@@ -1,0 +1,28 @@
+import { ConfigError, loadConfig, publicUrl } from '../../runtime/config';
+
+describe('configuration', () => {
+  it('runs with no configuration at all', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000, TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'default', TASK_QUEUE: 'nurture', DATA_DIR: '.data',
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.SMTP_URL).toBeUndefined();
+    expect(publicUrl(config)).toBe('http://127.0.0.1:3000');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
+  });
+
+  it('names every bad variable', () => {
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SMTP_URL: 'http://mail', TEMPORAL_ADDRESS: 'nohost' });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.map((p) => p.split(':')[0]);
+      expect(problems.sort()).toEqual(['DATABASE_URL', 'PORT', 'SMTP_URL', 'TEMPORAL_ADDRESS']);
+    }
+  });
+});
