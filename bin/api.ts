@@ -1,12 +1,13 @@
 /** The API server for production: `npm run api`. Configured by environment (see .env.example). */
 import { buildApp } from '../api/app';
-import { loadConfig, publicUrl } from '../runtime/config';
+import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { onShutdown } from '../runtime/shutdown';
 import { connectTemporal, createClient } from '../runtime/temporal';
 
 async function main() {
+  loadDotEnv();
   const config = loadConfig();
   const logger = createLogger(config, 'nurture-api');
   const database = await openMigratedDatabase(config, logger);

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { buildApp } from '../api/app';
-import { loadConfig, publicUrl } from '../runtime/config';
+import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
@@ -16,6 +16,7 @@ import { createJourneyWorker, NativeConnection } from '../runtime/worker';
 import { createMailer } from '../services/mailer';
 
 async function main() {
+  loadDotEnv();
   const config = loadConfig();
   const logger = createLogger(config, 'nurture');
   mkdirSync(config.DATA_DIR, { recursive: true });

@@ -1,5 +1,5 @@
 /** The Temporal worker for production: `npm run worker`. Scale it out: any number may run. */
-import { loadConfig } from '../runtime/config';
+import { loadConfig, loadDotEnv } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { connectTemporal, ensureSearchAttributes } from '../runtime/temporal';
@@ -7,6 +7,7 @@ import { createJourneyWorker, NativeConnection } from '../runtime/worker';
 import { createMailer } from '../services/mailer';
 
 async function main() {
+  loadDotEnv();
   const config = loadConfig();
   const logger = createLogger(config, 'nurture-worker');
   const database = await openMigratedDatabase(config, logger);

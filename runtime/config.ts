@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Empty strings in the environment (common in .env files) mean "not set". */
@@ -32,6 +33,11 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
   }
+}
+
+/** Loads ./.env into process.env when present (variables already set win). */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */

@@ -1,0 +1,19 @@
+# One image for both the API (default command) and the worker (command: npm run worker).
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY api ./api
+COPY activities ./activities
+COPY bin ./bin
+COPY db ./db
+COPY runtime ./runtime
+COPY scripts ./scripts
+COPY services ./services
+COPY workflows ./workflows
+COPY tsconfig.json ./
+USER node
+ENV HOST=0.0.0.0 PORT=3000
+EXPOSE 3000
+CMD ["node", "--import", "tsx", "bin/api.ts"]
