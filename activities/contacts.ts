@@ -1,4 +1,7 @@
 import { applyContactChanges, type ContactChanges } from '../services/contact-changes';
+import { loadFacts } from '../services/facts';
+import { enrolNewlyMatching } from '../services/segments';
+import type { Facts } from '../workflows/conditions';
 import type { ActivityDeps } from './index';
 
 export interface UpdateContactInput {
@@ -9,9 +12,16 @@ export interface UpdateContactInput {
 
 export function createContactActivities(deps: ActivityDeps) {
   return {
-    /** Applies an update_contact step to the CRM record exactly once. */
+    /** Applies an update_contact step to the CRM record exactly once; may enter segment journeys. */
     async updateContact(input: UpdateContactInput): Promise<{ applied: boolean; found: boolean }> {
-      return applyContactChanges(deps.db, input.idempotencyKey, input.contactId, input.changes);
+      const result = await applyContactChanges(deps.db, input.idempotencyKey, input.contactId, input.changes);
+      if (result.before && result.after) await enrolNewlyMatching(deps, result.before, result.after);
+      return { applied: result.applied, found: result.found };
+    },
+
+    /** The contact and its engagement with this enrolment's emails, for a branch. */
+    async loadFacts(input: { contactId: string; enrolmentId: string }): Promise<Facts> {
+      return loadFacts(deps.db, input.contactId, input.enrolmentId);
     },
   };
 }

@@ -1,20 +1,26 @@
+import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { Mailer } from '../services/mailer';
-import { createEmailActivities } from './email';
 import { createContactActivities } from './contacts';
+import { createEmailActivities } from './email';
+import { createEnrolmentActivities } from './enrolment';
 import { createRecordingActivities } from './recording';
 
 export interface ActivityDeps {
   db: Database;
   mailer: Mailer;
   emailFrom: string;
+  /** For activities that enrol contacts (segment and schedule triggers). */
+  temporal: Client;
+  taskQueue: string;
 }
 
-/** Every activity the journey workflow calls: thin adapters over services. */
+/** Every activity the journey workflows call: thin adapters over services. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createEmailActivities(deps),
     ...createContactActivities(deps),
+    ...createEnrolmentActivities(deps),
     ...createRecordingActivities(deps),
   };
 }

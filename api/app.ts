@@ -7,6 +7,7 @@ import type { ApiDeps } from './deps';
 import { registerErrorHandling } from './errors';
 import { contactRoutes } from './routes/contacts';
 import { enrolmentRoutes } from './routes/enrolments';
+import { eventRoutes } from './routes/events';
 import { journeyRoutes } from './routes/journeys';
 import { opsRoutes } from './routes/ops';
 
@@ -25,7 +26,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     openapi: {
       info: { title: 'Nurture API', version: '1', description: 'Durable marketing journeys on Temporal.' },
       tags: [
-        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'ops' },
+        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'ops' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -38,6 +39,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(contactRoutes, { deps });
     await v1.register(journeyRoutes, { deps });
     await v1.register(enrolmentRoutes, { deps });
+    await v1.register(eventRoutes, { deps });
   }, { prefix: '/v1' });
   return app;
 }

@@ -35,12 +35,13 @@ async function main() {
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const mailer = createMailer(config.SMTP_URL, logger);
+  const client = createClient(connection, config.TEMPORAL_NAMESPACE);
   const worker = await createJourneyWorker({
-    connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
+    client, connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, emailFrom: config.EMAIL_FROM,
   });
   const app = await buildApp({
-    database, temporal: createClient(connection, config.TEMPORAL_NAMESPACE), taskQueue: config.TASK_QUEUE,
+    database, temporal: client, taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
   }, logger);
   await app.listen({ host: config.HOST, port: config.PORT });

@@ -2,7 +2,7 @@
 import { loadConfig, loadDotEnv } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
-import { connectTemporal, ensureSearchAttributes } from '../runtime/temporal';
+import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
 import { createJourneyWorker, NativeConnection } from '../runtime/worker';
 import { createMailer } from '../services/mailer';
 
@@ -11,13 +11,13 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config, 'nurture-worker');
   const database = await openMigratedDatabase(config, logger);
-  const client = await connectTemporal(config.TEMPORAL_ADDRESS);
-  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE, logger);
-  await client.close();
+  const clientConnection = await connectTemporal(config.TEMPORAL_ADDRESS);
+  await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
+  const client = createClient(clientConnection, config.TEMPORAL_NAMESPACE);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const mailer = createMailer(config.SMTP_URL, logger);
   const worker = await createJourneyWorker({
-    connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
+    client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, emailFrom: config.EMAIL_FROM,
   });
   logger.info({ taskQueue: config.TASK_QUEUE, email: mailer.mode }, 'worker running');
@@ -25,6 +25,7 @@ async function main() {
   await worker.run();
   mailer.close();
   await connection.close();
+  await clientConnection.close();
   await database.close();
 }
 

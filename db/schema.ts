@@ -38,9 +38,12 @@ export const journeys = pgTable('journeys', {
   status: text('status').$type<'active' | 'paused'>().notNull().default('active'),
   draft: jsonb('draft').$type<unknown>().notNull(),
   latestVersion: integer('latest_version'),
+  /** The latest version's trigger, so events and contact changes find their journeys fast. */
+  triggerType: text('trigger_type').$type<'api' | 'event' | 'segment' | 'schedule'>(),
+  triggerEvent: text('trigger_event'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-});
+}, (t) => [index('journeys_trigger_idx').on(t.triggerType, t.triggerEvent)]);
 
 /** An immutable, numbered, published journey definition. */
 export const journeyVersions = pgTable(
@@ -52,6 +55,22 @@ export const journeyVersions = pgTable(
     publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.journeyId, t.version] })],
+);
+
+/** Events from POST /v1/events (and engagement tracking), stored once per de-duplication key. */
+export const events = pgTable(
+  'events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    dedupeKey: text('dedupe_key').notNull().unique(),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    name: text('name').notNull(),
+    properties: jsonb('properties').$type<Record<string, unknown>>().notNull().default({}),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [index('events_contact_name_idx').on(t.contactId, t.name)],
 );
 
 export type EnrolmentStatus = 'running' | 'completed' | 'exited' | 'converted' | 'cancelled' | 'failed';
@@ -148,3 +167,4 @@ export type ContactRow = typeof contacts.$inferSelect;
 export type JourneyRow = typeof journeys.$inferSelect;
 export type EnrolmentRow = typeof enrolments.$inferSelect;
 export type AuditRecordRow = typeof auditRecords.$inferSelect;
+export type EventRow = typeof events.$inferSelect;

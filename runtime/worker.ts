@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Database } from '../db/client';
@@ -10,6 +11,8 @@ export interface JourneyWorkerOptions {
   db: Database;
   mailer: Mailer;
   emailFrom: string;
+  /** A client for activities that start enrolments. */
+  client: Client;
   /** A pre-built workflow bundle (tests build it once); otherwise workflows/ is bundled at start. */
   workflowBundle?: { codePath: string };
 }
@@ -24,7 +27,9 @@ export async function createJourneyWorker(options: JourneyWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...workflows,
-    activities: createActivities({ db: options.db, mailer: options.mailer, emailFrom: options.emailFrom }),
+    activities: createActivities({
+      db: options.db, mailer: options.mailer, emailFrom: options.emailFrom, temporal: options.client, taskQueue: options.taskQueue,
+    }),
   });
 }
 

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { appliedEffects, contacts } from '../db/schema';
+import { appliedEffects, contacts, type ContactRow } from '../db/schema';
 import type { UpdateContactStep } from './journey-definition';
 import { tagExpression } from './contacts';
 
@@ -16,8 +16,10 @@ export async function applyContactChanges(
   idempotencyKey: string,
   contactId: string,
   changes: ContactChanges,
-): Promise<{ applied: boolean; found: boolean }> {
+): Promise<{ applied: boolean; found: boolean; before?: ContactRow; after?: ContactRow }> {
   return db.transaction(async (tx) => {
+    const [before] = await tx.select().from(contacts).where(eq(contacts.id, contactId)).for('update');
+    if (!before) return { applied: false, found: false };
     const claimed = await tx.insert(appliedEffects)
       .values({ idempotencyKey, kind: 'contact_update', result: changes })
       .onConflictDoNothing().returning({ key: appliedEffects.idempotencyKey });
@@ -29,7 +31,7 @@ export async function applyContactChanges(
     if (changes.scoreDelta) set.score = sql`${contacts.score} + ${changes.scoreDelta}`;
     const tags = tagExpression(undefined, changes.addTags, changes.removeTags);
     if (tags) set.tags = tags;
-    const updated = await tx.update(contacts).set(set).where(eq(contacts.id, contactId)).returning({ id: contacts.id });
-    return { applied: updated.length > 0, found: updated.length > 0 };
+    const [after] = await tx.update(contacts).set(set).where(eq(contacts.id, contactId)).returning();
+    return { applied: true, found: true, before, after };
   });
 }

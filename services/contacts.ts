@@ -34,6 +34,15 @@ export async function findContact(db: Database, id: string): Promise<ContactRow 
   return row;
 }
 
+/** The contact an upsert would update, if any (by externalId, else email). */
+export async function findExisting(db: Database, input: ContactUpsert): Promise<ContactRow | undefined> {
+  const where = input.externalId !== undefined
+    ? eq(contacts.externalId, input.externalId)
+    : eq(contacts.email, normaliseEmail(input.email)!);
+  const [row] = await db.select().from(contacts).where(where);
+  return row;
+}
+
 /**
  * Inserts or updates a contact, matched by externalId, else by email. Given fields overwrite,
  * attributes merge shallowly and tags are added. Atomic under concurrency (ON CONFLICT).

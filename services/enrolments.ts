@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { enrolments, type EnrolmentRow, type EnrolmentStatus, type JourneyRow } from '../db/schema';
 import { ContactId, EnrolmentStatus as EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/search-attributes';
@@ -7,6 +7,7 @@ import type { EnrolmentInput } from '../workflows/types';
 import { appendAudit } from './audit';
 import { getContact, upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
+import { durationToMs } from './durations';
 import { conflict, notFound } from './errors';
 import { getJourney, getVersion } from './journeys';
 
@@ -89,12 +90,31 @@ async function reusableEnrolment(
     .where(and(eq(enrolments.journeyId, journey.id), eq(enrolments.contactId, contactId)))
     .orderBy(desc(enrolments.sequence)).limit(1);
   if (!latest || latestAlways) return latest;
-  const version = await getVersion(db, journey.id, journey.latestVersion!);
-  switch (version.definition.entry.reentry) {
+  const { entry } = (await getVersion(db, journey.id, journey.latestVersion!)).definition;
+  const cooling = entry.cooldown !== undefined && Date.now() - latest.startedAt.getTime() < (durationToMs(entry.cooldown) ?? 0);
+  switch (entry.reentry) {
     case 'once': return latest;
-    case 'after_exit': return latest.status === 'running' ? latest : undefined;
-    case 'always': return undefined;
+    case 'after_exit': return latest.status === 'running' || cooling ? latest : undefined;
+    case 'always': return cooling ? latest : undefined;
   }
+}
+
+/** The contact's running enrolments (cancelled with the journey, sent events). */
+export async function runningEnrolments(db: Database, contactId: string): Promise<EnrolmentRow[]> {
+  return db.select().from(enrolments).where(and(eq(enrolments.contactId, contactId), eq(enrolments.status, 'running')));
+}
+
+/** Asks an enrolment to end as cancelled (it records its own end); idempotent. */
+export async function cancelEnrolment(deps: EnrolDeps, id: string, reason: string): Promise<EnrolmentRow> {
+  const enrolment = await getEnrolment(deps.db, id);
+  if (enrolment.status !== 'running') return enrolment;
+  try {
+    await deps.temporal.workflow.getHandle(enrolment.workflowId).signal('cancelEnrolment', { reason });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    await recordProgress(deps.db, id, { status: 'cancelled', currentStep: null });
+  }
+  return enrolment;
 }
 
 /** Starts the enrolment's workflow; a no-op when it runs or ran already. */

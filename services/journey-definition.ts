@@ -1,154 +1,153 @@
 import { z } from 'zod';
-import { ContactFieldsSchema, TagSchema } from './contact-schema';
-import { DURATION_PATTERN, durationToMs } from './durations';
-import { templateProblem } from './templates';
+import { ConditionSchema, engagementSteps, readsEvent, type Condition } from './condition-schema';
+import { TimeZoneSchema } from './contact-schema';
+import { DurationSchema, EventNameSchema, exits, pauses, StepSchema, type Step } from './journey-steps';
+
+export * from './journey-steps';
 
 /**
- * The journey language: a versioned JSON definition, validated here. This file is the single
- * source of the definition's types (workflows import them as types), its validation and its
- * OpenAPI schema. Steps form a graph through `next`; the first step is where enrolments start.
+ * The journey language: a versioned JSON definition of a trigger, entry rules, a goal, exit
+ * events and steps. This file is the single source of the definition's types (workflows import
+ * them as types), its validation and its OpenAPI schema. Steps form a graph through their `next`
+ * fields; the first step is where enrolments start.
  */
-export const StepIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'a step id is 1-64 letters, digits, "_" or "-"');
-const next = StepIdSchema.optional().describe('the step that follows; absent ends the enrolment');
-const stepBase = { id: StepIdSchema, name: z.string().max(200).optional() };
-
-export const DurationSchema = z.string().trim()
-  .regex(DURATION_PATTERN, 'a duration is a number and a unit: "30s", "15m", "2h", "3d" or "1w"')
-  .refine((d) => (durationToMs(d) ?? 0) <= 366 * 86_400_000, 'a duration is at most a year');
-
-const template = (what: string, max = 100_000) => z.string().min(1).max(max).superRefine((source, ctx) => {
-  const problem = templateProblem(source);
-  if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
-});
-
-export const SendEmailStepSchema = z.object({
-  ...stepBase,
-  type: z.literal('send_email'),
-  subject: template('subject', 998),
-  text: template('text'),
-  html: template('html').optional(),
-  next,
-});
-
-export const WaitStepSchema = z.object({
-  ...stepBase,
-  type: z.literal('wait'),
-  duration: DurationSchema,
-  next,
-});
-
-export const UpdateContactStepSchema = z.object({
-  ...stepBase,
-  type: z.literal('update_contact'),
-  set: ContactFieldsSchema.optional(),
-  addTags: z.array(TagSchema).max(50).optional(),
-  removeTags: z.array(TagSchema).max(50).optional(),
-  scoreDelta: z.number().int().optional(),
-  next,
-});
-
-export const ExitStepSchema = z.object({
-  ...stepBase,
-  type: z.literal('exit'),
-  reason: z.string().min(1).max(200).default('exit step'),
-});
-
-export const StepSchema = z.discriminatedUnion('type', [
-  SendEmailStepSchema, WaitStepSchema, UpdateContactStepSchema, ExitStepSchema,
-]);
+const CronSchema = z.string().trim()
+  .regex(/^(\S+\s+){4}\S+$/, 'a cron expression has five fields: minute hour day-of-month month day-of-week');
 
 export const TriggerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('api') }),
+  z.object({ type: z.literal('api') }).describe('enrolled through POST /v1/journeys/:key/enrolments only'),
+  z.object({
+    type: z.literal('event'),
+    event: EventNameSchema,
+    condition: ConditionSchema.optional().describe('over event.* and contact.* fields'),
+  }).describe('a matching event from POST /v1/events enrols its contact'),
+  z.object({
+    type: z.literal('segment'),
+    condition: ConditionSchema.describe('over contact fields, tags and score'),
+  }).describe('a contact that newly matches (created or changed) is enrolled'),
+  z.object({
+    type: z.literal('schedule'),
+    cron: CronSchema,
+    timezone: TimeZoneSchema.default('UTC'),
+    condition: ConditionSchema.optional().describe('which contacts to enrol at each run (all when absent)'),
+  }).describe('a Temporal Schedule enrols the matching contacts at each run'),
 ]);
 
 export const EntryRulesSchema = z.object({
   reentry: z.enum(['once', 'after_exit', 'always']).default('once')
     .describe('once ever; again after the previous enrolment ended; or always'),
+  cooldown: DurationSchema.optional().describe('with after_exit/always: minimum time since the previous enrolment started'),
 });
+
+export const GoalSchema = z.object({
+  event: EventNameSchema,
+  condition: ConditionSchema.optional(),
+}).describe('this event ends the enrolment as converted');
+
+export const ExitEventSchema = z.object({
+  event: EventNameSchema,
+  condition: ConditionSchema.optional(),
+  reason: z.string().min(1).max(200).optional(),
+}).describe('this event ends the enrolment early, with the reason recorded');
 
 export const JourneyDefinitionSchema = z.object({
   trigger: TriggerSchema.default({ type: 'api' }),
   entry: EntryRulesSchema.default({ reentry: 'once' }),
+  goal: GoalSchema.optional(),
+  exits: z.array(ExitEventSchema).max(20).default([]),
   steps: z.array(StepSchema).min(1).max(500),
   // Runs even when a step is malformed, so every problem is reported at once.
-}).superRefine((def, ctx) => checkStepGraph(def, ctx), { when: () => true });
+}).superRefine((def, ctx) => checkDefinition(def, ctx), { when: () => true }).meta({ id: 'JourneyDefinition' });
 
-export type Step = z.infer<typeof StepSchema>;
-export type StepType = Step['type'];
-export type SendEmailStep = z.infer<typeof SendEmailStepSchema>;
-export type WaitStep = z.infer<typeof WaitStepSchema>;
-export type UpdateContactStep = z.infer<typeof UpdateContactStepSchema>;
-export type ExitStep = z.infer<typeof ExitStepSchema>;
+export type Trigger = z.infer<typeof TriggerSchema>;
 export type JourneyDefinition = z.infer<typeof JourneyDefinitionSchema>;
 export type JourneyDefinitionInput = z.input<typeof JourneyDefinitionSchema>;
-
-/** The ids a step can go to next. Exhaustive: a new step type must say where it leads. */
-export function successors(step: Step): string[] {
-  switch (step.type) {
-    case 'send_email':
-    case 'wait':
-    case 'update_contact':
-      return step.next ? [step.next] : [];
-    case 'exit':
-      return [];
-    default:
-      assertNever(step, false);
-      // A malformed step (validation reports it) still leads where its `next` says.
-      return typeof (step as { next?: unknown }).next === 'string' ? [(step as { next: string }).next] : [];
-  }
-}
-
-/** Steps that pause the enrolment; a loop must pass through one. */
-function isPause(step: Step): boolean {
-  return step.type === 'wait';
-}
 
 /** Steps as far as they can be read: a malformed one still has its id and next checked. */
 function readableSteps(def: unknown): Step[] {
   const steps = (def as { steps?: unknown } | undefined)?.steps;
   if (!Array.isArray(steps)) return [];
   return steps.map((raw, i) => {
-    const step = (raw ?? {}) as { id?: unknown; next?: unknown };
-    const id = typeof step.id === 'string' ? step.id : `#${i}`;
-    const next = typeof step.next === 'string' ? step.next : undefined;
-    return { ...(raw as object), id, next } as Step;
+    const step = (raw ?? {}) as { id?: unknown };
+    return { ...(raw as object), id: typeof step.id === 'string' ? step.id : `#${i}` } as Step;
   });
 }
 
-function checkStepGraph(raw: unknown, ctx: z.RefinementCtx): void {
-  const def = { steps: readableSteps(raw) };
-  if (!def.steps.length) return;
+function checkDefinition(raw: unknown, ctx: z.RefinementCtx): void {
+  const steps = readableSteps(raw);
+  if (!steps.length) return;
   const index = new Map<string, number>();
-  def.steps.forEach((step, i) => {
-    if (index.has(step.id)) {
-      ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `step "${step.id}": the id is used twice` });
-    } else index.set(step.id, i);
+  steps.forEach((step, i) => {
+    if (index.has(step.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `step "${step.id}": the id is used twice` });
+    else index.set(step.id, i);
   });
-  def.steps.forEach((step, i) => {
-    if ('next' in step && step.next !== undefined && !index.has(step.next)) {
-      ctx.addIssue({ code: 'custom', path: ['steps', i, 'next'], message: `step "${step.id}": next step "${step.next}" does not exist` });
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  steps.forEach((step, i) => {
+    for (const exit of safeExits(step)) {
+      if (!index.has(exit.target)) {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, ...fieldPath(exit.field)], message: `step "${step.id}": next step "${exit.target}" does not exist` });
+      }
     }
+    checkConditions(step, i, byId, ctx);
   });
-  const byId = new Map(def.steps.map((s) => [s.id, s]));
   const reachable = new Set<string>();
-  const queue = def.steps[0] ? [def.steps[0].id] : [];
+  const queue = [steps[0]!.id];
   while (queue.length) {
     const id = queue.pop()!;
     if (reachable.has(id) || !byId.has(id)) continue;
     reachable.add(id);
-    queue.push(...successors(byId.get(id)!));
+    queue.push(...safeExits(byId.get(id)!).map((e) => e.target));
   }
-  def.steps.forEach((step, i) => {
-    if (!reachable.has(step.id)) {
-      ctx.addIssue({ code: 'custom', path: ['steps', i], message: `step "${step.id}": unreachable from the first step "${def.steps[0]!.id}"` });
-    }
+  steps.forEach((step, i) => {
+    if (!reachable.has(step.id)) ctx.addIssue({ code: 'custom', path: ['steps', i], message: `step "${step.id}": unreachable from the first step "${steps[0]!.id}"` });
   });
   const loop = findLoopWithoutPause(byId);
   if (loop) {
-    ctx.addIssue({
-      code: 'custom', path: ['steps', index.get(loop[0]!)!, 'next'],
-      message: `step "${loop[0]}": the loop ${loop.join(' → ')} has no wait in it`,
-    });
+    ctx.addIssue({ code: 'custom', path: ['steps', index.get(loop[0]!)!], message: `step "${loop[0]}": the loop ${loop.join(' → ')} has no wait in it` });
+  }
+  const def = raw as { trigger?: { type?: string; condition?: Condition } };
+  if (def.trigger?.type !== 'event' && readsEvent(def.trigger?.condition)) {
+    ctx.addIssue({ code: 'custom', path: ['trigger', 'condition'], message: 'only an event trigger has event.* fields' });
+  }
+}
+
+function safeExits(step: Step): Array<{ field: string; target: string }> {
+  try {
+    return exits(step);
+  } catch {
+    return [];
+  }
+}
+
+/** "cases[1].next" → ['cases', 1, 'next'] */
+function fieldPath(field: string): Array<string | number> {
+  return field.split(/[.[\]]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/** Engagement must name an earlier email step; event.* fields need an event at hand. */
+function checkConditions(step: Step, i: number, byId: Map<string, Step>, ctx: z.RefinementCtx): void {
+  const conditions: Array<{ path: Array<string | number>; condition: Condition | undefined; eventAtHand: boolean }> = [];
+  if (step.type === 'branch' && Array.isArray(step.cases)) {
+    step.cases.forEach((c, k) => conditions.push({ path: ['cases', k, 'condition'], condition: c?.condition, eventAtHand: false }));
+  }
+  if (step.type === 'wait_for_event') conditions.push({ path: ['condition'], condition: step.condition, eventAtHand: true });
+  for (const { path, condition, eventAtHand } of conditions) {
+    for (const target of safe(() => engagementSteps(condition))) {
+      if (byId.get(target)?.type !== 'send_email') {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": engagement refers to "${target}", which is not a send_email step` });
+      }
+    }
+    if (!eventAtHand && safe(() => readsEvent(condition))) {
+      ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": event.* fields are only available in wait_for_event, goal, exits and event triggers` });
+    }
+  }
+}
+
+function safe<T>(fn: () => T): T | never[] {
+  try {
+    return fn();
+  } catch {
+    return [];
   }
 }
 
@@ -158,12 +157,12 @@ function findLoopWithoutPause(byId: Map<string, Step>): string[] | undefined {
   const stack: string[] = [];
   const visit = (id: string): string[] | undefined => {
     const step = byId.get(id);
-    if (!step || isPause(step) || state.get(id) === 'done') return undefined;
+    if (!step || pauses(step) || state.get(id) === 'done') return undefined;
     if (state.get(id) === 'open') return [...stack.slice(stack.indexOf(id)), id];
     state.set(id, 'open');
     stack.push(id);
-    for (const nextId of successors(step)) {
-      const loop = visit(nextId);
+    for (const exit of safeExits(step)) {
+      const loop = visit(exit.target);
       if (loop) return loop;
     }
     stack.pop();
@@ -175,9 +174,4 @@ function findLoopWithoutPause(byId: Map<string, Step>): string[] | undefined {
     if (loop) return loop;
   }
   return undefined;
-}
-
-/** Compile-time exhaustiveness; throws at run time unless told the value may be malformed data. */
-export function assertNever(value: never, strict = true): void {
-  if (strict) throw new Error(`Unhandled case: ${JSON.stringify(value)}`);
 }

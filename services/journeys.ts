@@ -75,7 +75,11 @@ export async function publishJourney(db: Database, key: string): Promise<{ journ
     }
     const version = (journey.latestVersion ?? 0) + 1;
     await tx.insert(journeyVersions).values({ journeyId: journey.id, version, definition: parsed.data });
-    const [updated] = await tx.update(journeys).set({ latestVersion: version, updatedAt: sql`now()` })
+    const trigger = parsed.data.trigger;
+    const [updated] = await tx.update(journeys).set({
+      latestVersion: version, updatedAt: sql`now()`,
+      triggerType: trigger.type, triggerEvent: trigger.type === 'event' ? trigger.event : null,
+    })
       .where(eq(journeys.id, journey.id)).returning();
     return { journey: updated!, version, created: true };
   });

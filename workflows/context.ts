@@ -10,6 +10,8 @@ export interface StepRecord {
   providerMessageId?: string;
   details?: Record<string, unknown>;
   status?: EnrolmentStatus;
+  /** A second record of the same step visit (e.g. a wait's result) needs its own key. */
+  suffix?: string;
 }
 
 /** What a step handler needs: the enrolment, its idempotency keys and its audit writer. */
@@ -39,14 +41,15 @@ export class EnrolmentContext {
   /** Writes the step's audit record and moves the enrolment row to this step. */
   async record(step: Step, record: StepRecord): Promise<void> {
     await recording.recordStep.executeWithOptions(
-      { activityId: this.activityId(step, 'record'), summary: `Audit: ${record.action} → ${record.outcome}` },
+      { activityId: this.activityId(step, record.suffix ? `record-${record.suffix}` : 'record'), summary: `Audit: ${record.action} → ${record.outcome}` },
       [{
         audit: {
           actor: 'journey', action: record.action, outcome: record.outcome,
           contactId: this.input.contactId, journeyKey: this.input.journeyKey,
           journeyVersion: this.input.journeyVersion, enrolmentId: this.input.enrolmentId,
           workflowId: this.workflowId, stepId: step.id, stepType: step.type,
-          idempotencyKey: this.keyFor(step), providerMessageId: record.providerMessageId,
+          idempotencyKey: record.suffix ? `${this.keyFor(step)}:${record.suffix}` : this.keyFor(step),
+          providerMessageId: record.providerMessageId,
           details: record.details,
         },
         progress: { currentStep: step.id, status: record.status },

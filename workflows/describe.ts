@@ -1,12 +1,18 @@
 import type { Step } from '../services/journey-definition';
 
-/** A step in plain words, for the Temporal UI's current details and summaries. */
+/** A step in plain words, for the Temporal UI's current details. */
 export function describeStep(step: Step): string {
   switch (step.type) {
     case 'send_email':
       return `Sending email "${step.subject}" (step ${step.id})`;
     case 'wait':
-      return `Waiting ${step.duration} (step ${step.id})`;
+      return step.duration ? `Waiting ${step.duration} (step ${step.id})` : `Waiting for an allowed time of day (step ${step.id})`;
+    case 'wait_for_event':
+      return `Waiting up to ${step.timeout} for event "${step.event}" (step ${step.id})`;
+    case 'branch':
+      return `Choosing a branch (step ${step.id})`;
+    case 'split':
+      return `Assigning an A/B variant (step ${step.id})`;
     case 'update_contact':
       return `Updating the contact (step ${step.id})`;
     case 'exit':

@@ -1,14 +1,14 @@
 import {
   continueAsNew, defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { EnrolmentStatus } from '../db/schema';
 import type { Step } from '../services/journey-definition';
 import { recording } from './activities';
 import { EnrolmentContext } from './context';
 import { describeStep } from './describe';
+import { cancelEnrolmentSignal, journeyEventSignal, receiveEvent } from './events';
 import { EnrolmentStatus as EnrolmentStatusKey, JourneyStep } from './search-attributes';
 import { runStep } from './steps';
-import type { EnrolmentInput, EnrolmentResult, EnrolmentState } from './types';
+import type { EnrolmentEnd, EnrolmentInput, EnrolmentResult, EnrolmentState } from './types';
 
 export const enrolmentStateQuery = defineQuery<EnrolmentState>('enrolmentState');
 
@@ -19,7 +19,8 @@ const HISTORY_EVENTS_LIMIT = 5_000;
 
 /**
  * One enrolment of one contact in one journey version: interprets the definition step by step.
- * Deterministic: all I/O happens in activities; timers and waits are Temporal's.
+ * Deterministic: all I/O happens in activities; timers and waits are Temporal's. Goal and exit
+ * events (signal `journeyEvent`) end it at the next step boundary or during any wait.
  */
 export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentResult> {
   const steps = new Map<string, Step>(input.definition.steps.map((s) => [s.id, s]));
@@ -27,19 +28,27 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     status: 'running',
     journeyKey: input.journeyKey,
     journeyVersion: input.journeyVersion,
-    nextStepId: input.resume?.nextStepId ?? input.definition.steps[0]?.id,
+    nextStepId: input.resume ? input.resume.nextStepId : input.definition.steps[0]?.id,
     visits: { ...input.resume?.visits },
     path: [...(input.resume?.path ?? [])],
+    seenEventIds: [...(input.resume?.seenEventIds ?? [])],
+    variant: input.resume?.variant,
+    inbox: [],
   };
   setHandler(enrolmentStateQuery, () => state);
+  setHandler(journeyEventSignal, (event) => receiveEvent(input.definition, state, event));
+  setHandler(cancelEnrolmentSignal, ({ reason }) => {
+    state.ending ??= { status: 'cancelled', reason };
+  });
   const ctx = new EnrolmentContext(input, state);
 
-  let end: { status: EnrolmentStatus; reason: string } = { status: 'completed', reason: 'reached the last step' };
-  while (state.nextStepId) {
+  let end: EnrolmentEnd = { status: 'completed', reason: 'reached the last step' };
+  while (state.nextStepId && !state.ending) {
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_LIMIT) {
       await continueAsNew<typeof journeyWorkflow>({
-        ...input, resume: { nextStepId: state.nextStepId, visits: state.visits, path: state.path },
+        ...input,
+        resume: { nextStepId: state.nextStepId, visits: state.visits, path: state.path, seenEventIds: state.seenEventIds, variant: state.variant },
       });
     }
     const step = steps.get(state.nextStepId);
@@ -55,33 +64,29 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     state.path.push({ stepId: step.id, type: step.type, at: new Date().toISOString(), outcome: outcome.outcome });
     if (state.path.length > PATH_KEPT) state.path.splice(0, state.path.length - PATH_KEPT);
     state.nextStepId = outcome.next;
-    if (outcome.end) {
-      end = outcome.end;
-      break;
-    }
+    if (outcome.end) end = outcome.end;
+    if (outcome.end) break;
   }
-  return finish(input, state, end);
+  return finish(input, state, state.ending ?? end);
 }
 
-async function finish(
-  input: EnrolmentInput, state: EnrolmentState, end: { status: EnrolmentStatus; reason: string },
-): Promise<EnrolmentResult> {
+async function finish(input: EnrolmentInput, state: EnrolmentState, end: EnrolmentEnd): Promise<EnrolmentResult> {
   state.status = end.status;
   state.nextStepId = undefined;
   upsertSearchAttributes([{ key: EnrolmentStatusKey, value: end.status }]);
   setCurrentDetails(`Ended ${end.status}: ${end.reason}.`);
   const workflowId = workflowInfo().workflowId;
   await recording.recordStep.executeWithOptions(
-    { activityId: 'enrolment:end', summary: `Enrolment ${end.status}` },
+    { activityId: 'enrolment:end', summary: `Enrolment ${end.status}: ${end.reason}` },
     [{
       audit: {
         actor: 'journey', action: `enrolment.${end.status}`, outcome: end.status,
         contactId: input.contactId, journeyKey: input.journeyKey, journeyVersion: input.journeyVersion,
         enrolmentId: input.enrolmentId, workflowId, idempotencyKey: `${workflowId}:end`,
-        details: { reason: end.reason },
+        details: { reason: end.reason, eventId: end.eventId ?? null, variant: state.variant ?? null, lastStep: state.currentStepId ?? null },
       },
       progress: { currentStep: null, status: end.status },
     }],
   );
-  return { status: end.status, reason: end.reason, path: state.path };
+  return { status: end.status, reason: end.reason, variant: state.variant, path: state.path };
 }

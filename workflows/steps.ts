@@ -1,15 +1,15 @@
-import { sleep, workflowInfo } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time';
-import type { EnrolmentStatus } from '../db/schema';
-import type { ExitStep, SendEmailStep, Step, UpdateContactStep, WaitStep } from '../services/journey-definition';
+import type { ExitStep, SendEmailStep, Step, UpdateContactStep } from '../services/journey-definition';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
+import { branch, split } from './decisions';
+import type { EnrolmentEnd } from './types';
+import { wait, waitForEvent } from './waits';
 
 /** Where the enrolment goes after a step: the next step, or its end. */
 export interface StepOutcome {
   outcome: string;
   next?: string;
-  end?: { status: EnrolmentStatus; reason: string };
+  end?: EnrolmentEnd;
 }
 
 /** Runs one step. Exhaustive: a new step type fails to compile until it has a handler here. */
@@ -19,6 +19,12 @@ export function runStep(step: Step, ctx: EnrolmentContext): Promise<StepOutcome>
       return sendEmail(step, ctx);
     case 'wait':
       return wait(step, ctx);
+    case 'wait_for_event':
+      return waitForEvent(step, ctx);
+    case 'branch':
+      return branch(step, ctx);
+    case 'split':
+      return split(step, ctx);
     case 'update_contact':
       return updateContact(step, ctx);
     case 'exit':
@@ -45,14 +51,6 @@ async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Promise<St
   return { outcome: result.status, next: step.next };
 }
 
-async function wait(step: WaitStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  const ms = msToNumber(step.duration);
-  const until = new Date(workflowInfo().unsafe.now() + ms).toISOString();
-  await ctx.record(step, { action: 'wait.started', outcome: 'waiting', details: { duration: step.duration, until } });
-  await sleep(ms, { summary: `Wait ${step.duration} (step ${step.id}), until ${until}` });
-  return { outcome: 'waited', next: step.next };
-}
-
 async function updateContact(step: UpdateContactStep, ctx: EnrolmentContext): Promise<StepOutcome> {
   const changes = { set: step.set, addTags: step.addTags, removeTags: step.removeTags, scoreDelta: step.scoreDelta };
   const result = await actions.updateContact.executeWithOptions(
@@ -65,6 +63,6 @@ async function updateContact(step: UpdateContactStep, ctx: EnrolmentContext): Pr
 }
 
 async function exit(step: ExitStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  await ctx.record(step, { action: 'enrolment.exited', outcome: 'exited', details: { reason: step.reason } });
+  await ctx.record(step, { action: 'exit.reached', outcome: 'exited', details: { reason: step.reason } });
   return { outcome: 'exited', end: { status: 'exited', reason: step.reason } };
 }

@@ -12,6 +12,16 @@ export interface EnrolmentInput {
   resume?: EnrolmentProgress;
 }
 
+/** An event delivered to a running enrolment (signal `journeyEvent`). */
+export interface JourneyEvent {
+  id: string;
+  name: string;
+  properties: Record<string, unknown>;
+  occurredAt: string;
+  /** The contact as it was when the event arrived, for conditions over contact.* fields. */
+  contact?: Record<string, unknown>;
+}
+
 export interface PathEntry {
   stepId: string;
   type: StepType;
@@ -25,6 +35,15 @@ export interface EnrolmentProgress {
   visits: Record<string, number>;
   /** The most recent steps (the audit log holds all of them). */
   path: PathEntry[];
+  /** Ids of the latest events received, to ignore a delivery twice. */
+  seenEventIds: string[];
+  variant?: string;
+}
+
+export interface EnrolmentEnd {
+  status: EnrolmentStatus;
+  reason: string;
+  eventId?: string;
 }
 
 export interface EnrolmentState extends EnrolmentProgress {
@@ -32,10 +51,15 @@ export interface EnrolmentState extends EnrolmentProgress {
   currentStepId?: string;
   journeyKey: string;
   journeyVersion: number;
+  /** Set when a goal or exit event (or cancellation) ends the enrolment. */
+  ending?: EnrolmentEnd;
+  /** Events received since the current step began (wait_for_event reads them). */
+  inbox: JourneyEvent[];
 }
 
 export interface EnrolmentResult {
   status: EnrolmentStatus;
   reason?: string;
+  variant?: string;
   path: PathEntry[];
 }

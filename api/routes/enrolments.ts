@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { EnrolmentRow } from '../../db/schema';
 import { auditForEnrolment } from '../../services/audit';
 import { ContactUpsertSchema } from '../../services/contact-schema';
-import { enrol, getEnrolment } from '../../services/enrolments';
+import { cancelEnrolment, enrol, getEnrolment } from '../../services/enrolments';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
@@ -69,6 +69,19 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
       },
     );
     return reply.code(created ? 201 : 200).send(view(deps, enrolment));
+  });
+
+  app.post('/enrolments/:id/cancel', {
+    schema: {
+      tags: ['enrolments'], summary: 'Cancel a running enrolment (it records its own end)',
+      params: z.object({ id: z.uuid() }),
+      body: z.object({ reason: z.string().min(1).max(200).default('cancelled through the API') }).optional(),
+      response: { 202: EnrolmentView, 200: EnrolmentView, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const reason = request.body?.reason ?? 'cancelled through the API';
+    const row = await cancelEnrolment({ db, temporal: deps.temporal, taskQueue: deps.taskQueue }, request.params.id, reason);
+    return reply.code(row.status === 'running' ? 202 : 200).send(view(deps, row));
   });
 
   app.get('/enrolments/:id', {

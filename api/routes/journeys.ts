@@ -7,6 +7,7 @@ import {
 } from '../../services/journeys';
 import { JourneyDefinitionSchema } from '../../services/journey-definition';
 import type { Database } from '../../db/client';
+import { syncJourneySchedule } from '../../services/journey-schedules';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
@@ -80,6 +81,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   }, async (request, reply) => {
     const { journey, version, created } = await publishJourney(db, request.params.key);
     const published = await getVersion(db, journey.id, version);
+    await syncJourneySchedule(deps, journey, published.definition);
     return reply.code(created ? 201 : 200)
       .send({ key: journey.key, version, created, publishedAt: published.publishedAt.toISOString() });
   });
@@ -101,6 +103,10 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
         tags, summary: action === 'pause' ? 'Stop new enrolments (running ones go on)' : 'Take new enrolments again',
         params: KeyParams, response: { 200: JourneyView, ...errorResponses },
       },
-    }, async (request) => view(db, await setJourneyStatus(db, request.params.key, status)));
+    }, async (request) => {
+      const journey = await setJourneyStatus(db, request.params.key, status);
+      if (journey.latestVersion !== null) await syncJourneySchedule(deps, journey, (await getVersion(db, journey.id, journey.latestVersion)).definition);
+      return view(db, journey);
+    });
   }
 };

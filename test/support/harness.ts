@@ -45,7 +45,7 @@ export async function startHarness(): Promise<Harness> {
   const taskQueue = `test-${randomUUID()}`;
   const mailer = createMailer(smtp.url, logger);
   const worker: Worker = await createJourneyWorker({
-    connection: nativeConnection, namespace: 'default', taskQueue, db: database.db, mailer,
+    client, connection: nativeConnection, namespace: 'default', taskQueue, db: database.db, mailer,
     emailFrom: 'Nurture Test <journeys@nurture.test>', workflowBundle: { codePath: env.workflowBundlePath },
   });
   const running = worker.run();

@@ -1,0 +1,20 @@
+import { findContact } from '../services/contacts';
+import { nextAllowedInstant, type WaitUntil } from '../services/quiet-hours';
+import { enrolSegmentPage } from '../services/segments';
+import type { ActivityDeps } from './index';
+
+export function createEnrolmentActivities(deps: ActivityDeps) {
+  return {
+    /** When a wait-until step ends, in the contact's time zone (or the step's fallback zone). */
+    async computeWaitUntil(input: { contactId: string; from: string; until: WaitUntil & { timezone: string } }): Promise<{ at: string; timezone: string }> {
+      const contact = await findContact(deps.db, input.contactId);
+      const timezone = contact?.timezone ?? input.until.timezone;
+      return { at: nextAllowedInstant(new Date(input.from), input.until, timezone).toISOString(), timezone };
+    },
+
+    /** One page of a scheduled run's segment enrolment. */
+    async enrolSegmentPage(input: { journeyKey: string; runAt: string; after?: string }) {
+      return enrolSegmentPage(deps, input.journeyKey, input.runAt, input.after);
+    },
+  };
+}

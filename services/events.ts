@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { EventRow } from '../db/schema';
+import { enrolments, events, journeys } from '../db/schema';
+import type { JourneyEvent } from '../workflows/types';
+import { evaluate } from '../workflows/conditions';
+import { appendAudit } from './audit';
+import { getContact, upsertContact } from './contacts';
+import type { ContactUpsert } from './contact-schema';
+import { enrol, type EnrolDeps } from './enrolments';
+import { contactFacts } from './facts';
+import { getVersion } from './journeys';
+import { notFound } from './errors';
+
+export interface EventInput {
+  /** The sender's id for de-duplication: the same id is stored and processed once. */
+  id?: string;
+  contactId?: string;
+  contact?: ContactUpsert;
+  name: string;
+  properties?: Record<string, unknown>;
+  occurredAt?: string;
+}
+
+export interface EventOutcome {
+  event: EventRow;
+  duplicate: boolean;
+  enrolled: string[];
+  delivered: number;
+}
+
+/**
+ * Stores an event once per id, enrols its contact in journeys whose event trigger matches
+ * (entry rules apply; idempotent per event), and delivers it to the contact's running enrolments
+ * (goal, exit, wait_for_event). A repeat of an event already processed does nothing again; a
+ * repeat of one whose processing failed half-way finishes it.
+ */
+export async function ingestEvent(deps: EnrolDeps, input: EventInput): Promise<EventOutcome> {
+  const contact = input.contactId
+    ? await getContact(deps.db, input.contactId).catch(() => { throw notFound('contact', 'contactId', input.contactId!); })
+    : (await upsertContact(deps.db, input.contact!)).contact;
+  const dedupeKey = input.id ? `api:${input.id}` : `generated:${randomUUID()}`;
+  const [inserted] = await deps.db.insert(events).values({
+    dedupeKey, contactId: contact.id, name: input.name, properties: input.properties ?? {},
+    occurredAt: input.occurredAt ? new Date(input.occurredAt) : new Date(),
+  }).onConflictDoNothing().returning();
+  const event = inserted ?? (await deps.db.select().from(events).where(eq(events.dedupeKey, dedupeKey)))[0]!;
+  if (!inserted && event.processedAt) return { event, duplicate: true, enrolled: [], delivered: 0 };
+
+  const facts = { contact: contactFacts(contact), event: { name: event.name, properties: event.properties } };
+  const enrolled = await enrolByTrigger(deps, event, facts);
+  const delivered = await deliver(deps, event, facts.contact, enrolled);
+  await deps.db.update(events).set({ processedAt: sql`now()` }).where(eq(events.id, event.id));
+  return { event, duplicate: !inserted, enrolled, delivered };
+}
+
+async function enrolByTrigger(deps: EnrolDeps, event: EventRow, facts: Parameters<typeof evaluate>[1]): Promise<string[]> {
+  const candidates = await deps.db.select().from(journeys)
+    .where(and(eq(journeys.triggerType, 'event'), eq(journeys.triggerEvent, event.name), eq(journeys.status, 'active')));
+  const enrolled: string[] = [];
+  for (const journey of candidates) {
+    const { definition } = await getVersion(deps.db, journey.id, journey.latestVersion!);
+    if (definition.trigger.type !== 'event' || (definition.trigger.condition && !evaluate(definition.trigger.condition, facts))) continue;
+    const { enrolment, created } = await enrol(deps, {
+      journeyKey: journey.key, contactId: event.contactId, idempotencyKey: `event:${event.id}`, actor: `event:${event.name}`,
+    });
+    if (created) enrolled.push(enrolment.id);
+  }
+  return enrolled;
+}
+
+/** Signals the event to every running enrolment of the contact (not the ones it just started). */
+async function deliver(deps: EnrolDeps, event: EventRow, contact: Record<string, unknown>, skip: string[]): Promise<number> {
+  const running = await deps.db.select().from(enrolments)
+    .where(and(eq(enrolments.contactId, event.contactId), eq(enrolments.status, 'running')));
+  const payload: JourneyEvent = {
+    id: event.id, name: event.name, properties: event.properties, occurredAt: event.occurredAt.toISOString(), contact,
+  };
+  let delivered = 0;
+  for (const enrolment of running.filter((e) => !skip.includes(e.id))) {
+    try {
+      await deps.temporal.workflow.getHandle(enrolment.workflowId).signal('journeyEvent', payload);
+      delivered += 1;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  if (delivered) {
+    await appendAudit(deps.db, {
+      actor: 'api', action: 'event.delivered', outcome: 'delivered', contactId: event.contactId,
+      idempotencyKey: `event:${event.id}:delivered`, details: { event: event.name, eventId: event.id, enrolments: delivered },
+    });
+  }
+  return delivered;
+}

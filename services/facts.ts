@@ -1,0 +1,34 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { events, type ContactRow } from '../db/schema';
+import type { Facts } from '../workflows/conditions';
+import { getContact, toContact } from './contacts';
+
+/** The contact as conditions see it: `contact.email`, `contact.score`, `contact.attributes.x`, ... */
+export function contactFacts(row: ContactRow): Record<string, unknown> & { tags: string[] } {
+  return toContact(row);
+}
+
+/**
+ * What a branch decides on: the contact now, and which email steps of this enrolment were opened
+ * or clicked (events `email_opened` / `email_clicked` whose properties name the enrolment and step).
+ */
+export async function loadFacts(db: Database, contactId: string, enrolmentId: string): Promise<Facts> {
+  const contact = await getContact(db, contactId);
+  const rows = await db.select({ name: events.name, stepId: sql<string>`${events.properties}->>'stepId'` })
+    .from(events)
+    .where(and(
+      eq(events.contactId, contactId),
+      inArray(events.name, ['email_opened', 'email_clicked']),
+      sql`${events.properties}->>'enrolmentId' = ${enrolmentId}`,
+    ));
+  const engagement: NonNullable<Facts['engagement']> = {};
+  for (const row of rows) {
+    if (!row.stepId) continue;
+    const entry = (engagement[row.stepId] ??= {});
+    if (row.name === 'email_opened') entry.opened = true;
+    // A click implies the email was opened, even when images were blocked.
+    if (row.name === 'email_clicked') Object.assign(entry, { clicked: true, opened: true });
+  }
+  return { contact: contactFacts(contact), engagement };
+}

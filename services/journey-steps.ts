@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { ConditionSchema } from './condition-schema';
+import { ContactFieldsSchema, TagSchema, TimeZoneSchema } from './contact-schema';
+import { DURATION_PATTERN, durationToMs } from './durations';
+import { WEEKDAYS } from './quiet-hours';
+import { templateProblem } from './templates';
+
+/** The step types of the journey language, one schema each; see journey-definition.ts. */
+export const StepIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'a step id is 1-64 letters, digits, "_" or "-"');
+export const EventNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'an event name is 1-100 letters, digits, "_", ".", ":" or "-"');
+const next = StepIdSchema.optional().describe('the step that follows; absent ends the enrolment');
+const stepBase = { id: StepIdSchema, name: z.string().max(200).optional() };
+
+export const DurationSchema = z.string().trim()
+  .regex(DURATION_PATTERN, 'a duration is a number and a unit: "30s", "15m", "2h", "3d" or "1w"')
+  .refine((d) => (durationToMs(d) ?? 0) <= 366 * 86_400_000, 'a duration is at most a year');
+
+const template = (what: string, max = 100_000) => z.string().min(1).max(max).superRefine((source, ctx) => {
+  const problem = templateProblem(source);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+});
+
+const TimeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day is "HH:MM", 00:00-23:59');
+
+export const SendEmailStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('send_email'),
+  subject: template('subject', 998),
+  text: template('text'),
+  html: template('html').optional(),
+  next,
+});
+
+export const WaitUntilSchema = z.object({
+  at: TimeOfDaySchema.optional().describe('the next occurrence of this local time'),
+  between: z.object({ start: TimeOfDaySchema, end: TimeOfDaySchema }).optional()
+    .describe('a sending window: no wait inside it, else wait for its start'),
+  weekdays: z.array(z.enum(WEEKDAYS)).min(1).max(7).optional().describe('allowed days (all when absent)'),
+  timezone: TimeZoneSchema.default('UTC').describe("used when the contact has no time zone"),
+}).refine((u) => (u.at === undefined) !== (u.between === undefined), { message: 'give exactly one of "at" or "between"', path: ['at'] });
+
+export const WaitStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('wait'),
+  duration: DurationSchema.optional(),
+  until: WaitUntilSchema.optional().describe("a time of day / weekdays in the contact's time zone (quiet hours)"),
+  next,
+}).refine((w) => (w.duration === undefined) !== (w.until === undefined), { message: 'a wait has either "duration" or "until"', path: ['duration'] });
+
+export const WaitForEventStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('wait_for_event'),
+  event: EventNameSchema,
+  condition: ConditionSchema.optional().describe('over event.* (and contact.*) fields'),
+  timeout: DurationSchema,
+  next: next.describe('when the event arrives in time'),
+  onTimeout: StepIdSchema.optional().describe('when it does not; absent ends the enrolment'),
+});
+
+export const BranchStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('branch'),
+  cases: z.array(z.object({ condition: ConditionSchema, next: StepIdSchema.optional() })).min(1).max(20)
+    .describe('the first case whose condition holds is taken'),
+  default: StepIdSchema.optional().describe('when no case holds; absent ends the enrolment'),
+});
+
+export const SplitStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('split'),
+  variants: z.array(z.object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a variant id is 1-32 letters, digits, "_" or "-"'),
+    weight: z.number().positive(),
+    next: StepIdSchema.optional(),
+  })).min(1).max(10),
+  holdout: z.object({
+    weight: z.number().positive(),
+    next: StepIdSchema.optional(),
+    duration: DurationSchema.default('30d').describe('without next: how long the control group stays enrolled, so its conversions count'),
+  }).optional().describe('a control group that gets none of the following steps'),
+});
+
+export const UpdateContactStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('update_contact'),
+  set: ContactFieldsSchema.optional(),
+  addTags: z.array(TagSchema).max(50).optional(),
+  removeTags: z.array(TagSchema).max(50).optional(),
+  scoreDelta: z.number().int().optional(),
+  next,
+});
+
+export const ExitStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('exit'),
+  reason: z.string().min(1).max(200).default('exit step'),
+});
+
+export const StepSchema = z.discriminatedUnion('type', [
+  SendEmailStepSchema, WaitStepSchema, WaitForEventStepSchema, BranchStepSchema, SplitStepSchema,
+  UpdateContactStepSchema, ExitStepSchema,
+]);
+
+export type Step = z.infer<typeof StepSchema>;
+export type StepType = Step['type'];
+export type SendEmailStep = z.infer<typeof SendEmailStepSchema>;
+export type WaitStep = z.infer<typeof WaitStepSchema>;
+export type WaitForEventStep = z.infer<typeof WaitForEventStepSchema>;
+export type BranchStep = z.infer<typeof BranchStepSchema>;
+export type SplitStep = z.infer<typeof SplitStepSchema>;
+export type UpdateContactStep = z.infer<typeof UpdateContactStepSchema>;
+export type ExitStep = z.infer<typeof ExitStepSchema>;
+
+/** Where a step can go next, with the field that says so. Exhaustive over step types. */
+export function exits(step: Step): Array<{ field: string; target: string }> {
+  const out: Array<{ field: string; target: string | undefined }> = [];
+  switch (step.type) {
+    case 'send_email':
+    case 'wait':
+    case 'update_contact':
+      out.push({ field: 'next', target: step.next });
+      break;
+    case 'wait_for_event':
+      out.push({ field: 'next', target: step.next }, { field: 'onTimeout', target: step.onTimeout });
+      break;
+    case 'branch':
+      step.cases.forEach((c, i) => out.push({ field: `cases[${i}].next`, target: c.next }));
+      out.push({ field: 'default', target: step.default });
+      break;
+    case 'split':
+      step.variants.forEach((v, i) => out.push({ field: `variants[${i}].next`, target: v.next }));
+      out.push({ field: 'holdout.next', target: step.holdout?.next });
+      break;
+    case 'exit':
+      break;
+    default: {
+      const unknown: never = step;
+      // A malformed step (validation reports it) still leads where its `next` says.
+      out.push({ field: 'next', target: (unknown as { next?: string }).next });
+    }
+  }
+  return out.filter((e): e is { field: string; target: string } => typeof e.target === 'string');
+}
+
+/** Steps that pause the enrolment (a loop must pass through one). */
+export function pauses(step: Step): boolean {
+  return step.type === 'wait' || step.type === 'wait_for_event';
+}

@@ -1,0 +1,57 @@
+import { and, asc, eq, gt } from 'drizzle-orm';
+import { contacts, journeys, type ContactRow } from '../db/schema';
+import { evaluate } from '../workflows/conditions';
+import { enrol, type EnrolDeps } from './enrolments';
+import { contactFacts } from './facts';
+import { getJourney, getVersion } from './journeys';
+
+/**
+ * Enrols a contact in every active segment-triggered journey whose condition it matches now but
+ * did not match before the change (`before` undefined: a new contact). Entry rules apply; the
+ * idempotency key ties the enrolment to this change, so a retried change enrols nobody twice.
+ */
+export async function enrolNewlyMatching(deps: EnrolDeps, before: ContactRow | undefined, after: ContactRow): Promise<string[]> {
+  const candidates = await deps.db.select().from(journeys)
+    .where(and(eq(journeys.triggerType, 'segment'), eq(journeys.status, 'active')));
+  const enrolled: string[] = [];
+  for (const journey of candidates) {
+    const { definition } = await getVersion(deps.db, journey.id, journey.latestVersion!);
+    if (definition.trigger.type !== 'segment') continue;
+    const condition = definition.trigger.condition;
+    const matchedBefore = before !== undefined && evaluate(condition, { contact: contactFacts(before) });
+    if (matchedBefore || !evaluate(condition, { contact: contactFacts(after) })) continue;
+    const { enrolment, created } = await enrol(deps, {
+      journeyKey: journey.key, contactId: after.id, actor: 'segment',
+      idempotencyKey: `segment:${after.id}:${after.updatedAt.toISOString()}`,
+    });
+    if (created) enrolled.push(enrolment.id);
+  }
+  return enrolled;
+}
+
+const PAGE = 500;
+
+/**
+ * One page of a scheduled run: the contacts (by id, after `after`) that the schedule trigger's
+ * condition matches are enrolled, idempotently per run time and contact.
+ */
+export async function enrolSegmentPage(
+  deps: EnrolDeps, journeyKey: string, runAt: string, after?: string,
+): Promise<{ enrolled: number; matched: number; nextCursor?: string }> {
+  const journey = await getJourney(deps.db, journeyKey);
+  if (journey.status !== 'active' || journey.latestVersion === null) return { enrolled: 0, matched: 0 };
+  const { definition } = await getVersion(deps.db, journey.id, journey.latestVersion);
+  if (definition.trigger.type !== 'schedule') return { enrolled: 0, matched: 0 };
+  const condition = definition.trigger.condition;
+  const page = await deps.db.select().from(contacts)
+    .where(after ? gt(contacts.id, after) : undefined).orderBy(asc(contacts.id)).limit(PAGE);
+  let enrolled = 0;
+  let matched = 0;
+  for (const contact of page) {
+    if (condition && !evaluate(condition, { contact: contactFacts(contact) })) continue;
+    matched += 1;
+    const result = await enrol(deps, { journeyKey, contactId: contact.id, idempotencyKey: `schedule:${runAt}:${contact.id}`, actor: 'schedule' });
+    if (result.created) enrolled += 1;
+  }
+  return { enrolled, matched, nextCursor: page.length === PAGE ? page[page.length - 1]!.id : undefined };
+}

@@ -1,0 +1,56 @@
+import { condition, workflowInfo } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { WaitForEventStep, WaitStep } from '../services/journey-definition';
+import { actions } from './activities';
+import { evaluate } from './conditions';
+import type { EnrolmentContext } from './context';
+import type { StepOutcome } from './steps';
+
+/** Sleeps until `untilMs` unless a goal or exit event ends the enrolment first. */
+async function interruptibleSleep(ctx: EnrolmentContext, ms: number, summary: string): Promise<boolean> {
+  if (ms <= 0) return ctx.state.ending !== undefined;
+  return condition(() => ctx.state.ending !== undefined, ms, { summary });
+}
+
+/** A fixed delay, or until a time of day / weekday in the contact's time zone (quiet hours). */
+export async function wait(step: WaitStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  const now = workflowInfo().unsafe.now();
+  let untilMs: number;
+  let summary: string;
+  if (step.duration) {
+    untilMs = now + msToNumber(step.duration);
+    summary = `Wait ${step.duration} (step ${step.id})`;
+  } else {
+    const until = await actions.computeWaitUntil.executeWithOptions(
+      { activityId: ctx.activityId(step, 'until'), summary: "Compute the wait's end in the contact's time zone" },
+      [{ contactId: ctx.input.contactId, until: step.until!, from: new Date(now).toISOString() }],
+    );
+    untilMs = Date.parse(until.at);
+    summary = `Wait until ${until.at} (${until.timezone}, step ${step.id})`;
+  }
+  const until = new Date(untilMs).toISOString();
+  await ctx.record(step, { action: 'wait.started', outcome: 'waiting', details: { duration: step.duration ?? null, until } });
+  const interrupted = await interruptibleSleep(ctx, untilMs - workflowInfo().unsafe.now(), `${summary}, until ${until}`);
+  return { outcome: interrupted ? 'interrupted' : 'waited', next: step.next };
+}
+
+/** Waits for a matching event (received after the step began) or the timeout. */
+export async function waitForEvent(step: WaitForEventStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  const timeoutMs = msToNumber(step.timeout);
+  const until = new Date(workflowInfo().unsafe.now() + timeoutMs).toISOString();
+  ctx.state.inbox = [];
+  await ctx.record(step, { action: 'wait_for_event.started', outcome: 'waiting', details: { event: step.event, until } });
+  const matches = () => ctx.state.inbox.find((e) => e.name === step.event
+    && (!step.condition || evaluate(step.condition, { contact: e.contact, event: { name: e.name, properties: e.properties } })));
+  const done = await condition(() => ctx.state.ending !== undefined || matches() !== undefined, timeoutMs,
+    { summary: `Wait for "${step.event}" until ${until} (step ${step.id})` });
+  if (ctx.state.ending) return { outcome: 'interrupted' };
+  const event = done ? matches() : undefined;
+  await ctx.record(step, {
+    action: event ? 'wait_for_event.received' : 'wait_for_event.timed_out',
+    outcome: event ? 'received' : 'timed_out',
+    details: event ? { eventId: event.id, event: event.name } : { event: step.event },
+    suffix: 'result',
+  });
+  return event ? { outcome: 'received', next: step.next } : { outcome: 'timed_out', next: step.onTimeout };
+}
