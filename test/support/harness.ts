@@ -24,6 +24,10 @@ export interface Harness {
   smtp: SmtpSink;
   taskQueue: string;
   api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  /** Creates and publishes a journey; returns its key. */
+  publish(definition: unknown, key?: string): Promise<string>;
+  /** The enrolment's workflow result. */
+  result(workflowId: string): Promise<any>;
   stop(): Promise<void>;
 }
 
@@ -56,8 +60,16 @@ export async function startHarness(): Promise<Harness> {
   const { port } = app.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;
 
-  return {
+  const harness: Harness = {
     baseUrl, database, client, smtp, taskQueue,
+    async publish(definition, key = uniqueKey()) {
+      const created = await harness.api('POST', '/v1/journeys', { key, name: key, definition });
+      if (created.status !== 201) throw new Error(`create ${key}: ${JSON.stringify(created.body)}`);
+      const published = await harness.api('POST', `/v1/journeys/${key}/publish`);
+      if (published.status !== 201) throw new Error(`publish ${key}: ${JSON.stringify(published.body)}`);
+      return key;
+    },
+    result: (workflowId) => client.workflow.getHandle(workflowId).result(),
     async api(method, path, body, headers = {}) {
       const res = await fetch(`${baseUrl}${path}`, {
         method,
@@ -80,6 +92,7 @@ export async function startHarness(): Promise<Harness> {
       await smtp.close();
     },
   };
+  return harness;
 }
 
 /** Polls until `check` returns a truthy value (or throws its last error after `timeoutMs`). */
