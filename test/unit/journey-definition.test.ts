@@ -52,3 +52,43 @@ describe('journey definitions', () => {
     expect(durationToMs('soon')).toBeUndefined();
   });
 });
+
+describe('journey definitions: triggers, waits, branches and splits', () => {
+  it('accepts every trigger kind and step type', () => {
+    const steps = [
+      { id: 'w', type: 'wait_for_event', event: 'trial_started', timeout: '3d', next: 'b', onTimeout: 'b' },
+      { id: 'b', type: 'branch', cases: [{ condition: { engagement: { step: 'm', action: 'opened' } }, next: 'q' }], default: 's' },
+      { id: 's', type: 'split', variants: [{ id: 'a', weight: 1, next: 'q' }], holdout: { weight: 1 } },
+      { id: 'q', type: 'wait', until: { at: '09:00', weekdays: ['mon'], timezone: 'Europe/Paris' }, next: 'm' },
+      { id: 'm', type: 'send_email', subject: 'x', text: 'y', next: 'u' },
+      { id: 'u', type: 'update_contact', addTags: ['x'], next: 'e' },
+      { id: 'e', type: 'exit', reason: 'done' },
+    ];
+    for (const trigger of [
+      { type: 'api' },
+      { type: 'event', event: 'signed_up', condition: { field: 'event.properties.plan', op: 'eq', value: 'pro' } },
+      { type: 'segment', condition: { tag: 'vip' } },
+      { type: 'schedule', cron: '0 9 * * 1', timezone: 'Europe/Paris' },
+    ]) {
+      expect(draftProblems({ trigger, goal: { event: 'purchased' }, exits: [{ event: 'unsubscribed' }], steps })).toEqual([]);
+    }
+  });
+
+  it('names the step of each problem in the newer step types', () => {
+    const problems = draftProblems({
+      trigger: { type: 'segment', condition: { field: 'event.properties.x', op: 'exists' } },
+      steps: [
+        { id: 'b', type: 'branch', cases: [{ condition: { engagement: { step: 'u', action: 'opened' } }, next: 'u' }, { condition: { field: 'event.name', op: 'eq', value: 'x' }, next: 'nowhere' }] },
+        { id: 'u', type: 'update_contact', next: 'w' },
+        { id: 'w', type: 'wait', until: { at: '25:00', timezone: 'Moon/Base' } },
+      ],
+    });
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
+    expect(byPath['definition.trigger.condition']).toBe('only an event trigger has event.* fields');
+    expect(byPath['definition.steps[0].cases[0].condition']).toContain('"u", which is not a send_email step');
+    expect(byPath['definition.steps[0].cases[1].condition']).toContain('event.* fields are only available');
+    expect(byPath['definition.steps[0].cases[1].next']).toContain('next step "nowhere" does not exist');
+    expect(byPath['definition.steps[2].until.at']).toContain('HH:MM');
+    expect(byPath['definition.steps[2].until.timezone']).toContain('IANA time zone');
+  });
+});
