@@ -64,7 +64,8 @@ describe('triggers and entry rules', () => {
     const outsider = await h.api('POST', '/v1/contacts', { email: uniqueEmail('sched') });
     const schedule = h.client.schedule.getHandle(scheduleIdFor(key));
     const described = await schedule.describe();
-    expect(described.spec.calendars?.length ?? described.spec.cronExpressions?.length).toBeTruthy();
+    expect(described.spec.calendars?.length).toBeGreaterThan(0);
+    expect(described.spec.timezone).toBe('Europe/Paris');
     expect(described.state.paused).toBe(false);
     await schedule.trigger();
     await eventually(async () => (await enrolmentsOf(key, member.body.id)).length === 1);
