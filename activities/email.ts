@@ -7,24 +7,28 @@ export interface SendEmailInput {
   contactId: string;
   journeyKey: string;
   stepId: string;
-  subject: string;
-  text: string;
-  html?: string;
+  category: 'marketing' | 'transactional';
+  topic: string;
+  template?: { key: string; version: number };
+  content?: { subject: string; text: string; html?: string };
 }
 
 export function createEmailActivities(deps: ActivityDeps) {
   return {
-    /** Sends a journey email once per idempotency key; recording it is a separate activity. */
+    /**
+     * Sends a journey email once per idempotency key, after the send-time checks. Runs on the
+     * rate-limited email task queue; recording it in the audit is a separate activity.
+     */
     async sendEmail(input: SendEmailInput): Promise<EmailResult> {
-      return deliverEmail(deps.db, deps.mailer, {
+      return deliverEmail(deps.db, deps.mailer, deps.email, {
         idempotencyKey: input.idempotencyKey,
         enrolmentId: input.enrolmentId,
         contactId: input.contactId,
         stepId: input.stepId,
-        from: deps.emailFrom,
-        subject: input.subject,
-        text: input.text,
-        html: input.html,
+        category: input.category,
+        topic: input.topic,
+        template: input.template,
+        content: input.content,
         scope: { journey: { key: input.journeyKey } },
       });
     },

@@ -1,15 +1,18 @@
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
+import type { EmailSettings } from '../services/email';
 import type { Mailer } from '../services/mailer';
 import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';
 import { createEnrolmentActivities } from './enrolment';
+import { createNotifyActivities } from './notify';
 import { createRecordingActivities } from './recording';
 
 export interface ActivityDeps {
   db: Database;
   mailer: Mailer;
-  emailFrom: string;
+  email: EmailSettings;
+  webhookSecret: string;
   /** For activities that enrol contacts (segment and schedule triggers). */
   temporal: Client;
   taskQueue: string;
@@ -21,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEmailActivities(deps),
     ...createContactActivities(deps),
     ...createEnrolmentActivities(deps),
+    ...createNotifyActivities(deps),
     ...createRecordingActivities(deps),
   };
 }

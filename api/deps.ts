@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { DatabaseHandle } from '../db/client';
+import type { Secrets } from '../runtime/secrets';
 
 /** What the routes need; passed to each route plugin as its options. */
 export interface ApiDeps {
@@ -8,6 +9,10 @@ export interface ApiDeps {
   taskQueue: string;
   namespace: string;
   temporalUiUrl: string;
+  /** Verify unsubscribe and tracking links (the worker signs them with the same secret). */
+  secrets: Secrets;
+  /** The API's public address, for links in pages. */
+  publicUrl: () => string;
 }
 
 export interface RouteOptions {

@@ -3,6 +3,7 @@ import { buildApp } from '../api/app';
 import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
+import { resolveSecrets } from '../runtime/secrets';
 import { onShutdown } from '../runtime/shutdown';
 import { connectTemporal, createClient } from '../runtime/temporal';
 
@@ -15,6 +16,7 @@ async function main() {
   const app = await buildApp({
     database, temporal: createClient(connection, config.TEMPORAL_NAMESPACE), taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
+    secrets: resolveSecrets(config), publicUrl: () => publicUrl(config),
   }, logger);
   await app.listen({ host: config.HOST, port: config.PORT });
   logger.info({ api: publicUrl(config), docs: `${publicUrl(config)}/docs` }, 'API listening');

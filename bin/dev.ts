@@ -12,7 +12,8 @@ import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server';
-import { createJourneyWorker, NativeConnection } from '../runtime/worker';
+import { createJourneyWorkers, emailSettingsFrom, NativeConnection } from '../runtime/worker';
+import { resolveSecrets } from '../runtime/secrets';
 import { createMailer } from '../services/mailer';
 
 async function main() {
@@ -36,13 +37,16 @@ async function main() {
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const mailer = createMailer(config.SMTP_URL, logger);
   const client = createClient(connection, config.TEMPORAL_NAMESPACE);
-  const worker = await createJourneyWorker({
+  const secrets = resolveSecrets(config);
+  const worker = await createJourneyWorkers({
     client, connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
-    db: database.db, mailer, emailFrom: config.EMAIL_FROM,
+    db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
+    webhookSecret: secrets.webhook, emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
   });
   const app = await buildApp({
     database, temporal: client, taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
+    secrets: resolveSecrets(config), publicUrl: () => publicUrl(config),
   }, logger);
   await app.listen({ host: config.HOST, port: config.PORT });
 

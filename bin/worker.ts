@@ -1,9 +1,10 @@
 /** The Temporal worker for production: `npm run worker`. Scale it out: any number may run. */
-import { loadConfig, loadDotEnv } from '../runtime/config';
+import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
-import { createJourneyWorker, NativeConnection } from '../runtime/worker';
+import { createJourneyWorkers, emailSettingsFrom, NativeConnection } from '../runtime/worker';
+import { resolveSecrets } from '../runtime/secrets';
 import { createMailer } from '../services/mailer';
 
 async function main() {
@@ -16,9 +17,11 @@ async function main() {
   const client = createClient(clientConnection, config.TEMPORAL_NAMESPACE);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const mailer = createMailer(config.SMTP_URL, logger);
-  const worker = await createJourneyWorker({
+  const secrets = resolveSecrets(config);
+  const worker = await createJourneyWorkers({
     client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
-    db: database.db, mailer, emailFrom: config.EMAIL_FROM,
+    db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
+    webhookSecret: secrets.webhook, emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
   });
   logger.info({ taskQueue: config.TASK_QUEUE, email: mailer.mode }, 'worker running');
   // Temporal's runtime stops the worker on SIGINT/SIGTERM; run() then resolves.

@@ -15,7 +15,12 @@ export const contacts = pgTable(
     externalId: text('external_id'),
     firstName: text('first_name'),
     lastName: text('last_name'),
+    company: text('company'),
+    title: text('title'),
+    phone: text('phone'),
+    locale: text('locale'),
     timezone: text('timezone'),
+    owner: text('owner'),
     lifecycleStage: text('lifecycle_stage').notNull().default('subscriber'),
     attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
@@ -28,6 +33,59 @@ export const contacts = pgTable(
     uniqueIndex('contacts_external_id_key').on(t.externalId),
   ],
 );
+
+/** Consent per channel and topic, with where it came from and when. */
+export const contactConsents = pgTable(
+  'contact_consents',
+  {
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    channel: text('channel').notNull(),
+    topic: text('topic').notNull(),
+    status: text('status').$type<'granted' | 'denied'>().notNull(),
+    source: text('source').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.contactId, t.channel, t.topic] })],
+);
+
+/** Addresses never to email again (hard bounces, complaints, manual). */
+export const suppressions = pgTable('suppressions', {
+  email: text('email').primaryKey(),
+  reason: text('reason').$type<'hard_bounce' | 'complaint' | 'manual'>().notNull(),
+  source: text('source').notNull(),
+  createdAt: createdAt(),
+});
+
+/** Versioned email templates (Liquid): a journey pins the version it was published with. */
+export const emailTemplates = pgTable(
+  'email_templates',
+  {
+    key: text('key').notNull(),
+    version: integer('version').notNull(),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    html: text('html'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.version] })],
+);
+
+/** Round-robin position of each owner pool. */
+export const ownerPools = pgTable('owner_pools', {
+  key: text('key').primaryKey(),
+  nextIndex: integer('next_index').notNull().default(0),
+});
+
+/** The webhook ledger: claimed before the request, settled after (as outgoing_emails). */
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  idempotencyKey: text('idempotency_key').primaryKey(),
+  url: text('url').notNull(),
+  status: text('status').$type<'sending' | 'delivered' | 'retry' | 'unknown' | 'rejected'>().notNull(),
+  responseStatus: integer('response_status'),
+  attempts: integer('attempts').notNull().default(1),
+  createdAt: createdAt(),
+  deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+});
 
 /** A journey: its key, its editable draft, and whether it takes new enrolments. */
 export const journeys = pgTable('journeys', {
@@ -103,7 +161,7 @@ export const enrolments = pgTable(
  * sending: claimed, in flight; sent/captured: done; retry: the last attempt failed cleanly and may
  * be sent again; unknown: an attempt died mid-send, so it is never resent (at most once).
  */
-export type OutgoingEmailStatus = 'sending' | 'sent' | 'captured' | 'retry' | 'unknown';
+export type OutgoingEmailStatus = 'sending' | 'sent' | 'captured' | 'retry' | 'unknown' | 'skipped';
 
 /** The send ledger: written before an email leaves, marked after; the key makes retries safe. */
 export const outgoingEmails = pgTable(
@@ -121,11 +179,16 @@ export const outgoingEmails = pgTable(
     htmlBody: text('html_body'),
     status: text('status').$type<OutgoingEmailStatus>().notNull().default('sending'),
     providerMessageId: text('provider_message_id'),
+    category: text('category').$type<'marketing' | 'transactional'>().notNull().default('marketing'),
+    skipReason: text('skip_reason'),
+    consentState: text('consent_state'),
+    templateKey: text('template_key'),
+    templateVersion: integer('template_version'),
     attempts: integer('attempts').notNull().default(1),
     createdAt: createdAt(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
-  (t) => [index('outgoing_emails_contact_idx').on(t.contactId)],
+  (t) => [index('outgoing_emails_contact_idx').on(t.contactId, t.sentAt)],
 );
 
 /** CRM writes and other effects already applied, keyed by workflow id + step id. */
@@ -168,3 +231,4 @@ export type JourneyRow = typeof journeys.$inferSelect;
 export type EnrolmentRow = typeof enrolments.$inferSelect;
 export type AuditRecordRow = typeof auditRecords.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type TemplateRow = typeof emailTemplates.$inferSelect;

@@ -23,10 +23,22 @@ export const ConfigSchema = z.object({
   TASK_QUEUE: withDefault(z.string().min(1), 'nurture'),
   SMTP_URL: optional(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')),
   EMAIL_FROM: withDefault(z.string().min(3), 'Nurture <nurture@localhost>'),
+  SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  WEBHOOK_SIGNING_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
+  CONSENT_MODE: withDefault(z.enum(['opt_out', 'opt_in']), 'opt_out'),
+  EMAIL_FREQUENCY_CAP: withDefault(z.string().regex(/^(off|\d+\/\d+(ms|s|m|h|d|w))$/, 'is "off" or N/duration, e.g. "5/7d"'), '5/7d'),
+  EMAIL_RATE_LIMIT_PER_SECOND: withDefault(z.coerce.number().positive().max(10_000), 20),
   LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** Secrets are required in production; elsewhere a missing one is generated per data dir. */
+function requireSecretsInProduction(config: Config): string[] {
+  if (config.NODE_ENV !== 'production') return [];
+  return (['SIGNING_SECRET', 'WEBHOOK_SIGNING_SECRET', 'DATABASE_URL'] as const)
+    .filter((k) => !config[k]).map((k) => `${k}: is required when NODE_ENV=production`);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -46,6 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
+  const missing = requireSecretsInProduction(parsed.data);
+  if (missing.length) throw new ConfigError(missing);
   return parsed.data;
 }
 

@@ -2,7 +2,11 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Database } from '../db/client';
+import type { EmailSettings } from '../services/email';
+import { parseFrequencyCap } from '../services/email-policy';
 import type { Mailer } from '../services/mailer';
+import type { Config } from './config';
+import type { Secrets } from './secrets';
 
 export interface JourneyWorkerOptions {
   connection: NativeConnection;
@@ -10,27 +14,53 @@ export interface JourneyWorkerOptions {
   taskQueue: string;
   db: Database;
   mailer: Mailer;
-  emailFrom: string;
+  email: EmailSettings;
+  webhookSecret: string;
+  /** Server-side rate limit of the `<taskQueue>-email` queue, across all workers. */
+  emailRatePerSecond: number;
   /** A client for activities that start enrolments. */
   client: Client;
   /** A pre-built workflow bundle (tests build it once); otherwise workflows/ is bundled at start. */
   workflowBundle?: { codePath: string };
 }
 
-/** The worker that runs journey workflows and their activities on one task queue. */
-export async function createJourneyWorker(options: JourneyWorkerOptions): Promise<Worker> {
+export interface JourneyWorkers {
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/** Email settings from the configuration: sender, links, consent mode and frequency cap. */
+export function emailSettingsFrom(config: Config, secrets: Secrets, publicUrl: string): EmailSettings {
+  return {
+    from: config.EMAIL_FROM, publicUrl, signingSecret: secrets.signing, tracking: true,
+    consentMode: config.CONSENT_MODE, frequencyCap: parseFrequencyCap(config.EMAIL_FREQUENCY_CAP),
+  };
+}
+
+/**
+ * Two workers on one connection: the journey task queue (workflows and activities) and its
+ * `-email` queue, which only sends email, under a server-side rate limit.
+ */
+export async function createJourneyWorkers(options: JourneyWorkerOptions): Promise<JourneyWorkers> {
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
-  return Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    ...workflows,
-    activities: createActivities({
-      db: options.db, mailer: options.mailer, emailFrom: options.emailFrom, temporal: options.client, taskQueue: options.taskQueue,
-    }),
+  const activities = createActivities({
+    db: options.db, mailer: options.mailer, email: options.email, webhookSecret: options.webhookSecret,
+    temporal: options.client, taskQueue: options.taskQueue,
   });
+  const journeys = await Worker.create({
+    connection: options.connection, namespace: options.namespace, taskQueue: options.taskQueue, ...workflows, activities,
+  });
+  const email = await Worker.create({
+    connection: options.connection, namespace: options.namespace, taskQueue: `${options.taskQueue}-email`,
+    activities: { sendEmail: activities.sendEmail },
+    maxTaskQueueActivitiesPerSecond: options.emailRatePerSecond,
+  });
+  return {
+    run: async () => { await Promise.all([journeys.run(), email.run()]); },
+    shutdown: () => { journeys.shutdown(); email.shutdown(); },
+  };
 }
 
 export { NativeConnection };

@@ -2,6 +2,7 @@ import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { contacts, type ContactRow } from '../db/schema';
 import type { Contact, ContactPatch, ContactUpsert } from './contact-schema';
+import { setConsent } from './consent';
 import { conflict, notFound } from './errors';
 
 export function toContact(row: ContactRow): Contact {
@@ -11,7 +12,12 @@ export function toContact(row: ContactRow): Contact {
     externalId: row.externalId,
     firstName: row.firstName,
     lastName: row.lastName,
+    company: row.company,
+    title: row.title,
+    phone: row.phone,
+    locale: row.locale,
     timezone: row.timezone,
+    owner: row.owner,
     lifecycleStage: row.lifecycleStage,
     attributes: row.attributes,
     tags: row.tags,
@@ -20,6 +26,9 @@ export function toContact(row: ContactRow): Contact {
     updatedAt: row.updatedAt.toISOString(),
   };
 }
+
+/** Plain fields that an upsert or a patch sets as given. */
+const FIELDS = ['firstName', 'lastName', 'company', 'title', 'phone', 'locale', 'timezone', 'owner', 'lifecycleStage'] as const;
 
 const normaliseEmail = (email: string | null | undefined) => email?.trim().toLowerCase() ?? email;
 
@@ -62,7 +71,12 @@ export async function upsertContact(db: Database, input: ContactUpsert): Promise
     externalId: input.externalId,
     firstName: input.firstName,
     lastName: input.lastName,
+    company: input.company,
+    title: input.title,
+    phone: input.phone,
+    locale: input.locale,
     timezone: input.timezone,
+    owner: input.owner,
     lifecycleStage: input.lifecycleStage,
     attributes: input.attributes ?? {},
     tags: dedupe(input.tags ?? []),
@@ -73,13 +87,14 @@ export async function upsertContact(db: Database, input: ContactUpsert): Promise
     attributes: sql`${contacts.attributes} || excluded.attributes`,
     tags: sql`array(select distinct unnest(${contacts.tags} || excluded.tags) order by 1)`,
   };
-  for (const key of ['email', 'firstName', 'lastName', 'timezone', 'lifecycleStage', 'score'] as const) {
+  for (const key of ['email', ...FIELDS, 'score'] as const) {
     if (values[key] !== undefined) set[key] = values[key];
   }
   try {
     const [row] = await db.insert(contacts).values(values)
       .onConflictDoUpdate({ target: byExternal ? contacts.externalId : contacts.email, set })
       .returning({ id: contacts.id, created: sql<boolean>`(xmax = 0)` });
+    for (const consent of input.consents ?? []) await setConsent(db, row!.id, consent);
     return { contact: await getContact(db, row!.id), created: Boolean(row!.created) };
   } catch (err) {
     throw uniqueViolation(err, email) ?? err;
@@ -91,9 +106,10 @@ export async function patchContact(db: Database, id: string, patch: ContactPatch
   await getContact(db, id);
   const set: Record<string, unknown> = { updatedAt: sql`now()` };
   if (patch.email !== undefined) set.email = normaliseEmail(patch.email);
-  for (const key of ['externalId', 'firstName', 'lastName', 'timezone', 'lifecycleStage', 'score'] as const) {
+  for (const key of ['externalId', ...FIELDS, 'score'] as const) {
     if (patch[key] !== undefined) set[key] = patch[key];
   }
+  for (const consent of patch.consents ?? []) await setConsent(db, id, consent);
   if (patch.scoreDelta !== undefined) set.score = sql`${contacts.score} + ${patch.scoreDelta}`;
   if (patch.attributes) set.attributes = mergeAttributes(patch.attributes);
   const tags = tagExpression(patch.tags, patch.addTags, patch.removeTags);

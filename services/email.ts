@@ -3,19 +3,27 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { outgoingEmails, type OutgoingEmailStatus } from '../db/schema';
 import { findContact, toContact } from './contacts';
+import { getTemplate, renderContent, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './email-content';
+import { checkSend, type SendPolicy } from './email-policy';
 import type { Mailer } from './mailer';
-import { renderTemplate } from './templates';
+
+export interface EmailSettings extends LinkSettings, SendPolicy {
+  from: string;
+  /** Rewrite links and add an open pixel in HTML emails. */
+  tracking: boolean;
+}
 
 export interface EmailRequest {
   idempotencyKey: string;
   enrolmentId?: string;
   contactId: string;
   stepId?: string;
-  from: string;
-  subject: string;
-  text: string;
-  html?: string;
-  /** Extra Liquid variables besides `contact`. */
+  category?: 'marketing' | 'transactional';
+  topic?: string;
+  /** Inline Liquid content, or a pinned template version. */
+  content?: EmailContent;
+  template?: { key: string; version: number };
+  /** Extra Liquid variables besides `contact` and `unsubscribe_url`. */
   scope?: Record<string, unknown>;
 }
 
@@ -24,6 +32,8 @@ export interface EmailResult {
   reason?: string;
   to?: string;
   providerMessageId?: string;
+  consentState?: string;
+  templateVersion?: number;
   /** True when a previous attempt had already settled this send. */
   replayed: boolean;
 }
@@ -35,41 +45,60 @@ export function messageIdFor(idempotencyKey: string, from: string): string {
 }
 
 /**
- * Sends one email exactly once per idempotency key. A ledger row is claimed before sending and
- * settled after; a retry finds the settled row and returns it. A clean failure marks the row
- * `retry` so the next attempt sends; an attempt that died mid-send leaves `sending`, which is
- * settled as `unknown` and never resent (a duplicate is worse than a gap, and the audit says so).
+ * Sends one email exactly once per idempotency key, after the send-time checks (suppression,
+ * consent, frequency cap: a skip is settled with its reason). A ledger row is claimed before
+ * sending and settled after; a retry finds the settled row and returns it. A clean failure marks
+ * the row `retry` so the next attempt sends; an attempt that died mid-send leaves `sending`, which
+ * is settled as `unknown` and never resent (a duplicate is worse than a gap; the audit says so).
  */
-export async function deliverEmail(db: Database, mailer: Mailer, req: EmailRequest): Promise<EmailResult> {
+export async function deliverEmail(db: Database, mailer: Mailer, settings: EmailSettings, req: EmailRequest): Promise<EmailResult> {
   const settled = await previousOutcome(db, req.idempotencyKey);
   if (settled) return settled;
 
+  const category = req.category ?? 'marketing';
+  const topic = req.topic ?? 'marketing';
   const contact = await findContact(db, req.contactId);
   if (!contact) return { status: 'skipped', reason: 'contact_deleted', replayed: false };
   if (!contact.email) return { status: 'skipped', reason: 'no_email_address', replayed: false };
-  const scope = { ...req.scope, contact: toContact(contact) };
-  const [subject, text, html] = await Promise.all([
-    renderTemplate(req.subject, scope),
-    renderTemplate(req.text, scope),
-    req.html ? renderTemplate(req.html, scope) : undefined,
-  ]);
+  const to = contact.email;
+  const template = req.template ? await getTemplate(db, req.template.key, req.template.version) : undefined;
+  const base = { idempotencyKey: req.idempotencyKey, enrolmentId: req.enrolmentId, contactId: req.contactId, stepId: req.stepId,
+    toAddress: to, fromAddress: settings.from, category, templateKey: template?.key, templateVersion: template?.version };
 
-  const claimed = await claim(db, req, { to: contact.email, subject, text, html });
+  const verdict = await checkSend(db, settings, { ...contact, email: to }, category, topic);
+  if (!verdict.allowed) {
+    await db.insert(outgoingEmails).values({ ...base, subject: '', textBody: '', status: 'skipped', skipReason: verdict.reason, consentState: verdict.consentState })
+      .onConflictDoNothing();
+    return { status: 'skipped', reason: verdict.reason, to, consentState: verdict.consentState, replayed: false };
+  }
+
+  const unsubscribe = category === 'marketing' ? unsubscribeUrl(settings, contact.id, topic) : undefined;
+  const scope = { ...req.scope, contact: toContact(contact), unsubscribe_url: unsubscribe ?? '' };
+  let content = await renderContent(template ? { subject: template.subject, text: template.text, html: template.html ?? undefined } : req.content!, scope);
+  if (unsubscribe) content = withUnsubscribeFooter(content, unsubscribe);
+  if (content.html && settings.tracking) {
+    content = { ...content, html: withTracking(content.html, settings, { contactId: contact.id, enrolmentId: req.enrolmentId, stepId: req.stepId }, unsubscribe ? [unsubscribe] : []) };
+  }
+
+  const claimed = await claim(db, { ...base, subject: content.subject, textBody: content.text, htmlBody: content.html, consentState: verdict.consentState });
   if (!claimed) return (await previousOutcome(db, req.idempotencyKey)) ?? { status: 'unknown', reason: 'claimed_elsewhere', replayed: true };
 
-  const messageId = messageIdFor(req.idempotencyKey, req.from);
+  const headers: Record<string, string> = unsubscribe
+    ? { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+    : {};
   let providerMessageId: string;
   try {
-    ({ providerMessageId } = await mailer.send({ from: req.from, to: contact.email, subject, text, html, messageId }));
+    ({ providerMessageId } = await mailer.send({
+      from: settings.from, to, ...content, messageId: messageIdFor(req.idempotencyKey, settings.from), headers,
+    }));
   } catch (err) {
     await setStatus(db, req.idempotencyKey, 'retry');
     throw err;
   }
   const status = mailer.mode === 'capture' ? 'captured' : 'sent';
-  await db.update(outgoingEmails)
-    .set({ status, providerMessageId, sentAt: sql`now()` })
+  await db.update(outgoingEmails).set({ status, providerMessageId, sentAt: sql`now()` })
     .where(eq(outgoingEmails.idempotencyKey, req.idempotencyKey));
-  return { status, to: contact.email, providerMessageId, replayed: false };
+  return { status, to, providerMessageId, consentState: verdict.consentState, templateVersion: template?.version, replayed: false };
 }
 
 async function previousOutcome(db: Database, key: string): Promise<EmailResult | undefined> {
@@ -83,27 +112,23 @@ async function previousOutcome(db: Database, key: string): Promise<EmailResult |
     status: row.status,
     to: row.toAddress,
     providerMessageId: row.providerMessageId ?? undefined,
-    reason: row.status === 'unknown' ? 'interrupted_mid_send' : undefined,
+    consentState: row.consentState ?? undefined,
+    templateVersion: row.templateVersion ?? undefined,
+    reason: row.status === 'unknown' ? 'interrupted_mid_send' : row.skipReason ?? undefined,
     replayed: true,
   };
 }
 
+type LedgerValues = Omit<typeof outgoingEmails.$inferInsert, 'status'>;
+
 /** Inserts the ledger row, or takes over a row left in `retry`; false if another attempt holds it. */
-async function claim(
-  db: Database,
-  req: EmailRequest,
-  rendered: { to: string; subject: string; text: string; html?: string },
-): Promise<boolean> {
-  const values = {
-    idempotencyKey: req.idempotencyKey, enrolmentId: req.enrolmentId, contactId: req.contactId,
-    stepId: req.stepId, toAddress: rendered.to, fromAddress: req.from, subject: rendered.subject,
-    textBody: rendered.text, htmlBody: rendered.html, status: 'sending' as const,
-  };
-  const inserted = await db.insert(outgoingEmails).values(values).onConflictDoNothing().returning({ id: outgoingEmails.id });
+async function claim(db: Database, values: LedgerValues): Promise<boolean> {
+  const inserted = await db.insert(outgoingEmails).values({ ...values, status: 'sending' })
+    .onConflictDoNothing().returning({ id: outgoingEmails.id });
   if (inserted.length) return true;
   const retaken = await db.update(outgoingEmails)
-    .set({ ...values, attempts: sql`${outgoingEmails.attempts} + 1` })
-    .where(and(eq(outgoingEmails.idempotencyKey, req.idempotencyKey), eq(outgoingEmails.status, 'retry')))
+    .set({ ...values, status: 'sending', attempts: sql`${outgoingEmails.attempts} + 1` })
+    .where(and(eq(outgoingEmails.idempotencyKey, values.idempotencyKey), eq(outgoingEmails.status, 'retry')))
     .returning({ id: outgoingEmails.id });
   return retaken.length > 0;
 }

@@ -22,14 +22,45 @@ const template = (what: string, max = 100_000) => z.string().min(1).max(max).sup
 
 const TimeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day is "HH:MM", 00:00-23:59');
 
+export const TemplateKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a template key is 1-64 lowercase letters, digits, "_" or "-"');
+
 export const SendEmailStepSchema = z.object({
   ...stepBase,
   type: z.literal('send_email'),
-  subject: template('subject', 998),
-  text: template('text'),
+  template: TemplateKeySchema.optional().describe('a stored template (POST /v1/templates); publishing pins its latest version'),
+  templateVersion: z.number().int().positive().optional().describe('set by publishing when absent'),
+  subject: template('subject', 998).optional().describe('inline Liquid, instead of a template'),
+  text: template('text').optional(),
   html: template('html').optional(),
+  category: z.enum(['marketing', 'transactional']).default('marketing')
+    .describe('marketing email checks consent and the frequency cap and carries one-click unsubscribe'),
+  topic: z.string().regex(/^[a-z0-9_-]{1,50}$/).default('marketing').describe('the consent topic'),
+  next,
+}).refine((s) => (s.template !== undefined) !== (s.subject !== undefined || s.text !== undefined), {
+  message: 'give either "template" or inline "subject" and "text"', path: ['template'],
+}).refine((s) => s.template !== undefined || (s.subject !== undefined && s.text !== undefined), {
+  message: 'inline content needs both "subject" and "text"', path: ['text'],
+});
+
+export const AssignOwnerStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('assign_owner'),
+  pool: z.array(z.string().trim().min(1).max(320)).min(1).max(200).describe('owners to rotate through (emails or user ids)'),
+  poolKey: z.string().regex(/^[a-z0-9_-]{1,64}$/).optional().describe('share one rotation across journeys; defaults to journey:step'),
+  onlyIfUnassigned: z.boolean().default(true),
   next,
 });
+
+export const NotifyStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('notify'),
+  url: z.url({ protocol: /^https?$/ }).describe('the webhook to POST to'),
+  format: z.enum(['json', 'slack']).default('json').describe('slack sends { text } from `text`'),
+  body: z.record(z.string(), z.unknown()).optional().describe('JSON body; string values are Liquid templates over contact and journey'),
+  text: template('text', 4_000).optional().describe('the message for the slack format'),
+  timeout: DurationSchema.default('10s'),
+  next,
+}).refine((n) => n.format !== 'slack' || n.text !== undefined, { message: 'the slack format needs "text"', path: ['text'] });
 
 export const WaitUntilSchema = z.object({
   at: TimeOfDaySchema.optional().describe('the next occurrence of this local time'),
@@ -98,7 +129,7 @@ export const ExitStepSchema = z.object({
 
 export const StepSchema = z.discriminatedUnion('type', [
   SendEmailStepSchema, WaitStepSchema, WaitForEventStepSchema, BranchStepSchema, SplitStepSchema,
-  UpdateContactStepSchema, ExitStepSchema,
+  UpdateContactStepSchema, AssignOwnerStepSchema, NotifyStepSchema, ExitStepSchema,
 ]);
 
 export type Step = z.infer<typeof StepSchema>;
@@ -110,6 +141,8 @@ export type BranchStep = z.infer<typeof BranchStepSchema>;
 export type SplitStep = z.infer<typeof SplitStepSchema>;
 export type UpdateContactStep = z.infer<typeof UpdateContactStepSchema>;
 export type ExitStep = z.infer<typeof ExitStepSchema>;
+export type AssignOwnerStep = z.infer<typeof AssignOwnerStepSchema>;
+export type NotifyStep = z.infer<typeof NotifyStepSchema>;
 
 /** Where a step can go next, with the field that says so. Exhaustive over step types. */
 export function exits(step: Step): Array<{ field: string; target: string }> {
@@ -118,6 +151,8 @@ export function exits(step: Step): Array<{ field: string; target: string }> {
     case 'send_email':
     case 'wait':
     case 'update_contact':
+    case 'assign_owner':
+    case 'notify':
       out.push({ field: 'next', target: step.next });
       break;
     case 'wait_for_event':

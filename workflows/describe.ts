@@ -4,7 +4,7 @@ import type { Step } from '../services/journey-definition';
 export function describeStep(step: Step): string {
   switch (step.type) {
     case 'send_email':
-      return `Sending email "${step.subject}" (step ${step.id})`;
+      return `Sending email "${step.template ?? step.subject}" (step ${step.id})`;
     case 'wait':
       return step.duration ? `Waiting ${step.duration} (step ${step.id})` : `Waiting for an allowed time of day (step ${step.id})`;
     case 'wait_for_event':
@@ -15,6 +15,10 @@ export function describeStep(step: Step): string {
       return `Assigning an A/B variant (step ${step.id})`;
     case 'update_contact':
       return `Updating the contact (step ${step.id})`;
+    case 'assign_owner':
+      return `Assigning an owner round-robin (step ${step.id})`;
+    case 'notify':
+      return `Calling webhook ${step.url} (step ${step.id})`;
     case 'exit':
       return `Exiting: ${step.reason} (step ${step.id})`;
     default: {

@@ -1,4 +1,5 @@
-import type { ExitStep, SendEmailStep, Step, UpdateContactStep } from '../services/journey-definition';
+import type { ExitStep, Step, UpdateContactStep } from '../services/journey-definition';
+import { assignOwner, notify, sendEmail } from './actions';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
 import { branch, split } from './decisions';
@@ -27,6 +28,10 @@ export function runStep(step: Step, ctx: EnrolmentContext): Promise<StepOutcome>
       return split(step, ctx);
     case 'update_contact':
       return updateContact(step, ctx);
+    case 'assign_owner':
+      return assignOwner(step, ctx);
+    case 'notify':
+      return notify(step, ctx);
     case 'exit':
       return exit(step, ctx);
     default: {
@@ -34,21 +39,6 @@ export function runStep(step: Step, ctx: EnrolmentContext): Promise<StepOutcome>
       throw new Error(`No handler for step ${JSON.stringify(unhandled)}`);
     }
   }
-}
-
-async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  const result = await actions.sendEmail.executeWithOptions(
-    { activityId: ctx.activityId(step, 'send'), summary: `Send email "${step.subject}"` },
-    [{
-      idempotencyKey: ctx.keyFor(step), enrolmentId: ctx.input.enrolmentId, contactId: ctx.input.contactId,
-      journeyKey: ctx.input.journeyKey, stepId: step.id, subject: step.subject, text: step.text, html: step.html,
-    }],
-  );
-  await ctx.record(step, {
-    action: `email.${result.status}`, outcome: result.status, providerMessageId: result.providerMessageId,
-    details: { to: result.to ?? null, reason: result.reason ?? null, replayed: result.replayed },
-  });
-  return { outcome: result.status, next: step.next };
 }
 
 async function updateContact(step: UpdateContactStep, ctx: EnrolmentContext): Promise<StepOutcome> {

@@ -3,11 +3,16 @@ import pino from 'pino';
 import { openDatabase, type DatabaseHandle } from '../../db/client';
 import { outgoingEmails } from '../../db/schema';
 import { upsertContact } from '../../services/contacts';
-import { deliverEmail, type EmailRequest } from '../../services/email';
+import { deliverEmail as deliver, type EmailRequest, type EmailSettings } from '../../services/email';
 import { createMailer, type Mailer } from '../../services/mailer';
 import { testEnvironment } from '../support/env';
 import { uniqueEmail } from '../support/harness';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+
+const settings: EmailSettings = {
+  from: 'Nurture <n@nurture.test>', publicUrl: 'http://127.0.0.1:1', signingSecret: 'x'.repeat(32), tracking: false, consentMode: 'opt_out',
+};
+const deliverEmail = (db: DatabaseHandle['db'], mailer: Mailer, req: EmailRequest) => deliver(db, mailer, settings, req);
 
 /** The send ledger on real Postgres and a real SMTP server: one key, one message. */
 describe('email delivery is exactly once per idempotency key', () => {
@@ -28,7 +33,7 @@ describe('email delivery is exactly once per idempotency key', () => {
   async function request(key: string): Promise<{ req: EmailRequest; to: string }> {
     const to = uniqueEmail('ledger');
     const { contact } = await upsertContact(database.db, { email: to, firstName: 'Lin' });
-    return { to, req: { idempotencyKey: key, contactId: contact.id, from: 'Nurture <n@nurture.test>', subject: 'Hi {{ contact.firstName }}', text: 'Body' } };
+    return { to, req: { idempotencyKey: key, contactId: contact.id, content: { subject: 'Hi {{ contact.firstName }}', text: 'Body' } } };
   }
 
   it('a retry with the same key sends nothing and returns the first result', async () => {

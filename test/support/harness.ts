@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { buildApp } from '../../api/app';
 import { openDatabase, type DatabaseHandle } from '../../db/client';
-import { createJourneyWorker } from '../../runtime/worker';
+import { createJourneyWorkers, type JourneyWorkers } from '../../runtime/worker';
+import type { EmailSettings } from '../../services/email';
 import { createMailer } from '../../services/mailer';
 import { testEnvironment } from './env';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
@@ -34,7 +35,14 @@ export interface Harness {
 let runtimeInstalled = false;
 
 /** Starts an isolated stack on its own task queue against the run's Temporal server and database. */
-export async function startHarness(): Promise<Harness> {
+export const TEST_SECRETS = { signing: 'test-signing-secret-0123456789abcdef', webhook: 'test-webhook-secret-0123' };
+
+export interface HarnessOptions {
+  email?: Partial<EmailSettings>;
+  emailRatePerSecond?: number;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const env = testEnvironment();
   if (!runtimeInstalled) {
     Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never, shutdownSignals: [] });
@@ -48,17 +56,23 @@ export async function startHarness(): Promise<Harness> {
   const nativeConnection = await NativeConnection.connect({ address: env.temporalAddress });
   const taskQueue = `test-${randomUUID()}`;
   const mailer = createMailer(smtp.url, logger);
-  const worker: Worker = await createJourneyWorker({
-    client, connection: nativeConnection, namespace: 'default', taskQueue, db: database.db, mailer,
-    emailFrom: 'Nurture Test <journeys@nurture.test>', workflowBundle: { codePath: env.workflowBundlePath },
-  });
-  const running = worker.run();
   const app: FastifyInstance = await buildApp({
     database, temporal: client, taskQueue, namespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233',
+    secrets: TEST_SECRETS, publicUrl: () => baseUrl,
   }, logger);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;
+  const worker: JourneyWorkers = await createJourneyWorkers({
+    client, connection: nativeConnection, namespace: 'default', taskQueue, db: database.db, mailer,
+    email: {
+      from: 'Nurture Test <journeys@nurture.test>', publicUrl: baseUrl, signingSecret: TEST_SECRETS.signing,
+      tracking: true, consentMode: 'opt_out', frequencyCap: undefined, ...options.email,
+    },
+    webhookSecret: TEST_SECRETS.webhook, emailRatePerSecond: options.emailRatePerSecond ?? 1000,
+    workflowBundle: { codePath: env.workflowBundlePath },
+  });
+  const running = worker.run();
 
   const harness: Harness = {
     baseUrl, database, client, smtp, taskQueue,

@@ -1,0 +1,36 @@
+import { findContact, toContact } from '../services/contacts';
+import { assignOwner } from '../services/owners';
+import { deliverWebhook, renderJson, type WebhookResult } from '../services/webhooks';
+import { renderTemplate } from '../services/templates';
+import type { ActivityDeps } from './index';
+
+export interface NotifyInput {
+  idempotencyKey: string;
+  contactId: string;
+  journeyKey: string;
+  stepId: string;
+  url: string;
+  format: 'json' | 'slack';
+  body?: Record<string, unknown>;
+  text?: string;
+  timeoutMs: number;
+}
+
+export function createNotifyActivities(deps: ActivityDeps) {
+  return {
+    /** A signed webhook (JSON or Slack-compatible), delivered once per idempotency key. */
+    async notify(input: NotifyInput): Promise<WebhookResult> {
+      const contact = await findContact(deps.db, input.contactId);
+      const scope = { contact: contact ? toContact(contact) : {}, journey: { key: input.journeyKey }, step: { id: input.stepId } };
+      const body = input.format === 'slack'
+        ? { text: await renderTemplate(input.text ?? '', scope) }
+        : await renderJson(input.body ?? { event: 'journey.notify', journey: input.journeyKey, step: input.stepId, contact: scope.contact }, scope);
+      return deliverWebhook(deps.db, deps.webhookSecret, { idempotencyKey: input.idempotencyKey, url: input.url, body, timeoutMs: input.timeoutMs });
+    },
+
+    /** Round-robin owner assignment, exactly once per step visit. */
+    async assignOwner(input: { idempotencyKey: string; contactId: string; poolKey: string; pool: string[]; onlyIfUnassigned: boolean }) {
+      return assignOwner(deps.db, input);
+    },
+  };
+}

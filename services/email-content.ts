@@ -1,0 +1,69 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { emailTemplates, type TemplateRow } from '../db/schema';
+import { notFound } from './errors';
+import { signToken } from './signing';
+import { renderTemplate } from './templates';
+
+export interface EmailContent {
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface LinkSettings {
+  publicUrl: string;
+  signingSecret: string;
+}
+
+export async function getTemplate(db: Database, key: string, version?: number): Promise<TemplateRow> {
+  const where = version === undefined ? eq(emailTemplates.key, key) : and(eq(emailTemplates.key, key), eq(emailTemplates.version, version));
+  const [row] = await db.select().from(emailTemplates).where(where).orderBy(desc(emailTemplates.version)).limit(1);
+  if (!row) throw notFound('template', 'key', version === undefined ? key : `${key}@${version}`);
+  return row;
+}
+
+export async function renderContent(content: EmailContent, scope: Record<string, unknown>): Promise<EmailContent> {
+  const [subject, text, html] = await Promise.all([
+    renderTemplate(content.subject, scope),
+    renderTemplate(content.text, scope),
+    content.html ? renderTemplate(content.html, scope) : undefined,
+  ]);
+  return { subject: subject.replace(/\s+/g, ' ').trim(), text, html };
+}
+
+/** The signed one-click unsubscribe link for a contact and topic (no login, no expiry). */
+export function unsubscribeUrl(links: LinkSettings, contactId: string, topic: string): string {
+  return `${links.publicUrl}/unsubscribe/${signToken({ c: contactId, t: topic }, links.signingSecret)}`;
+}
+
+/** Adds the unsubscribe link to a marketing email whose template does not show it. */
+export function withUnsubscribeFooter(content: EmailContent, url: string): EmailContent {
+  const text = content.text.includes(url) ? content.text : `${content.text}\n\n--\nUnsubscribe: ${url}\n`;
+  let html = content.html;
+  if (html && !html.includes(url)) {
+    const footer = `<p style="font-size:12px;color:#666"><a href="${url}">Unsubscribe</a></p>`;
+    html = html.includes('</body>') ? html.replace('</body>', `${footer}</body>`) : `${html}${footer}`;
+  }
+  return { ...content, text, html };
+}
+
+export interface TrackingContext {
+  contactId: string;
+  enrolmentId?: string;
+  stepId?: string;
+}
+
+/**
+ * Engagement tracking in the HTML part: links go through signed click redirects, and a 1x1 open
+ * pixel is added. The unsubscribe link is left alone.
+ */
+export function withTracking(html: string, links: LinkSettings, ctx: TrackingContext, keep: string[]): string {
+  const base = { c: ctx.contactId, n: ctx.enrolmentId, s: ctx.stepId };
+  const rewritten = html.replace(/href="(https?:\/\/[^"]+)"/g, (whole, url: string) => {
+    if (keep.includes(url)) return whole;
+    return `href="${links.publicUrl}/t/c/${signToken({ ...base, u: url }, links.signingSecret)}"`;
+  });
+  const pixel = `<img src="${links.publicUrl}/t/o/${signToken(base, links.signingSecret)}" width="1" height="1" alt="" style="display:none">`;
+  return rewritten.includes('</body>') ? rewritten.replace('</body>', `${pixel}</body>`) : `${rewritten}${pixel}`;
+}

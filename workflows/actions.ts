@@ -1,0 +1,59 @@
+import { workflowInfo } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { AssignOwnerStep, NotifyStep, SendEmailStep } from '../services/journey-definition';
+import { actions } from './activities';
+import type { EnrolmentContext } from './context';
+import type { StepOutcome } from './steps';
+
+/** Emails run on the `<task queue>-email` queue, whose worker has a server-side rate limit. */
+export function emailTaskQueue(): string {
+  return `${workflowInfo().taskQueue}-email`;
+}
+
+export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  const result = await actions.sendEmail.executeWithOptions(
+    { activityId: ctx.activityId(step, 'send'), taskQueue: emailTaskQueue(), summary: `Send email "${step.template ?? step.subject}"` },
+    [{
+      idempotencyKey: ctx.keyFor(step), enrolmentId: ctx.input.enrolmentId, contactId: ctx.input.contactId,
+      journeyKey: ctx.input.journeyKey, stepId: step.id, category: step.category, topic: step.topic,
+      template: step.template ? { key: step.template, version: step.templateVersion! } : undefined,
+      content: step.template ? undefined : { subject: step.subject!, text: step.text!, html: step.html },
+    }],
+  );
+  await ctx.record(step, {
+    action: `email.${result.status}`, outcome: result.status, providerMessageId: result.providerMessageId,
+    details: {
+      to: result.to ?? null, reason: result.reason ?? null, replayed: result.replayed, consent: result.consentState ?? null,
+      template: step.template ? `${step.template}@${step.templateVersion}` : null, category: step.category,
+    },
+  });
+  return { outcome: result.status, next: step.next };
+}
+
+export async function assignOwner(step: AssignOwnerStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  const result = await actions.assignOwner.executeWithOptions(
+    { activityId: ctx.activityId(step, 'assign'), summary: `Assign an owner (round-robin over ${step.pool.length})` },
+    [{
+      idempotencyKey: ctx.keyFor(step), contactId: ctx.input.contactId, pool: step.pool,
+      poolKey: step.poolKey ?? `${ctx.input.journeyKey}:${step.id}`, onlyIfUnassigned: step.onlyIfUnassigned,
+    }],
+  );
+  const outcome = result.assigned ? 'assigned' : result.reason ?? 'unchanged';
+  await ctx.record(step, { action: 'owner.assigned', outcome, details: { owner: result.owner } });
+  return { outcome, next: step.next };
+}
+
+export async function notify(step: NotifyStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  const result = await actions.notify.executeWithOptions(
+    { activityId: ctx.activityId(step, 'notify'), summary: `Webhook to ${new URL(step.url).host}` },
+    [{
+      idempotencyKey: ctx.keyFor(step), contactId: ctx.input.contactId, journeyKey: ctx.input.journeyKey, stepId: step.id,
+      url: step.url, format: step.format, body: step.body, text: step.text, timeoutMs: msToNumber(step.timeout),
+    }],
+  );
+  await ctx.record(step, {
+    action: `webhook.${result.status}`, outcome: result.status,
+    details: { url: step.url, responseStatus: 'responseStatus' in result ? result.responseStatus : null, replayed: result.replayed },
+  });
+  return { outcome: result.status, next: step.next };
+}
