@@ -7,7 +7,11 @@ import type { ApiDeps } from './deps';
 import { registerErrorHandling } from './errors';
 import { contactRoutes } from './routes/contacts';
 import { enrolmentRoutes } from './routes/enrolments';
+import { emailFeedbackRoutes } from './routes/email-feedback';
 import { eventRoutes } from './routes/events';
+import { templateRoutes } from './routes/templates';
+import { trackingRoutes } from './routes/tracking';
+import { unsubscribeRoutes } from './routes/unsubscribe';
 import { journeyRoutes } from './routes/journeys';
 import { opsRoutes } from './routes/ops';
 
@@ -26,7 +30,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     openapi: {
       info: { title: 'Nurture API', version: '1', description: 'Durable marketing journeys on Temporal.' },
       tags: [
-        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'ops' },
+        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'templates' }, { name: 'email' }, { name: 'pages' }, { name: 'ops' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -35,11 +39,15 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(opsRoutes, { deps });
+  await app.register(unsubscribeRoutes, { deps });
+  await app.register(trackingRoutes, { deps });
   await app.register(async (v1) => {
     await v1.register(contactRoutes, { deps });
     await v1.register(journeyRoutes, { deps });
     await v1.register(enrolmentRoutes, { deps });
     await v1.register(eventRoutes, { deps });
+    await v1.register(templateRoutes, { deps });
+    await v1.register(emailFeedbackRoutes, { deps });
   }, { prefix: '/v1' });
   return app;
 }

@@ -1,4 +1,4 @@
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { contacts, type ContactRow } from '../db/schema';
 import type { Contact, ContactPatch, ContactUpsert } from './contact-schema';
@@ -152,4 +152,37 @@ function uniqueViolation(err: unknown, email?: string | null) {
     return conflict('contact_email_taken', `The email "${email}" belongs to another contact`, { field: 'email' });
   }
   return conflict('contact_external_id_taken', 'The externalId belongs to another contact', { field: 'externalId' });
+}
+
+export interface ContactFilters {
+  email?: string;
+  externalId?: string;
+  tag?: string;
+  lifecycleStage?: string;
+  owner?: string;
+  /** Case-insensitive search over email, names and company. */
+  q?: string;
+  limit: number;
+  /** Cursor: the last id of the previous page. */
+  after?: string;
+}
+
+/** A page of contacts ordered by id, with the cursor of the next page. */
+export async function listContacts(db: Database, f: ContactFilters): Promise<{ contacts: ContactRow[]; nextCursor: string | null }> {
+  const conditions = [
+    f.email ? eq(contacts.email, normaliseEmail(f.email)!) : undefined,
+    f.externalId ? eq(contacts.externalId, f.externalId) : undefined,
+    f.tag ? sql`${f.tag} = any(${contacts.tags})` : undefined,
+    f.lifecycleStage ? eq(contacts.lifecycleStage, f.lifecycleStage) : undefined,
+    f.owner ? eq(contacts.owner, f.owner) : undefined,
+    f.q ? or(...[contacts.email, contacts.firstName, contacts.lastName, contacts.company].map((c) => ilike(c, `%${escapeLike(f.q!)}%`))) : undefined,
+    f.after ? gt(contacts.id, f.after) : undefined,
+  ].filter((c) => c !== undefined);
+  const rows = await db.select().from(contacts).where(and(...conditions)).orderBy(asc(contacts.id)).limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  return { contacts: page, nextCursor: rows.length > f.limit ? page[page.length - 1]!.id : null };
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -23,6 +23,7 @@ export const conflict = (code: string, message: string, details?: unknown) =>
 export interface FieldProblem {
   path: string;
   message: string;
+  stepId?: string;
 }
 
 export const invalid = (code: string, message: string, problems: FieldProblem[]) =>

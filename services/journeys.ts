@@ -5,6 +5,7 @@ import { journeys, journeyVersions, type JourneyRow } from '../db/schema';
 import { conflict, invalid, notFound, type FieldProblem } from './errors';
 import { JourneyDefinitionSchema, type JourneyDefinition } from './journey-definition';
 import { toProblems } from './validation';
+import { pinTemplates } from './email-templates';
 
 export interface JourneyVersion {
   version: number;
@@ -69,13 +70,14 @@ export async function publishJourney(db: Database, key: string): Promise<{ journ
     if (!parsed.success) {
       throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, toProblems(parsed.error, 'definition', journey.draft));
     }
+    const definition = await pinTemplates(tx as unknown as Database, parsed.data);
     if (journey.latestVersion !== null) {
       const latest = await getVersion(tx as unknown as Database, journey.id, journey.latestVersion);
-      if (isDeepStrictEqual(latest.definition, parsed.data)) return { journey, version: latest.version, created: false };
+      if (isDeepStrictEqual(latest.definition, definition)) return { journey, version: latest.version, created: false };
     }
     const version = (journey.latestVersion ?? 0) + 1;
-    await tx.insert(journeyVersions).values({ journeyId: journey.id, version, definition: parsed.data });
-    const trigger = parsed.data.trigger;
+    await tx.insert(journeyVersions).values({ journeyId: journey.id, version, definition });
+    const trigger = definition.trigger;
     const [updated] = await tx.update(journeys).set({
       latestVersion: version, updatedAt: sql`now()`,
       triggerType: trigger.type, triggerEvent: trigger.type === 'event' ? trigger.event : null,

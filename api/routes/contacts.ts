@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ContactPatchSchema, ContactSchema, ContactUpsertSchema } from '../../services/contact-schema';
-import { findExisting, getContact, patchContact, toContact, upsertContact } from '../../services/contacts';
+import { listConsents } from '../../services/consent';
+import { findExisting, getContact, listContacts, patchContact, toContact, upsertContact } from '../../services/contacts';
 import { enrolNewlyMatching } from '../../services/segments';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
@@ -28,9 +29,28 @@ export const contactRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     return reply.code(created ? 201 : 200).send(toContact(contact));
   });
 
+  app.get('/contacts', {
+    schema: {
+      tags: ['contacts'], summary: 'List contacts with filters, a page at a time',
+      querystring: z.object({
+        email: z.string().max(320).optional(), externalId: z.string().max(200).optional(), tag: z.string().max(100).optional(),
+        lifecycleStage: z.string().max(50).optional(), owner: z.string().max(320).optional(), q: z.string().min(1).max(200).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50), after: z.uuid().optional().describe('nextCursor of the previous page'),
+      }),
+      response: { 200: z.object({ contacts: z.array(Contact), nextCursor: z.string().nullable() }), ...errorResponses },
+    },
+  }, async (request) => {
+    const page = await listContacts(db, request.query);
+    return { contacts: page.contacts.map(toContact), nextCursor: page.nextCursor };
+  });
+
   app.get('/contacts/:id', {
-    schema: { tags: ['contacts'], summary: 'Read a contact', params: IdParams, response: { 200: Contact, ...errorResponses } },
-  }, async (request) => toContact(await getContact(db, request.params.id)));
+    schema: { tags: ['contacts'], summary: 'Read a contact, with its consents', params: IdParams, response: { 200: Contact, ...errorResponses } },
+  }, async (request) => {
+    const contact = await getContact(db, request.params.id);
+    const consents = (await listConsents(db, contact.id)).map((c) => ({ channel: c.channel, topic: c.topic, status: c.status, source: c.source, at: c.at.toISOString() }));
+    return { ...toContact(contact), consents };
+  });
 
   app.patch('/contacts/:id', {
     schema: {

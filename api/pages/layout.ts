@@ -1,0 +1,27 @@
+/** Minimal, accessible server-rendered pages (no scripts, no external assets). */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)}</title>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #1a1a1a; }
+  button { font: inherit; padding: .6rem 1.2rem; border-radius: .4rem; border: 1px solid #444; background: #1a1a1a; color: #fff; cursor: pointer; }
+  button:focus { outline: 3px solid #f59e0b; outline-offset: 2px; }
+  .muted { color: #555; }
+</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>`;
+}

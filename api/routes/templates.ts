@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { createTemplateVersion, listTemplateVersions } from '../../services/email-templates';
+import { notFound } from '../../services/errors';
+import { TemplateKeySchema } from '../../services/journey-definition';
+import type { RouteOptions } from '../deps';
+import { errorResponses } from '../errors';
+
+const TemplateVersion = z.object({
+  key: z.string(), version: z.number().int(), subject: z.string(), text: z.string(), html: z.string().nullable(), createdAt: z.string(),
+}).meta({ id: 'TemplateVersion' });
+
+const toView = (row: { key: string; version: number; subject: string; text: string; html: string | null; createdAt: Date }) =>
+  ({ ...row, createdAt: row.createdAt.toISOString() });
+
+export const templateRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const db = deps.database.db;
+
+  app.post('/templates', {
+    schema: {
+      tags: ['templates'],
+      summary: 'Store a new version of an email template (Liquid)',
+      description: 'Variables: contact.* (firstName, email, attributes.x, …), journey.key, unsubscribe_url. A template that does not parse or render is refused (422). Journeys pin the latest version when published.',
+      body: z.object({ key: TemplateKeySchema, subject: z.string().min(1).max(998), text: z.string().min(1).max(100_000), html: z.string().max(500_000).optional() }),
+      response: { 201: TemplateVersion, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { key, ...content } = request.body;
+    return reply.code(201).send(toView(await createTemplateVersion(db, key, content)));
+  });
+
+  app.get('/templates/:key', {
+    schema: {
+      tags: ['templates'], summary: 'Every version of a template', params: z.object({ key: TemplateKeySchema }),
+      response: { 200: z.object({ key: z.string(), versions: z.array(TemplateVersion) }), ...errorResponses },
+    },
+  }, async (request) => {
+    const versions = await listTemplateVersions(db, request.params.key);
+    if (!versions.length) throw notFound('template', 'key', request.params.key);
+    return { key: request.params.key, versions: versions.map(toView) };
+  });
+};

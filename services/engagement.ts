@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { appendAudit } from './audit';
+import { setConsent } from './consent';
+import { findContact } from './contacts';
+import type { EnrolDeps } from './enrolments';
+import { ingestEvent } from './events';
+import { verifyToken } from './signing';
+
+export interface TrackingToken extends Record<string, unknown> {
+  c: string;
+  n?: string;
+  s?: string;
+  u?: string;
+}
+
+/** Records an open (once per email) as the event `email_opened`; false for a bad token. */
+export async function recordOpen(deps: EnrolDeps, secret: string, token: string): Promise<boolean> {
+  const t = verifyToken<TrackingToken>(token, secret);
+  if (!t || !(await findContact(deps.db, t.c))) return false;
+  await ingestEvent(deps, {
+    id: `open:${t.n ?? '-'}:${t.s ?? '-'}:${t.c}`, contactId: t.c, name: 'email_opened',
+    properties: { enrolmentId: t.n, stepId: t.s },
+  });
+  return true;
+}
+
+/** Records a click (once per email and link) as `email_clicked`; returns where to redirect. */
+export async function recordClick(deps: EnrolDeps, secret: string, token: string): Promise<string | undefined> {
+  const t = verifyToken<TrackingToken>(token, secret);
+  if (!t?.u || !/^https?:\/\//.test(t.u)) return undefined;
+  if (await findContact(deps.db, t.c)) {
+    const link = createHash('sha256').update(t.u).digest('hex').slice(0, 16);
+    await ingestEvent(deps, {
+      id: `click:${t.n ?? '-'}:${t.s ?? '-'}:${t.c}:${link}`, contactId: t.c, name: 'email_clicked',
+      properties: { enrolmentId: t.n, stepId: t.s, url: t.u },
+    });
+  }
+  return t.u;
+}
+
+/**
+ * One-click unsubscribe (RFC 8058): denies email consent for the token's topic at once, with an
+ * audit record. Idempotent; returns the contact's address for the page, or undefined.
+ */
+export async function unsubscribe(deps: EnrolDeps, secret: string, token: string, via: string): Promise<{ email: string | null; topic: string } | undefined> {
+  const t = verifyToken<{ c: string; t: string }>(token, secret);
+  if (!t) return undefined;
+  const contact = await findContact(deps.db, t.c);
+  if (!contact) return undefined;
+  await setConsent(deps.db, contact.id, { channel: 'email', topic: t.t, status: 'denied', source: via });
+  await appendAudit(deps.db, {
+    actor: 'contact', action: 'consent.withdrawn', outcome: 'unsubscribed', contactId: contact.id,
+    details: { channel: 'email', topic: t.t, via },
+  });
+  await ingestEvent(deps, { contactId: contact.id, name: 'unsubscribed', properties: { channel: 'email', topic: t.t, via } });
+  return { email: contact.email, topic: t.t };
+}
+
+export function unsubscribePreview(secret: string, token: string): { contactId: string; topic: string } | undefined {
+  const t = verifyToken<{ c: string; t: string }>(token, secret);
+  return t ? { contactId: t.c, topic: t.t } : undefined;
+}
