@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -21,6 +21,13 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
+    // Signed tokens in links (unsubscribe, tracking, task forms) are longer than the default 100.
+    routerOptions: { maxParamLength: 4096 },
+    // Errors raised before routing (bad URL encoding, over-long parameters) use the same JSON shape.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+      (reply as unknown as FastifyReply).code(status).send({ error: { code: (error.code ?? 'bad_request').replace(/^FST_ERR_/, '').toLowerCase(), message: error.message } });
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
