@@ -93,6 +93,13 @@ describe('a journey end to end', () => {
       return ids.length ? ids : undefined;
     });
     expect(found).toEqual([enrolled.body.workflowId]);
+
+    // Emails go through their own, rate-limited task queue; every activity has an explicit id.
+    const history = await handle.fetchHistory();
+    const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes!);
+    expect(scheduled.find((a) => a.activityType?.name === 'sendEmail')!.taskQueue!.name).toBe(`${h.taskQueue}-email`);
+    expect(scheduled.map((a) => a.activityId)).toEqual(['welcome:1:send', 'welcome:1:record', 'pause:1:record', 'mark:1:update', 'mark:1:record', 'enrolment:end']);
   });
 
   it('enrols an inline contact, upserting it by email', async () => {
