@@ -45,7 +45,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
   let end: EnrolmentEnd = { status: 'completed', reason: 'reached the last step' };
   while (state.nextStepId && !state.ending) {
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_LIMIT) {
+    if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? HISTORY_EVENTS_LIMIT)) {
       await continueAsNew<typeof journeyWorkflow>({
         ...input,
         resume: { nextStepId: state.nextStepId, visits: state.visits, path: state.path, seenEventIds: state.seenEventIds, variant: state.variant },

@@ -10,6 +10,8 @@ export interface EnrolmentInput {
   definition: JourneyDefinition;
   /** Carried across continue-as-new. */
   resume?: EnrolmentProgress;
+  /** Continue as new past this many history events (default 5,000; tests lower it). */
+  historyLimit?: number;
 }
 
 /** An event delivered to a running enrolment (signal `journeyEvent`). */
