@@ -4,11 +4,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../runtime/logger';
 import type { ApiDeps } from './deps';
+import { registerAuth } from './auth';
 import { registerErrorHandling } from './errors';
 import { contactRoutes } from './routes/contacts';
 import { enrolmentRoutes } from './routes/enrolments';
 import { emailFeedbackRoutes } from './routes/email-feedback';
 import { eventRoutes } from './routes/events';
+import { peopleRoutes } from './routes/people';
 import { templateRoutes } from './routes/templates';
 import { trackingRoutes } from './routes/tracking';
 import { unsubscribeRoutes } from './routes/unsubscribe';
@@ -32,12 +34,15 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerAuth(app, deps.database.db);
 
   await app.register(swagger, {
     openapi: {
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'nrt_… API key' } } },
+      security: [{ apiKey: [] }],
       info: { title: 'Nurture API', version: '1', description: 'Durable marketing journeys on Temporal.' },
       tags: [
-        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'templates' }, { name: 'email' }, { name: 'pages' }, { name: 'ops' },
+        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'templates' }, { name: 'email' }, { name: 'people' }, { name: 'pages' }, { name: 'ops' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -55,6 +60,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(eventRoutes, { deps });
     await v1.register(templateRoutes, { deps });
     await v1.register(emailFeedbackRoutes, { deps });
+    await v1.register(peopleRoutes, { deps });
   }, { prefix: '/v1' });
   return app;
 }

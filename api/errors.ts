@@ -14,7 +14,7 @@ export const ErrorSchema = z.object({
 }).meta({ id: 'Error' });
 
 export const errorResponses = {
-  400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema,
+  400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema,
 } as const;
 
 function body(code: string, message: string, details?: unknown) {

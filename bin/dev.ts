@@ -4,7 +4,7 @@
  * set, embedded PGlite (.data/pglite) unless DATABASE_URL is set, the worker and the API in this
  * process. Without SMTP_URL, emails are captured: stored in outgoing_emails and logged.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildApp } from '../api/app';
 import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
@@ -14,7 +14,17 @@ import { connectTemporal, createClient, ensureSearchAttributes } from '../runtim
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server';
 import { createJourneyWorkers, emailSettingsFrom, NativeConnection } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
+import type { Database } from '../db/client';
 import { createMailer } from '../services/mailer';
+import { createApiKey } from '../services/people';
+
+/** First run: create an admin API key and keep it in DATA_DIR (0600) for local use. */
+async function bootstrapAdminKey(db: Database, file: string): Promise<{ key?: string; file: string; created: boolean }> {
+  if (existsSync(file)) return { file, created: false };
+  const { key } = await createApiKey(db, { name: 'local admin (npm start)', scopes: ['admin'] });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return { key, file, created: true };
+}
 
 async function main() {
   loadDotEnv();
@@ -32,6 +42,7 @@ async function main() {
     });
   }
   const database = await openMigratedDatabase(config, logger);
+  const adminKey = await bootstrapAdminKey(database.db, path.resolve(config.DATA_DIR, 'admin-api-key'));
   const connection = await connectTemporal(config.TEMPORAL_ADDRESS);
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -58,6 +69,7 @@ async function main() {
     `  API docs     ${api}/docs`,
     `  Temporal UI  ${config.TEMPORAL_UI_URL}`,
     `  Database     ${database.kind === 'pglite' ? path.resolve(config.DATA_DIR, 'pglite') + ' (PGlite)' : 'DATABASE_URL'}`,
+    `  Admin key    ${adminKey.created ? adminKey.key : `in ${adminKey.file}`}  (export NURTURE_API_KEY=$(cat ${path.relative(process.cwd(), adminKey.file)}))`,
     `  Email        ${mailer.mode === 'capture' ? 'captured (no SMTP_URL): stored in outgoing_emails and logged' : 'SMTP_URL'}`,
     'Press Ctrl-C to stop.',
     '',

@@ -226,9 +226,79 @@ export const auditRecords = pgTable(
   ],
 );
 
+/** People who approve tasks; roles group them (an approval may go to a role). */
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
+  createdAt: createdAt(),
+});
+
+export type ApiScope = 'admin' | 'service' | 'approver';
+
+/** API keys, stored as SHA-256 hashes; shown once at creation. Approver keys act as one user. */
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  prefix: text('prefix').notNull().unique(),
+  hash: text('hash').notNull(),
+  scopes: text('scopes').array().$type<ApiScope[]>().notNull(),
+  userId: uuid('user_id').references(() => users.id),
+  createdAt: createdAt(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+export type TaskStatus = 'open' | 'deciding' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+/** Approval tasks: the form an approver fills, the journey waits for. */
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    enrolmentId: uuid('enrolment_id').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    stepId: text('step_id').notNull(),
+    journeyKey: text('journey_key').notNull(),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    title: text('title').notNull(),
+    description: text('description'),
+    assigneeUserId: uuid('assignee_user_id').references(() => users.id),
+    assigneeRole: text('assignee_role'),
+    escalationUserId: uuid('escalation_user_id').references(() => users.id),
+    escalationRole: text('escalation_role'),
+    fields: jsonb('fields').$type<unknown[]>().notNull().default([]),
+    status: text('status').$type<TaskStatus>().notNull().default('open'),
+    dueAt: timestamp('due_at', { withTimezone: true }),
+    remindedAt: timestamp('reminded_at', { withTimezone: true }),
+    escalatedAt: timestamp('escalated_at', { withTimezone: true }),
+    decision: text('decision').$type<'approve' | 'reject'>(),
+    values: jsonb('values').$type<Record<string, unknown>>(),
+    comment: text('comment'),
+    decidedBy: uuid('decided_by').references(() => users.id),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('tasks_assignee_idx').on(t.assigneeUserId, t.status), index('tasks_role_idx').on(t.assigneeRole, t.status)],
+);
+
+/** Single-use, expiring links to a task's form, emailed to its approvers. */
+export const taskLinks = pgTable('task_links', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  taskId: uuid('task_id').notNull().references(() => tasks.id),
+  userId: uuid('user_id').notNull().references(() => users.id),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+});
+
 export type ContactRow = typeof contacts.$inferSelect;
 export type JourneyRow = typeof journeys.$inferSelect;
 export type EnrolmentRow = typeof enrolments.$inferSelect;
 export type AuditRecordRow = typeof auditRecords.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type TemplateRow = typeof emailTemplates.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;

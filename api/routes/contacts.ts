@@ -4,6 +4,7 @@ import { ContactPatchSchema, ContactSchema, ContactUpsertSchema } from '../../se
 import { listConsents } from '../../services/consent';
 import { findExisting, getContact, listContacts, patchContact, toContact, upsertContact } from '../../services/contacts';
 import { enrolNewlyMatching } from '../../services/segments';
+import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
@@ -15,6 +16,7 @@ export const contactRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   const enrolDeps = { db, temporal: deps.temporal, taskQueue: deps.taskQueue };
 
   app.post('/contacts', {
+    config: scopes.service,
     schema: {
       tags: ['contacts'],
       summary: 'Upsert a contact by externalId, else by email',
@@ -30,6 +32,7 @@ export const contactRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   });
 
   app.get('/contacts', {
+    config: scopes.service,
     schema: {
       tags: ['contacts'], summary: 'List contacts with filters, a page at a time',
       querystring: z.object({
@@ -45,6 +48,7 @@ export const contactRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   });
 
   app.get('/contacts/:id', {
+    config: scopes.service,
     schema: { tags: ['contacts'], summary: 'Read a contact, with its consents', params: IdParams, response: { 200: Contact, ...errorResponses } },
   }, async (request) => {
     const contact = await getContact(db, request.params.id);
@@ -53,6 +57,7 @@ export const contactRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   });
 
   app.patch('/contacts/:id', {
+    config: scopes.service,
     schema: {
       tags: ['contacts'],
       summary: 'Change a contact',

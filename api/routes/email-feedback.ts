@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { appendAudit } from '../../services/audit';
 import { suppress } from '../../services/consent';
+import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
@@ -16,6 +17,7 @@ const Feedback = z.object({
 /** Bounces and complaints from the email provider: hard bounces and complaints suppress the address. */
 export const emailFeedbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   app.post('/email/feedback', {
+    config: scopes.service,
     schema: {
       tags: ['email'], summary: 'Report a bounce or complaint', body: Feedback,
       response: { 202: z.object({ suppressed: z.boolean() }), ...errorResponses },

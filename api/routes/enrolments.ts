@@ -4,6 +4,7 @@ import type { EnrolmentRow } from '../../db/schema';
 import { auditForEnrolment } from '../../services/audit';
 import { ContactUpsertSchema } from '../../services/contact-schema';
 import { cancelEnrolment, enrol, getEnrolment } from '../../services/enrolments';
+import { scopes } from '../auth';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
@@ -51,6 +52,7 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
   const db = deps.database.db;
 
   app.post('/journeys/:key/enrolments', {
+    config: scopes.service,
     schema: {
       tags: ['enrolments'],
       summary: 'Enrol one contact (by id or inline) in the latest published version',
@@ -72,6 +74,7 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
   });
 
   app.post('/enrolments/:id/cancel', {
+    config: scopes.service,
     schema: {
       tags: ['enrolments'], summary: 'Cancel a running enrolment (it records its own end)',
       params: z.object({ id: z.uuid() }),
@@ -85,6 +88,7 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
   });
 
   app.get('/enrolments/:id', {
+    config: scopes.service,
     schema: {
       tags: ['enrolments'], summary: 'Status, current step and the path so far',
       params: z.object({ id: z.uuid() }), response: { 200: EnrolmentView, ...errorResponses },

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ContactUpsertSchema } from '../../services/contact-schema';
 import { ingestEvent } from '../../services/events';
 import { EventNameSchema } from '../../services/journey-definition';
+import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
@@ -27,6 +28,7 @@ const EventAccepted = z.object({
 
 export const eventRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   app.post('/events', {
+    config: scopes.service,
     schema: {
       tags: ['events'],
       summary: 'Record an event for a contact',

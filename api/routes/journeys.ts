@@ -8,6 +8,7 @@ import {
 import { JourneyDefinitionSchema } from '../../services/journey-definition';
 import type { Database } from '../../db/client';
 import { syncJourneySchedule } from '../../services/journey-schedules';
+import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
@@ -57,22 +58,27 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   const tags = ['journeys'];
 
   app.post('/journeys', {
+    config: scopes.admin,
     schema: { tags, summary: 'Create a journey with a draft definition', body: JourneyCreate, response: { 201: JourneyView, ...errorResponses } },
   }, async (request, reply) => reply.code(201).send(await view(db, await createJourney(db, request.body))));
 
   app.get('/journeys', {
+    config: scopes.service,
     schema: { tags, summary: 'List journeys', response: { 200: z.object({ journeys: z.array(JourneyView) }) } },
   }, async () => ({ journeys: await Promise.all((await listJourneys(db)).map((row) => view(db, row))) }));
 
   app.get('/journeys/:key', {
+    config: scopes.service,
     schema: { tags, summary: 'Read a journey, its draft and its versions', params: KeyParams, response: { 200: JourneyView, ...errorResponses } },
   }, async (request) => view(db, await getJourney(db, request.params.key)));
 
   app.put('/journeys/:key/draft', {
+    config: scopes.admin,
     schema: { tags, summary: 'Replace the draft', params: KeyParams, body: DraftUpdate, response: { 200: JourneyView, ...errorResponses } },
   }, async (request) => view(db, await updateDraft(db, request.params.key, request.body)));
 
   app.post('/journeys/:key/publish', {
+    config: scopes.admin,
     schema: {
       tags, summary: 'Publish the draft as the next immutable version',
       description: '422 names each bad step and field. An unchanged draft returns the latest version (200).',
@@ -87,6 +93,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   });
 
   app.get('/journeys/:key/versions/:version', {
+    config: scopes.service,
     schema: {
       tags, summary: 'Read a published version', params: VersionParams,
       response: { 200: z.object({ key: z.string(), version: z.number().int(), publishedAt: z.string(), definition: JourneyDefinitionSchema }), ...errorResponses },
@@ -99,6 +106,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
 
   for (const [action, status] of [['pause', 'paused'], ['resume', 'active']] as const) {
     app.post(`/journeys/:key/${action}`, {
+    config: scopes.admin,
       schema: {
         tags, summary: action === 'pause' ? 'Stop new enrolments (running ones go on)' : 'Take new enrolments again',
         params: KeyParams, response: { 200: JourneyView, ...errorResponses },

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { createTemplateVersion, listTemplateVersions } from '../../services/email-templates';
 import { notFound } from '../../services/errors';
 import { TemplateKeySchema } from '../../services/journey-definition';
+import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
@@ -17,6 +18,7 @@ export const templateRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
   const db = deps.database.db;
 
   app.post('/templates', {
+    config: scopes.admin,
     schema: {
       tags: ['templates'],
       summary: 'Store a new version of an email template (Liquid)',
@@ -30,6 +32,7 @@ export const templateRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
   });
 
   app.get('/templates/:key', {
+    config: scopes.service,
     schema: {
       tags: ['templates'], summary: 'Every version of a template', params: z.object({ key: TemplateKeySchema }),
       response: { 200: z.object({ key: z.string(), versions: z.array(TemplateVersion) }), ...errorResponses },

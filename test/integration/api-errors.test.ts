@@ -100,3 +100,37 @@ describe('bad input', () => {
     expect(clash.body.error.details.field).toBe('email');
   });
 });
+
+describe('API keys', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness(); });
+  afterAll(async () => { await h?.stop(); });
+
+  it('refuses a missing or unknown key (401) and a key without the scope (403)', async () => {
+    const none = await h.api('GET', '/v1/journeys', undefined, { authorization: '' });
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe('unauthenticated');
+    expect((await h.api('GET', '/v1/journeys', undefined, { authorization: 'Bearer nrt_000000000000_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' })).status).toBe(401);
+    const service = { authorization: `Bearer ${h.keys.service}` };
+    const publish = await h.api('POST', '/v1/journeys', { key: uniqueKey(), name: 'x', definition: {} }, service);
+    expect(publish.status).toBe(403);
+    expect(publish.body.error).toMatchObject({ code: 'forbidden', details: { required: ['admin'], granted: ['service'] } });
+    expect((await h.api('POST', '/v1/contacts', { email: uniqueEmail() }, service)).status).toBe(201);
+    expect((await h.api('GET', '/healthz', undefined, { authorization: '' })).status).toBe(200);
+  });
+
+  it('creates keys shown once, stores only their hash, and revokes them at once', async () => {
+    const created = await h.api('POST', '/v1/api-keys', { name: 'crm sync', scopes: ['service'] });
+    expect(created.status).toBe(201);
+    expect(created.body.key).toMatch(/^nrt_[0-9a-f]{12}_/);
+    const list = await h.api('GET', '/v1/api-keys');
+    expect(JSON.stringify(list.body)).not.toContain(created.body.key);
+    const auth = { authorization: `Bearer ${created.body.key}` };
+    expect((await h.api('GET', `/v1/contacts?limit=1`, undefined, auth)).status).toBe(200);
+    await h.api('POST', `/v1/api-keys/${created.body.id}/revoke`);
+    expect((await h.api('GET', `/v1/contacts?limit=1`, undefined, auth)).status).toBe(401);
+    const approverWithoutUser = await h.api('POST', '/v1/api-keys', { name: 'x', scopes: ['approver'] });
+    expect(approverWithoutUser.status).toBe(422);
+    expect(approverWithoutUser.body.error.details.problems[0].path).toBe('body.userId');
+  });
+});

@@ -8,6 +8,7 @@ import { openDatabase, type DatabaseHandle } from '../../db/client';
 import { createJourneyWorkers, type JourneyWorkers } from '../../runtime/worker';
 import type { EmailSettings } from '../../services/email';
 import { createMailer } from '../../services/mailer';
+import { createApiKey } from '../../services/people';
 import { testEnvironment } from './env';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 
@@ -24,6 +25,8 @@ export interface Harness {
   client: Client;
   smtp: SmtpSink;
   taskQueue: string;
+  /** Keys the harness made: `api` sends the admin key unless a request sets `authorization`. */
+  keys: { admin: string; service: string };
   api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
   /** Creates and publishes a journey; returns its key. */
   publish(definition: unknown, key?: string): Promise<string>;
@@ -51,6 +54,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const smtp = await startSmtpSink();
   const database = await openDatabase({ url: env.databaseUrl, poolSize: 5 });
+  const keys = {
+    admin: (await createApiKey(database.db, { name: 'test admin', scopes: ['admin'] })).key,
+    service: (await createApiKey(database.db, { name: 'test service', scopes: ['service'] })).key,
+  };
   const connection = await Connection.connect({ address: env.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
   const nativeConnection = await NativeConnection.connect({ address: env.temporalAddress });
@@ -75,7 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const running = worker.run();
 
   const harness: Harness = {
-    baseUrl, database, client, smtp, taskQueue,
+    baseUrl, database, client, smtp, taskQueue, keys,
     async publish(definition, key = uniqueKey()) {
       const created = await harness.api('POST', '/v1/journeys', { key, name: key, definition });
       if (created.status !== 201) throw new Error(`create ${key}: ${JSON.stringify(created.body)}`);
@@ -85,9 +92,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     result: (workflowId) => client.workflow.getHandle(workflowId).result(),
     async api(method, path, body, headers = {}) {
+      const auth: Record<string, string> = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization') ? {} : { authorization: `Bearer ${keys.admin}` };
+      const all: Record<string, string> = { ...auth, ...headers };
+      if (all.authorization === '') delete all.authorization;
       const res = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        headers: body === undefined ? all : { 'content-type': 'application/json', ...all },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();

@@ -1,0 +1,77 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { apiKeys, users, type ApiKeyRow, type ApiScope, type UserRow } from '../db/schema';
+import { conflict, invalid, notFound } from './errors';
+
+export interface Caller {
+  keyId: string;
+  scopes: ApiScope[];
+  user?: { id: string; email: string; roles: string[] };
+}
+
+export async function createUser(db: Database, input: { email: string; name: string; roles: string[] }): Promise<UserRow> {
+  const [row] = await db.insert(users).values({ email: input.email.toLowerCase(), name: input.name, roles: [...new Set(input.roles)] })
+    .onConflictDoNothing().returning();
+  if (!row) throw conflict('user_exists', `A user with email "${input.email}" exists already`, { field: 'email' });
+  return row;
+}
+
+export async function getUser(db: Database, id: string): Promise<UserRow> {
+  const [row] = await db.select().from(users).where(eq(users.id, id));
+  if (!row) throw notFound('user', 'id', id);
+  return row;
+}
+
+export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.email, email.toLowerCase()));
+  return row;
+}
+
+export async function usersInRole(db: Database, role: string): Promise<UserRow[]> {
+  return db.select().from(users).where(sql`${role} = any(${users.roles})`);
+}
+
+const hashOf = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/**
+ * Creates an API key: `nrt_<prefix>_<secret>`, returned once; only its SHA-256 is stored (the key
+ * is 192 random bits, so a fast hash is the right tool). Approver keys are bound to a user.
+ */
+export async function createApiKey(
+  db: Database, input: { name: string; scopes: ApiScope[]; userId?: string },
+): Promise<{ key: string; row: ApiKeyRow }> {
+  if (input.scopes.includes('approver') && !input.userId) {
+    throw invalid('invalid_api_key', 'An approver key is bound to a user', [{ path: 'body.userId', message: 'required with the approver scope' }]);
+  }
+  if (input.userId) await getUser(db, input.userId);
+  const prefix = randomBytes(6).toString('hex');
+  const secret = randomBytes(24).toString('base64url');
+  const key = `nrt_${prefix}_${secret}`;
+  const [row] = await db.insert(apiKeys)
+    .values({ name: input.name, prefix, hash: hashOf(key), scopes: [...new Set(input.scopes)], userId: input.userId }).returning();
+  return { key, row: row! };
+}
+
+export async function revokeApiKey(db: Database, id: string): Promise<ApiKeyRow> {
+  const [row] = await db.update(apiKeys).set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` }).where(eq(apiKeys.id, id)).returning();
+  if (!row) throw notFound('api_key', 'id', id);
+  return row;
+}
+
+export async function listApiKeys(db: Database): Promise<ApiKeyRow[]> {
+  return db.select().from(apiKeys).orderBy(apiKeys.createdAt);
+}
+
+/** The caller a bearer key stands for, or undefined for an unknown, malformed or revoked key. */
+export async function authenticate(db: Database, key: string): Promise<Caller | undefined> {
+  const match = /^nrt_([0-9a-f]{12})_[A-Za-z0-9_-]{32}$/.exec(key);
+  if (!match) return undefined;
+  const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.prefix, match[1]!), isNull(apiKeys.revokedAt)));
+  if (!row) return undefined;
+  const given = Buffer.from(hashOf(key));
+  if (!timingSafeEqual(given, Buffer.from(row.hash))) return undefined;
+  void db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, row.id)).catch(() => undefined);
+  const user = row.userId ? await getUser(db, row.userId) : undefined;
+  return { keyId: row.id, scopes: row.scopes, user: user && { id: user.id, email: user.email, roles: user.roles } };
+}
