@@ -11,6 +11,8 @@ export interface SendEmailInput {
   topic: string;
   template?: { key: string; version: number };
   content?: { subject: string; text: string; html?: string };
+  /** Decisions of earlier approval steps: `{{ approval.<step>.values.<field> }}`. */
+  approvals?: Record<string, unknown>;
 }
 
 export function createEmailActivities(deps: ActivityDeps) {
@@ -29,7 +31,7 @@ export function createEmailActivities(deps: ActivityDeps) {
         topic: input.topic,
         template: input.template,
         content: input.content,
-        scope: { journey: { key: input.journeyKey } },
+        scope: { journey: { key: input.journeyKey }, approval: input.approvals ?? {} },
       });
     },
   };

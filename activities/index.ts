@@ -7,6 +7,7 @@ import { createEmailActivities } from './email';
 import { createEnrolmentActivities } from './enrolment';
 import { createNotifyActivities } from './notify';
 import { createRecordingActivities } from './recording';
+import { createTaskActivities } from './tasks';
 
 export interface ActivityDeps {
   db: Database;
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEnrolmentActivities(deps),
     ...createNotifyActivities(deps),
     ...createRecordingActivities(deps),
+    ...createTaskActivities(deps),
   };
 }
 

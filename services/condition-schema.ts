@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const COMPARISON_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'not_in', 'contains', 'starts_with', 'exists', 'not_exists'] as const;
 
 export const FieldPathSchema = z.string()
-  .regex(/^(contact|event)(\.[A-Za-z0-9_-]+)+$/, 'a field path starts with "contact." or "event.", e.g. "contact.attributes.plan"');
+  .regex(/^(contact|event|approval)(\.[A-Za-z0-9_-]+)+$/, 'a field path starts with "contact.", "event." or "approval.<step>.", e.g. "contact.attributes.plan"');
 
 export const ComparisonSchema = z.object({
   field: FieldPathSchema,

@@ -121,6 +121,44 @@ export const UpdateContactStepSchema = z.object({
   next,
 });
 
+export const FormFieldSchema = z.object({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,49}$/, 'a field name is a letter then letters, digits or "_"'),
+  label: z.string().min(1).max(200),
+  type: z.enum(['text', 'long_text', 'number', 'select', 'checkbox', 'date']),
+  required: z.boolean().default(false),
+  help: z.string().max(500).optional(),
+  options: z.array(z.string().min(1).max(200)).min(1).max(50).optional().describe('select: the choices'),
+  min: z.number().optional().describe('number: smallest allowed'),
+  max: z.number().optional().describe('number: largest allowed'),
+  maxLength: z.number().int().positive().max(10_000).optional().describe('text: longest allowed'),
+  pattern: z.string().max(200).optional().describe('text: a regular expression the value must match'),
+}).refine((f) => f.type !== 'select' || f.options !== undefined, { message: 'a select field needs options', path: ['options'] });
+
+const RoleSchema = z.string().regex(/^[a-z0-9_-]{1,50}$/, 'a role is 1-50 lowercase letters, digits, "_" or "-"');
+export const PrincipalSchema = z.union([
+  z.object({ user: z.email().describe('a user by email') }).strict(),
+  z.object({ role: RoleSchema.describe('every user with this role') }).strict(),
+]);
+
+export const ApprovalStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('approval'),
+  title: template('title', 300),
+  description: template('description').optional(),
+  assignee: PrincipalSchema,
+  fields: z.array(FormFieldSchema).max(30).default([]),
+  due: DurationSchema.optional().describe('shown as the due time; overdue tasks sort first'),
+  remindAfter: DurationSchema.optional(),
+  escalateAfter: DurationSchema.optional(),
+  escalateTo: PrincipalSchema.optional().describe('who may also decide once escalated'),
+  expireAfter: DurationSchema.default('7d'),
+  onApprove: StepIdSchema.optional(),
+  onReject: StepIdSchema.optional(),
+  onExpire: StepIdSchema.optional(),
+}).refine((a) => (a.escalateAfter === undefined) === (a.escalateTo === undefined), {
+  message: 'escalateAfter and escalateTo go together', path: ['escalateTo'],
+});
+
 export const ExitStepSchema = z.object({
   ...stepBase,
   type: z.literal('exit'),
@@ -129,7 +167,7 @@ export const ExitStepSchema = z.object({
 
 export const StepSchema = z.discriminatedUnion('type', [
   SendEmailStepSchema, WaitStepSchema, WaitForEventStepSchema, BranchStepSchema, SplitStepSchema,
-  UpdateContactStepSchema, AssignOwnerStepSchema, NotifyStepSchema, ExitStepSchema,
+  UpdateContactStepSchema, AssignOwnerStepSchema, NotifyStepSchema, ApprovalStepSchema, ExitStepSchema,
 ]);
 
 export type Step = z.infer<typeof StepSchema>;
@@ -143,6 +181,9 @@ export type UpdateContactStep = z.infer<typeof UpdateContactStepSchema>;
 export type ExitStep = z.infer<typeof ExitStepSchema>;
 export type AssignOwnerStep = z.infer<typeof AssignOwnerStepSchema>;
 export type NotifyStep = z.infer<typeof NotifyStepSchema>;
+export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
+export type FormField = z.infer<typeof FormFieldSchema>;
+export type Principal = z.infer<typeof PrincipalSchema>;
 
 /** Where a step can go next, with the field that says so. Exhaustive over step types. */
 export function exits(step: Step): Array<{ field: string; target: string }> {
@@ -166,6 +207,9 @@ export function exits(step: Step): Array<{ field: string; target: string }> {
       step.variants.forEach((v, i) => out.push({ field: `variants[${i}].next`, target: v.next }));
       out.push({ field: 'holdout.next', target: step.holdout?.next });
       break;
+    case 'approval':
+      out.push({ field: 'onApprove', target: step.onApprove }, { field: 'onReject', target: step.onReject }, { field: 'onExpire', target: step.onExpire });
+      break;
     case 'exit':
       break;
     default: {
@@ -179,5 +223,5 @@ export function exits(step: Step): Array<{ field: string; target: string }> {
 
 /** Steps that pause the enrolment (a loop must pass through one). */
 export function pauses(step: Step): boolean {
-  return step.type === 'wait' || step.type === 'wait_for_event';
+  return step.type === 'wait' || step.type === 'wait_for_event' || step.type === 'approval';
 }

@@ -18,6 +18,7 @@ export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Pro
       journeyKey: ctx.input.journeyKey, stepId: step.id, category: step.category, topic: step.topic,
       template: step.template ? { key: step.template, version: step.templateVersion! } : undefined,
       content: step.template ? undefined : { subject: step.subject!, text: step.text!, html: step.html },
+      approvals: Object.keys(ctx.state.approvals).length ? ctx.state.approvals : undefined,
     }],
   );
   await ctx.record(step, {

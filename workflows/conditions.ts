@@ -4,6 +4,8 @@ import type { Condition } from '../services/condition-schema';
 export interface Facts {
   contact?: Record<string, unknown> & { tags?: string[] };
   event?: { name: string; properties: Record<string, unknown> };
+  /** Decisions of this enrolment's approval steps: `approval.<step>.decision`, `.values.<field>`. */
+  approval?: Record<string, { decision: string; values: Record<string, unknown>; decidedBy: string }>;
   /** Email steps of this enrolment that were opened / clicked. */
   engagement?: Record<string, { opened?: boolean; clicked?: boolean }>;
 }
@@ -25,7 +27,7 @@ export function evaluate(condition: Condition, facts: Facts): boolean {
 
 function read(facts: Facts, path: string): unknown {
   const [root, ...rest] = path.split('.');
-  let value: unknown = root === 'contact' ? facts.contact : root === 'event' ? facts.event : undefined;
+  let value: unknown = root === 'contact' ? facts.contact : root === 'event' ? facts.event : root === 'approval' ? facts.approval : undefined;
   for (const key of rest) {
     if (value === null || typeof value !== 'object') return undefined;
     value = (value as Record<string, unknown>)[key];

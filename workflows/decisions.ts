@@ -13,7 +13,8 @@ export async function branch(step: BranchStep, ctx: EnrolmentContext): Promise<S
     { activityId: ctx.activityId(step, 'facts'), summary: 'Read the contact and its engagement for the branch' },
     [{ contactId: ctx.input.contactId, enrolmentId: ctx.input.enrolmentId }],
   );
-  const index = step.cases.findIndex((c) => evaluate(c.condition, facts));
+  const all = { ...facts, approval: ctx.state.approvals };
+  const index = step.cases.findIndex((c) => evaluate(c.condition, all));
   const next = index >= 0 ? step.cases[index]!.next : step.default;
   const outcome = index >= 0 ? `case ${index + 1}` : 'default';
   await ctx.record(step, { action: 'branch.taken', outcome, details: { case: index >= 0 ? index : null, next: next ?? null } });

@@ -19,6 +19,8 @@ export function describeStep(step: Step): string {
       return `Assigning an owner round-robin (step ${step.id})`;
     case 'notify':
       return `Calling webhook ${step.url} (step ${step.id})`;
+    case 'approval':
+      return `Waiting for an approval decision on "${step.title}" (step ${step.id})`;
     case 'exit':
       return `Exiting: ${step.reason} (step ${step.id})`;
     default: {

@@ -1,8 +1,9 @@
 import {
-  continueAsNew, defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Step } from '../services/journey-definition';
 import { recording } from './activities';
+import { registerApprovalHandlers } from './approval';
 import { EnrolmentContext } from './context';
 import { describeStep } from './describe';
 import { cancelEnrolmentSignal, journeyEventSignal, receiveEvent } from './events';
@@ -33,6 +34,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     path: [...(input.resume?.path ?? [])],
     seenEventIds: [...(input.resume?.seenEventIds ?? [])],
     variant: input.resume?.variant,
+    approvals: { ...input.resume?.approvals },
     inbox: [],
   };
   setHandler(enrolmentStateQuery, () => state);
@@ -41,6 +43,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     state.ending ??= { status: 'cancelled', reason };
   });
   const ctx = new EnrolmentContext(input, state);
+  registerApprovalHandlers(state, ctx);
 
   let end: EnrolmentEnd = { status: 'completed', reason: 'reached the last step' };
   while (state.nextStepId && !state.ending) {
@@ -48,7 +51,10 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? HISTORY_EVENTS_LIMIT)) {
       await continueAsNew<typeof journeyWorkflow>({
         ...input,
-        resume: { nextStepId: state.nextStepId, visits: state.visits, path: state.path, seenEventIds: state.seenEventIds, variant: state.variant },
+        resume: {
+          nextStepId: state.nextStepId, visits: state.visits, path: state.path, seenEventIds: state.seenEventIds,
+          variant: state.variant, approvals: state.approvals,
+        },
       });
     }
     const step = steps.get(state.nextStepId);
@@ -71,6 +77,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
 }
 
 async function finish(input: EnrolmentInput, state: EnrolmentState, end: EnrolmentEnd): Promise<EnrolmentResult> {
+  await condition(allHandlersFinished);
   state.status = end.status;
   state.nextStepId = undefined;
   upsertSearchAttributes([{ key: EnrolmentStatusKey, value: end.status }]);

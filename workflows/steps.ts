@@ -2,6 +2,7 @@ import type { ExitStep, Step, UpdateContactStep } from '../services/journey-defi
 import { assignOwner, notify, sendEmail } from './actions';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
+import { approval } from './approval';
 import { branch, split } from './decisions';
 import type { EnrolmentEnd } from './types';
 import { wait, waitForEvent } from './waits';
@@ -32,6 +33,8 @@ export function runStep(step: Step, ctx: EnrolmentContext): Promise<StepOutcome>
       return assignOwner(step, ctx);
     case 'notify':
       return notify(step, ctx);
+    case 'approval':
+      return approval(step, ctx);
     case 'exit':
       return exit(step, ctx);
     default: {

@@ -1,5 +1,5 @@
 import type { EnrolmentStatus } from '../db/schema';
-import type { JourneyDefinition, StepType } from '../services/journey-definition';
+import type { FormField, JourneyDefinition, StepType } from '../services/journey-definition';
 
 /** What an enrolment workflow starts with; the definition pins the journey version. */
 export interface EnrolmentInput {
@@ -31,6 +31,26 @@ export interface PathEntry {
   outcome: string;
 }
 
+/** The approval task an enrolment waits on. */
+export interface OpenTask {
+  taskId: string;
+  stepId: string;
+  idempotencyKey: string;
+  fields: FormField[];
+  deciders: { userIds: string[]; role?: string };
+  escalation?: { userIds: string[]; role?: string };
+  escalated: boolean;
+  decision?: ApprovalDecision;
+  /** The decision is stored and audited. */
+  recorded: boolean;
+}
+
+export interface ApprovalDecision {
+  decision: 'approve' | 'reject';
+  values: Record<string, unknown>;
+  decidedBy: string;
+}
+
 export interface EnrolmentProgress {
   nextStepId?: string;
   /** How often each step was entered: makes idempotency keys unique per visit. */
@@ -40,6 +60,8 @@ export interface EnrolmentProgress {
   /** Ids of the latest events received, to ignore a delivery twice. */
   seenEventIds: string[];
   variant?: string;
+  /** Decisions of approval steps, for later conditions and templates. */
+  approvals: Record<string, ApprovalDecision>;
 }
 
 export interface EnrolmentEnd {
@@ -57,6 +79,7 @@ export interface EnrolmentState extends EnrolmentProgress {
   ending?: EnrolmentEnd;
   /** Events received since the current step began (wait_for_event reads them). */
   inbox: JourneyEvent[];
+  openTask?: OpenTask;
 }
 
 export interface EnrolmentResult {

@@ -1,0 +1,138 @@
+import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { tasks, type TaskRow, type TaskStatus } from '../db/schema';
+import { appendAudit } from './audit';
+import { findContact, toContact, upsertContact } from './contacts';
+import { deliverEmail, type EmailSettings } from './email';
+import { notFound } from './errors';
+import type { FormField, Principal } from './journey-definition';
+import type { Mailer } from './mailer';
+import { findUserByEmail, usersInRole, type Caller } from './people';
+import { linkFor } from './task-links';
+import { renderTemplate } from './templates';
+
+export interface TaskDeps {
+  db: Database;
+  mailer: Mailer;
+  email: EmailSettings;
+}
+
+export interface NewTask {
+  idempotencyKey: string;
+  enrolmentId: string;
+  workflowId: string;
+  stepId: string;
+  journeyKey: string;
+  journeyVersion: number;
+  contactId: string;
+  title: string;
+  description?: string;
+  assignee: Principal;
+  escalateTo?: Principal;
+  fields: FormField[];
+  dueAt?: string;
+  expiresAt: string;
+}
+
+/** Who may decide a task: user ids and a role, resolved when it is created or escalated. */
+export interface Deciders {
+  userIds: string[];
+  role?: string;
+}
+
+async function resolve(db: Database, principal: Principal): Promise<Deciders & { emails: Array<{ id: string; email: string }> }> {
+  if ('user' in principal) {
+    const user = await findUserByEmail(db, principal.user);
+    return { userIds: user ? [user.id] : [], emails: user ? [{ id: user.id, email: user.email }] : [] };
+  }
+  const members = await usersInRole(db, principal.role);
+  return { userIds: members.map((u) => u.id), role: principal.role, emails: members.map((u) => ({ id: u.id, email: u.email })) };
+}
+
+/** Creates the task once per key (title and description rendered from the contact) and emails each approver a link. */
+export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ taskId: string; deciders: Deciders; escalation?: Deciders }> {
+  const contact = await findContact(deps.db, input.contactId);
+  const scope = { contact: contact ? toContact(contact) : {}, journey: { key: input.journeyKey } };
+  const assignee = await resolve(deps.db, input.assignee);
+  const escalation = input.escalateTo ? await resolve(deps.db, input.escalateTo) : undefined;
+  const [inserted] = await deps.db.insert(tasks).values({
+    idempotencyKey: input.idempotencyKey, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
+    journeyKey: input.journeyKey, contactId: input.contactId,
+    title: await renderTemplate(input.title, scope), description: input.description ? await renderTemplate(input.description, scope) : null,
+    assigneeUserId: 'user' in input.assignee ? assignee.userIds[0] : undefined, assigneeRole: assignee.role,
+    escalationUserId: input.escalateTo && 'user' in input.escalateTo ? escalation?.userIds[0] : undefined, escalationRole: escalation?.role,
+    fields: input.fields, dueAt: input.dueAt ? new Date(input.dueAt) : undefined,
+  }).onConflictDoNothing().returning();
+  const task = inserted ?? (await deps.db.select().from(tasks).where(eq(tasks.idempotencyKey, input.idempotencyKey)))[0]!;
+  if (inserted) {
+    await appendAudit(deps.db, {
+      actor: 'journey', action: 'task.created', outcome: 'open', contactId: input.contactId, journeyKey: input.journeyKey,
+      journeyVersion: input.journeyVersion, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
+      stepType: 'approval', idempotencyKey: `${input.idempotencyKey}:task`,
+      details: { taskId: task.id, assignee: input.assignee, approvers: assignee.userIds, dueAt: input.dueAt ?? null, expiresAt: input.expiresAt },
+    });
+  }
+  await emailLinks(deps, task, assignee.emails, new Date(input.expiresAt), 'created');
+  return { taskId: task.id, deciders: { userIds: assignee.userIds, role: assignee.role }, escalation: escalation && { userIds: escalation.userIds, role: escalation.role } };
+}
+
+/** Emails the signed form link to each person, once per task, person and purpose. */
+export async function emailLinks(
+  deps: TaskDeps, task: TaskRow, people: Array<{ id: string; email: string }>, expiresAt: Date, purpose: 'created' | 'reminder' | 'escalated',
+): Promise<void> {
+  const intro = { created: 'You have a task to decide', reminder: 'Reminder: a task waits for your decision', escalated: 'A task was escalated to you' }[purpose];
+  for (const person of people) {
+    const url = await linkFor(deps.db, deps.email.signingSecret, deps.email.publicUrl, task.id, person.id, expiresAt);
+    const { contactId } = await ensureContactFor(deps.db, person.email);
+    await deliverEmail(deps.db, deps.mailer, { ...deps.email, tracking: false }, {
+      idempotencyKey: `${task.idempotencyKey}:${purpose}:${person.id}`, contactId, category: 'transactional', topic: 'tasks',
+      content: {
+        subject: `${intro}: ${task.title.replace(/[{}]/g, '')}`,
+        text: `${intro}.\n\n${task.title}\n${task.description ?? ''}\n\nOpen the form: ${url}\n\nThe link works once and expires ${expiresAt.toISOString()}.`,
+      },
+    });
+  }
+}
+
+/** Task emails go through the same ledger as journey emails, so approvers are contacts too. */
+async function ensureContactFor(db: Database, email: string): Promise<{ contactId: string }> {
+  const { contact } = await upsertContact(db, { email });
+  return { contactId: contact.id };
+}
+
+export async function getTask(db: Database, id: string): Promise<TaskRow> {
+  const [row] = await db.select().from(tasks).where(eq(tasks.id, id));
+  if (!row) throw notFound('task', 'id', id);
+  return row;
+}
+
+/** Whether a user may decide: the assignee (user or role), or the escalation target once escalated. */
+export function mayDecide(task: TaskRow, user: { id: string; roles: string[] }): boolean {
+  const assigned = task.assigneeUserId === user.id || (task.assigneeRole !== null && user.roles.includes(task.assigneeRole));
+  const escalated = task.escalatedAt !== null
+    && (task.escalationUserId === user.id || (task.escalationRole !== null && user.roles.includes(task.escalationRole)));
+  return assigned || escalated;
+}
+
+/** An approver's inbox (or every task, for an admin): open and overdue first, then newest. */
+export async function listTasks(db: Database, caller: Caller, page: { limit: number; offset: number; status?: TaskStatus }): Promise<TaskRow[]> {
+  const filters: Array<SQL | undefined> = [page.status ? eq(tasks.status, page.status) : undefined];
+  if (caller.user) {
+    const user = caller.user;
+    filters.push(or(
+      eq(tasks.assigneeUserId, user.id),
+      user.roles.length ? inArray(tasks.assigneeRole, user.roles) : undefined,
+      and(sql`${tasks.escalatedAt} is not null`, or(eq(tasks.escalationUserId, user.id), user.roles.length ? inArray(tasks.escalationRole, user.roles) : undefined)),
+    ));
+  }
+  return db.select().from(tasks).where(and(...filters))
+    .orderBy(sql`case when ${tasks.status} = 'open' then 0 else 1 end`, sql`${tasks.dueAt} asc nulls last`, asc(tasks.createdAt))
+    .limit(page.limit).offset(page.offset);
+}
+
+export async function markTask(db: Database, id: string, change: Partial<Pick<TaskRow, 'remindedAt' | 'escalatedAt' | 'status'>>): Promise<TaskRow> {
+  const [row] = await db.update(tasks).set(change).where(eq(tasks.id, id)).returning();
+  return row!;
+}
+
+export { resolve as resolvePrincipal };
