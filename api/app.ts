@@ -11,6 +11,8 @@ import { enrolmentRoutes } from './routes/enrolments';
 import { emailFeedbackRoutes } from './routes/email-feedback';
 import { eventRoutes } from './routes/events';
 import { peopleRoutes } from './routes/people';
+import { taskFormRoutes } from './routes/task-form';
+import { taskRoutes } from './routes/tasks';
 import { templateRoutes } from './routes/templates';
 import { trackingRoutes } from './routes/tracking';
 import { unsubscribeRoutes } from './routes/unsubscribe';
@@ -42,7 +44,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
       security: [{ apiKey: [] }],
       info: { title: 'Nurture API', version: '1', description: 'Durable marketing journeys on Temporal.' },
       tags: [
-        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'templates' }, { name: 'email' }, { name: 'people' }, { name: 'pages' }, { name: 'ops' },
+        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'templates' }, { name: 'email' }, { name: 'tasks' }, { name: 'people' }, { name: 'pages' }, { name: 'ops' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -53,6 +55,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   await app.register(opsRoutes, { deps });
   await app.register(unsubscribeRoutes, { deps });
   await app.register(trackingRoutes, { deps });
+  await app.register(taskFormRoutes, { deps });
   await app.register(async (v1) => {
     await v1.register(contactRoutes, { deps });
     await v1.register(journeyRoutes, { deps });
@@ -61,6 +64,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(templateRoutes, { deps });
     await v1.register(emailFeedbackRoutes, { deps });
     await v1.register(peopleRoutes, { deps });
+    await v1.register(taskRoutes, { deps });
   }, { prefix: '/v1' });
   return app;
 }

@@ -18,6 +18,8 @@ export interface TaskDeps {
 }
 
 export interface NewTask {
+  /** Chosen by the workflow, so it knows the task before the row exists. */
+  taskId: string;
   idempotencyKey: string;
   enrolmentId: string;
   workflowId: string;
@@ -56,7 +58,7 @@ export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ task
   const assignee = await resolve(deps.db, input.assignee);
   const escalation = input.escalateTo ? await resolve(deps.db, input.escalateTo) : undefined;
   const [inserted] = await deps.db.insert(tasks).values({
-    idempotencyKey: input.idempotencyKey, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
+    id: input.taskId, idempotencyKey: input.idempotencyKey, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
     journeyKey: input.journeyKey, contactId: input.contactId,
     title: await renderTemplate(input.title, scope), description: input.description ? await renderTemplate(input.description, scope) : null,
     assigneeUserId: 'user' in input.assignee ? assignee.userIds[0] : undefined, assigneeRole: assignee.role,

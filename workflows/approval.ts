@@ -1,4 +1,4 @@
-import { condition, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineUpdate, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { ApprovalStep } from '../services/journey-definition';
 import { actions } from './activities';
@@ -25,8 +25,16 @@ function refuse(code: 'task_closed' | 'not_allowed' | 'invalid_values', message:
 
 /** Registers the decision update: its validator refuses a closed task, a caller who may not decide, or bad values. */
 export function registerApprovalHandlers(state: EnrolmentState, ctx: EnrolmentContext): void {
+  const allowed = (task: OpenTask, { userId, roles }: DecisionInput['actor']) => {
+    const inSet = (d?: { userIds: string[]; role?: string }) => !!d && (d.userIds.includes(userId) || (d.role !== undefined && roles.includes(d.role)));
+    return inSet(task.deciders) || (task.escalating && inSet(task.escalation));
+  };
   setHandler(decideTaskUpdate, async (input) => {
     const task = state.openTask!;
+    // A decision may arrive while the task is being created: wait until its approvers are known.
+    await condition(() => task.deciders !== undefined);
+    if (task.decision || state.ending) throw ApplicationFailure.nonRetryable('task_closed: this task is closed or already decided');
+    if (!allowed(task, input.actor)) throw ApplicationFailure.nonRetryable('not_allowed: only the assigned approver or the escalation target may decide');
     task.decision = { decision: input.decision, values: input.values, decidedBy: input.actor.userId };
     await actions.recordDecision.executeWithOptions(
       { activityId: `${task.stepId}:${state.visits[task.stepId] ?? 1}:decision`, summary: `Record the ${input.decision} decision` },
@@ -38,9 +46,7 @@ export function registerApprovalHandlers(state: EnrolmentState, ctx: EnrolmentCo
     validator: (input) => {
       const task = state.openTask;
       if (!task || task.taskId !== input.taskId || task.decision || state.ending) refuse('task_closed', 'this task is closed or already decided');
-      const { userId, roles } = input.actor;
-      const inSet = (d?: { userIds: string[]; role?: string }) => !!d && (d.userIds.includes(userId) || (d.role !== undefined && roles.includes(d.role)));
-      if (!inSet(task.deciders) && !(task.escalated && inSet(task.escalation))) refuse('not_allowed', 'only the assigned approver or the escalation target may decide');
+      if (task.deciders && !allowed(task, input.actor)) refuse('not_allowed', 'only the assigned approver or the escalation target may decide');
       const problems = validateValues(task.fields, input.values);
       if (problems.length) refuse('invalid_values', JSON.stringify(problems));
     },
@@ -57,26 +63,28 @@ export async function approval(step: ApprovalStep, ctx: EnrolmentContext): Promi
   const at = (d?: string) => (d === undefined ? undefined : start + msToNumber(d));
   const expireAt = at(step.expireAfter)!;
   const key = ctx.keyFor(step);
+  // The id is known before the task row exists, so a decision racing its creation is recognised.
+  const task: OpenTask = { taskId: uuid4(), stepId: step.id, idempotencyKey: key, fields: step.fields, escalating: false, recorded: false };
+  ctx.state.openTask = task;
   const created = await actions.createTask.executeWithOptions(
     { activityId: ctx.activityId(step, 'task'), summary: `Create approval task "${step.title}"` },
     [{
-      idempotencyKey: key, enrolmentId: ctx.input.enrolmentId, workflowId: ctx.workflowId, stepId: step.id,
+      taskId: task.taskId, idempotencyKey: key, enrolmentId: ctx.input.enrolmentId, workflowId: ctx.workflowId, stepId: step.id,
       journeyKey: ctx.input.journeyKey, journeyVersion: ctx.input.journeyVersion, contactId: ctx.input.contactId,
       title: step.title, description: step.description, assignee: step.assignee, escalateTo: step.escalateTo, fields: step.fields,
       dueAt: step.due ? new Date(at(step.due)!).toISOString() : undefined, expiresAt: new Date(expireAt).toISOString(),
     }],
   );
-  const task: OpenTask = {
-    taskId: created.taskId, stepId: step.id, idempotencyKey: key, fields: step.fields,
-    deciders: created.deciders, escalation: created.escalation, escalated: false, recorded: false,
-  };
-  ctx.state.openTask = task;
+  task.taskId = created.taskId;
+  task.escalation = created.escalation;
+  task.deciders = created.deciders;
   const expiresAt = new Date(expireAt).toISOString();
   const milestones = [
     { at: at(step.remindAfter), done: false, run: () => actions.remindTask.executeWithOptions({ activityId: ctx.activityId(step, 'remind'), summary: 'Remind the approvers' }, [{ taskId: task.taskId, idempotencyKey: key, expiresAt, assignee: step.assignee }]) },
     { at: at(step.escalateAfter), done: false, run: async () => {
+      task.escalating = true;
       const r = await actions.escalateTask.executeWithOptions({ activityId: ctx.activityId(step, 'escalate'), summary: 'Escalate the task' }, [{ taskId: task.taskId, idempotencyKey: key, expiresAt, escalateTo: step.escalateTo! }]);
-      if (r.escalated) { task.escalated = true; task.escalation = { userIds: r.userIds, role: r.role }; }
+      if (r.escalated) task.escalation = { userIds: r.userIds, role: r.role };
     } },
   ].filter((m) => m.at !== undefined && m.at < expireAt);
 

@@ -37,9 +37,11 @@ export interface OpenTask {
   stepId: string;
   idempotencyKey: string;
   fields: FormField[];
-  deciders: { userIds: string[]; role?: string };
+  /** Resolved by the task's creation; undefined while it is being created. */
+  deciders?: { userIds: string[]; role?: string };
   escalation?: { userIds: string[]; role?: string };
-  escalated: boolean;
+  /** Set when escalation begins: from then on the escalation target may decide. */
+  escalating: boolean;
   decision?: ApprovalDecision;
   /** The decision is stored and audited. */
   recorded: boolean;

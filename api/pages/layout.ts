@@ -16,6 +16,14 @@ export function page(title: string, body: string): string {
   button { font: inherit; padding: .6rem 1.2rem; border-radius: .4rem; border: 1px solid #444; background: #1a1a1a; color: #fff; cursor: pointer; }
   button:focus { outline: 3px solid #f59e0b; outline-offset: 2px; }
   .muted { color: #555; }
+  .field { margin: 1rem 0; display: flex; flex-direction: column; gap: .25rem; }
+  .field input[type=checkbox] { align-self: flex-start; width: 1.2rem; height: 1.2rem; }
+  input, select, textarea { font: inherit; padding: .4rem; border: 1px solid #666; border-radius: .3rem; }
+  [aria-invalid=true] { border-color: #b00020; }
+  .error { color: #b00020; margin: 0; }
+  .error-summary { border: 2px solid #b00020; padding: .5rem 1rem; border-radius: .4rem; }
+  .actions { display: flex; gap: 1rem; }
+  button.secondary { background: #fff; color: #1a1a1a; }
 </style>
 </head>
 <body>
