@@ -36,6 +36,12 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  // An empty body with a JSON content type (curl -X POST -H 'content-type: application/json') means no body.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
   registerAuth(app, deps.database.db);
 
   await app.register(swagger, {
