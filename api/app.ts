@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from '../runtime/logger';
 import type { ApiDeps } from './deps';
 import { registerAuth } from './auth';
+import { auditRoutes } from './routes/audit';
 import { registerErrorHandling } from './errors';
 import { contactRoutes } from './routes/contacts';
 import { enrolmentRoutes } from './routes/enrolments';
@@ -50,7 +51,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
       security: [{ apiKey: [] }],
       info: { title: 'Nurture API', version: '1', description: 'Durable marketing journeys on Temporal.' },
       tags: [
-        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'templates' }, { name: 'email' }, { name: 'tasks' }, { name: 'people' }, { name: 'pages' }, { name: 'ops' },
+        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'templates' }, { name: 'email' }, { name: 'tasks' }, { name: 'audit' }, { name: 'people' }, { name: 'pages' }, { name: 'ops' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -71,6 +72,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(emailFeedbackRoutes, { deps });
     await v1.register(peopleRoutes, { deps });
     await v1.register(taskRoutes, { deps });
+    await v1.register(auditRoutes, { deps });
   }, { prefix: '/v1' });
   return app;
 }

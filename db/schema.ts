@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -199,7 +199,11 @@ export const appliedEffects = pgTable('applied_effects', {
   appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** What a journey did, to whom, when and why: one record per step and enrolment event. */
+/**
+ * What a journey did, to whom, when and why. Append-only (the database refuses UPDATE, DELETE and
+ * TRUNCATE) and hash-chained: each record carries the hash of its predecessor in its chain (one
+ * chain per enrolment, else per contact), so concurrent journeys never wait on one another.
+ */
 export const auditRecords = pgTable(
   'audit_records',
   {
@@ -217,12 +221,20 @@ export const auditRecords = pgTable(
     idempotencyKey: text('idempotency_key').unique(),
     outcome: text('outcome').notNull(),
     providerMessageId: text('provider_message_id'),
+    consentState: text('consent_state'),
+    templateVersion: text('template_version'),
+    test: boolean('test').notNull().default(false),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    chain: text('chain'),
+    seq: integer('seq'),
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
   (t) => [
     index('audit_records_enrolment_idx').on(t.enrolmentId, t.id),
     index('audit_records_contact_idx').on(t.contactId, t.id),
     index('audit_records_journey_idx').on(t.journeyKey, t.id),
+    uniqueIndex('audit_records_chain_seq_key').on(t.chain, t.seq),
   ],
 );
 

@@ -23,6 +23,7 @@ export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Pro
   );
   await ctx.record(step, {
     action: `email.${result.status}`, outcome: result.status, providerMessageId: result.providerMessageId,
+    consentState: result.consentState, templateVersion: step.template ? `${step.template}@${step.templateVersion}` : undefined,
     details: {
       to: result.to ?? null, reason: result.reason ?? null, replayed: result.replayed, consent: result.consentState ?? null,
       template: step.template ? `${step.template}@${step.templateVersion}` : null, category: step.category,

@@ -8,6 +8,8 @@ export interface StepRecord {
   action: string;
   outcome: string;
   providerMessageId?: string;
+  consentState?: string;
+  templateVersion?: string;
   details?: Record<string, unknown>;
   status?: EnrolmentStatus;
   /** A second record of the same step visit (e.g. a wait's result) needs its own key. */
@@ -49,7 +51,7 @@ export class EnrolmentContext {
           journeyVersion: this.input.journeyVersion, enrolmentId: this.input.enrolmentId,
           workflowId: this.workflowId, stepId: step.id, stepType: step.type,
           idempotencyKey: record.suffix ? `${this.keyFor(step)}:${record.suffix}` : this.keyFor(step),
-          providerMessageId: record.providerMessageId,
+          providerMessageId: record.providerMessageId, consentState: record.consentState, templateVersion: record.templateVersion,
           details: record.details,
         },
         progress: { currentStep: step.id, status: record.status },
