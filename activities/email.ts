@@ -1,4 +1,5 @@
 import { deliverEmail, type EmailResult } from '../services/email';
+import { metrics } from '../services/metrics';
 import type { ActivityDeps } from './index';
 
 export interface SendEmailInput {
@@ -22,7 +23,7 @@ export function createEmailActivities(deps: ActivityDeps) {
      * rate-limited email task queue; recording it in the audit is a separate activity.
      */
     async sendEmail(input: SendEmailInput): Promise<EmailResult> {
-      return deliverEmail(deps.db, deps.mailer, deps.email, {
+      const result = await deliverEmail(deps.db, deps.mailer, deps.email, {
         idempotencyKey: input.idempotencyKey,
         enrolmentId: input.enrolmentId,
         contactId: input.contactId,
@@ -33,6 +34,8 @@ export function createEmailActivities(deps: ActivityDeps) {
         content: input.content,
         scope: { journey: { key: input.journeyKey }, approval: input.approvals ?? {} },
       });
+      if (!result.replayed) metrics.emails.inc({ status: result.status, reason: result.reason ?? '' });
+      return result;
     },
   };
 }

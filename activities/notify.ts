@@ -1,4 +1,5 @@
 import { findContact, toContact } from '../services/contacts';
+import { metrics } from '../services/metrics';
 import { assignOwner } from '../services/owners';
 import { deliverWebhook, renderJson, type WebhookResult } from '../services/webhooks';
 import { renderTemplate } from '../services/templates';
@@ -25,7 +26,9 @@ export function createNotifyActivities(deps: ActivityDeps) {
       const body = input.format === 'slack'
         ? { text: await renderTemplate(input.text ?? '', scope) }
         : await renderJson(input.body ?? { event: 'journey.notify', journey: input.journeyKey, step: input.stepId, contact: scope.contact }, scope);
-      return deliverWebhook(deps.db, deps.webhookSecret, { idempotencyKey: input.idempotencyKey, url: input.url, body, timeoutMs: input.timeoutMs });
+      const result = await deliverWebhook(deps.db, deps.webhookSecret, { idempotencyKey: input.idempotencyKey, url: input.url, body, timeoutMs: input.timeoutMs });
+      if (!result.replayed) metrics.webhooks.inc({ status: result.status });
+      return result;
     },
 
     /** Round-robin owner assignment, exactly once per step visit. */

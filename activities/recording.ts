@@ -1,6 +1,7 @@
 import type { EnrolmentStatus } from '../db/schema';
 import { appendAudit, type AuditEntry } from '../services/audit';
 import { recordProgress } from '../services/enrolments';
+import { metrics } from '../services/metrics';
 import type { ActivityDeps } from './index';
 
 export interface RecordStepInput {
@@ -14,6 +15,7 @@ export function createRecordingActivities(deps: ActivityDeps) {
     /** Writes a step's audit record (once per key) and the enrolment's progress. */
     async recordStep(input: RecordStepInput): Promise<void> {
       await appendAudit(deps.db, input.audit);
+      if (input.audit.stepType) metrics.stepsExecuted.inc({ type: input.audit.stepType, outcome: input.audit.outcome });
       if (input.progress) await recordProgress(deps.db, input.audit.enrolmentId, input.progress);
     },
   };

@@ -4,6 +4,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../runtime/logger';
 import type { ApiDeps } from './deps';
+import { metrics, watchTasks } from '../services/metrics';
+import { taskCounts } from '../services/tasks';
 import { registerAuth } from './auth';
 import { auditRoutes } from './routes/audit';
 import { registerErrorHandling } from './errors';
@@ -44,6 +46,12 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     parseJson(request, body as string, done);
   });
   registerAuth(app, deps.database.db);
+  watchTasks(() => taskCounts(deps.database.db));
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.apiRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.apiDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -13,6 +13,8 @@ export interface ApiDeps {
   secrets: Secrets;
   /** The API's public address, for links in pages. */
   publicUrl: () => string;
+  /** The Temporal SDK's Prometheus endpoint in this process, appended to /metrics. */
+  temporalMetricsUrl?: string;
 }
 
 export interface RouteOptions {

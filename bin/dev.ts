@@ -10,6 +10,7 @@ import { buildApp } from '../api/app';
 import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
+import { installTemporalTelemetry } from '../runtime/telemetry';
 import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server';
 import { createJourneyWorkers, emailSettingsFrom, NativeConnection } from '../runtime/worker';
@@ -41,6 +42,7 @@ async function main() {
       uiPort: new URL(config.TEMPORAL_UI_URL).port ? Number(new URL(config.TEMPORAL_UI_URL).port) : Number(port) + 1000,
     });
   }
+  const temporalMetricsUrl = installTemporalTelemetry(config.TEMPORAL_METRICS_PORT);
   const database = await openMigratedDatabase(config, logger);
   const adminKey = await bootstrapAdminKey(database.db, path.resolve(config.DATA_DIR, 'admin-api-key'));
   const connection = await connectTemporal(config.TEMPORAL_ADDRESS);
@@ -57,7 +59,7 @@ async function main() {
   const app = await buildApp({
     database, temporal: client, taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
-    secrets: resolveSecrets(config), publicUrl: () => publicUrl(config),
+    secrets: resolveSecrets(config), publicUrl: () => publicUrl(config), temporalMetricsUrl,
   }, logger);
   await app.listen({ host: config.HOST, port: config.PORT });
 

@@ -2,6 +2,7 @@
 import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
+import { installTemporalTelemetry, startMetricsServer } from '../runtime/telemetry';
 import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
 import { createJourneyWorkers, emailSettingsFrom, NativeConnection } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
@@ -11,6 +12,7 @@ async function main() {
   loadDotEnv();
   const config = loadConfig();
   const logger = createLogger(config, 'nurture-worker');
+  const temporalMetricsUrl = installTemporalTelemetry(config.TEMPORAL_METRICS_PORT);
   const database = await openMigratedDatabase(config, logger);
   const clientConnection = await connectTemporal(config.TEMPORAL_ADDRESS);
   await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
@@ -23,9 +25,11 @@ async function main() {
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
     webhookSecret: secrets.webhook, emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
   });
+  const metricsServer = config.WORKER_METRICS_PORT ? startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, temporalMetricsUrl, logger) : undefined;
   logger.info({ taskQueue: config.TASK_QUEUE, email: mailer.mode }, 'worker running');
   // Temporal's runtime stops the worker on SIGINT/SIGTERM; run() then resolves.
   await worker.run();
+  metricsServer?.close();
   mailer.close();
   await connection.close();
   await clientConnection.close();

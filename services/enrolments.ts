@@ -8,6 +8,7 @@ import { appendAudit } from './audit';
 import { getContact, upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
 import { durationToMs } from './durations';
+import { metrics } from './metrics';
 import { conflict, notFound } from './errors';
 import { getJourney, getVersion } from './journeys';
 
@@ -67,6 +68,7 @@ export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrol
   if (!enrolment) throw conflict('enrolment_conflict', 'A concurrent enrolment of this contact is under way; retry');
   await startWorkflow(deps, enrolment, journey);
   if (inserted) {
+    metrics.enrolmentsStarted.inc({ journey: journey.key, trigger: (req.actor ?? 'api').split(':')[0] });
     await appendAudit(db, {
       actor: req.actor ?? 'api', action: 'enrolment.started', outcome: 'started', contactId: contact.id,
       journeyKey: journey.key, journeyVersion: enrolment.journeyVersion, enrolmentId: enrolment.id,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { metricsRegistry } from '../../services/metrics';
 import type { RouteOptions } from '../deps';
 
 const Check = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
@@ -18,6 +19,16 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
 export const opsRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'The process is alive', response: { 200: Check } } },
     async () => ({ status: 'ok' as const }));
+
+  app.get('/metrics', {
+    schema: { tags: ['ops'], summary: 'Prometheus metrics (Nurture and, where a worker runs here, the Temporal SDK)', hide: false },
+  }, async (_request, reply) => {
+    let text = await metricsRegistry.metrics();
+    if (deps.temporalMetricsUrl) {
+      text += await fetch(deps.temporalMetricsUrl, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text()).catch(() => '');
+    }
+    return reply.type(metricsRegistry.contentType).send(text);
+  });
 
   app.get('/readyz', {
     schema: { tags: ['ops'], summary: 'PostgreSQL and Temporal answer', response: { 200: Check, 503: Check } },

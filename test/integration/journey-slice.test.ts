@@ -115,3 +115,30 @@ describe('a journey end to end', () => {
     expect(contact.body).toMatchObject({ email, firstName: 'Grace' });
   });
 });
+
+describe('operations', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness(); });
+  afterAll(async () => { await h?.stop(); });
+
+  const value = (text: string, line: RegExp) => Number(text.split('\n').find((l) => line.test(l))?.split(' ').pop() ?? 0);
+
+  it('metrics move when journeys run', async () => {
+    const before = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    const key = await h.publish({ steps: [{ id: 'hi', type: 'send_email', subject: 'Hi', text: 'x' }] });
+    const e = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('metrics') } });
+    await h.result(e.body.workflowId);
+    const after = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    expect(value(after, new RegExp(`^nurture_enrolments_started_total\\{journey="${key}"`))).toBe(1);
+    const sent = /^nurture_steps_executed_total\{type="send_email",outcome="sent"\}/;
+    expect(value(after, sent)).toBeGreaterThan(value(before, sent));
+    expect(value(after, /^nurture_emails_total\{status="sent",reason=""\}/)).toBeGreaterThan(0);
+    expect(after).toMatch(/^nurture_api_requests_total\{method="POST",route="\/v1\/journeys\/:key\/enrolments",status="201"\} \d+/m);
+    expect(after).toMatch(/^nurture_tasks_open \d+/m);
+  });
+
+  it('readyz checks the database and Temporal', async () => {
+    const ready = await h.api('GET', '/readyz', undefined, { authorization: '' });
+    expect(ready.body).toEqual({ status: 'ok', checks: { database: 'ok', temporal: 'ok' } });
+  });
+});

@@ -1,0 +1,31 @@
+import { createServer, type Server } from 'node:http';
+import { Runtime } from '@temporalio/worker';
+import { metricsRegistry } from '../services/metrics';
+import type { Logger } from './logger';
+
+/**
+ * Installs the Temporal runtime with its Prometheus exporter on 127.0.0.1:<port> (call before any
+ * worker or native connection). Returns that endpoint's URL, merged into /metrics.
+ */
+export function installTemporalTelemetry(port: number): string | undefined {
+  if (port === 0) return undefined;
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } } });
+  return `http://127.0.0.1:${port}/metrics`;
+}
+
+/** The worker's /metrics (it serves no API): Nurture's counters and the Temporal SDK's. */
+export function startMetricsServer(host: string, port: number, temporalMetricsUrl: string | undefined, logger: Logger): Server {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    void (async () => {
+      let text = await metricsRegistry.metrics();
+      if (temporalMetricsUrl) text += await fetch(temporalMetricsUrl).then((r) => r.text()).catch(() => '');
+      res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(text);
+    })();
+  });
+  server.listen(port, host, () => logger.info({ metrics: `http://${host}:${port}/metrics` }, 'worker metrics'));
+  return server;
+}
