@@ -14,6 +14,7 @@ import { enrolmentRoutes } from './routes/enrolments';
 import { emailFeedbackRoutes } from './routes/email-feedback';
 import { eventRoutes } from './routes/events';
 import { peopleRoutes } from './routes/people';
+import { resultRoutes } from './routes/results';
 import { taskFormRoutes } from './routes/task-form';
 import { taskRoutes } from './routes/tasks';
 import { templateRoutes } from './routes/templates';
@@ -71,6 +72,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   await app.register(unsubscribeRoutes, { deps });
   await app.register(trackingRoutes, { deps });
   await app.register(taskFormRoutes, { deps });
+  await app.register(resultRoutes, { deps });
   await app.register(async (v1) => {
     await v1.register(contactRoutes, { deps });
     await v1.register(journeyRoutes, { deps });

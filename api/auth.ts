@@ -19,11 +19,14 @@ declare module 'fastify' {
  * route. Routes declare `config: { scopes }`; `admin` covers every route.
  */
 export function registerAuth(app: FastifyInstance, db: Database): void {
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const scopes = request.routeOptions.config.scopes;
     if (!scopes) return;
     const header = request.headers.authorization ?? '';
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    // Pages also take the key as the password of HTTP Basic auth, so a browser can open them.
+    const basic = /^Basic\s+(\S+)$/i.exec(header)?.[1];
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined);
+    if (!token && !request.url.startsWith('/v1/')) reply.header('www-authenticate', 'Basic realm="Nurture", charset="UTF-8"');
     const caller = token ? await authenticate(db, token) : undefined;
     if (!caller) {
       throw new DomainError(401, 'unauthenticated', token ? 'The API key is not valid or was revoked' : 'Send an API key as "Authorization: Bearer <key>"');

@@ -24,6 +24,8 @@ export function page(title: string, body: string): string {
   .error-summary { border: 2px solid #b00020; padding: .5rem 1rem; border-radius: .4rem; }
   .actions { display: flex; gap: 1rem; }
   button.secondary { background: #fff; color: #1a1a1a; }
+  .stats { display: flex; gap: 1.5rem; flex-wrap: wrap; margin: 1rem 0; }
+  table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }
 </style>
 </head>
 <body>

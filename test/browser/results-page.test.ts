@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { startHarness, uniqueEmail, type Harness } from '../support/harness';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** The results page in a real browser, with a screenshot to look at. */
+describe('journey results page in headless Chromium', () => {
+  let h: Harness;
+  let browser: Browser;
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
+    h = await startHarness();
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  it('renders the funnel and the graph with the right numbers', async () => {
+    const key = await h.publish({ steps: [
+      { id: 'welcome', type: 'send_email', subject: 'Hi', text: 'x', next: 'score' },
+      { id: 'score', type: 'branch', cases: [{ condition: { tag: 'vip' }, next: 'vip' }], default: 'regular' },
+      { id: 'vip', type: 'update_contact', addTags: ['seen'] },
+      { id: 'regular', type: 'update_contact', addTags: ['seen'] },
+    ] });
+    const runs = await Promise.all(['vip', 'vip', '', ''].map((tag) =>
+      h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('page'), tags: tag ? [tag] : [] } })));
+    await Promise.all(runs.map((r) => h.result(r.body.workflowId)));
+
+    const context = await browser.newContext({ httpCredentials: { username: 'nurture', password: h.keys.service } });
+    const page = await context.newPage();
+    await page.goto(`${h.baseUrl}/journeys/${key}`);
+    await page.getByRole('heading', { name: 'Funnel' }).waitFor();
+    expect(await page.locator('#stat-entered').textContent()).toBe('4');
+    expect(await page.locator('#stat-completed').textContent()).toBe('4');
+    expect(await page.locator('[data-step="vip"] .count').textContent()).toBe('2');
+    expect(await page.locator('[data-step="regular"] .count').textContent()).toBe('2');
+    expect(await page.getByRole('img', { name: 'Journey graph' }).isVisible()).toBe(true);
+    const shot = await page.screenshot({ path: `${process.env.SCREENSHOT_DIR ?? '/tmp'}/nurture-results.png`, fullPage: true });
+    expect(shot.length).toBeGreaterThan(10_000);
+    await context.close();
+  });
+});
