@@ -14,6 +14,8 @@ export interface SendEmailInput {
   content?: { subject: string; text: string; html?: string };
   /** Decisions of earlier approval steps: `{{ approval.<step>.values.<field> }}`. */
   approvals?: Record<string, unknown>;
+  /** A test run: captured, never sent. */
+  sandbox?: boolean;
 }
 
 export function createEmailActivities(deps: ActivityDeps) {
@@ -23,7 +25,7 @@ export function createEmailActivities(deps: ActivityDeps) {
      * rate-limited email task queue; recording it in the audit is a separate activity.
      */
     async sendEmail(input: SendEmailInput): Promise<EmailResult> {
-      const result = await deliverEmail(deps.db, deps.mailer, deps.email, {
+      const result = await deliverEmail(deps.db, input.sandbox ? deps.sandboxMailer : deps.mailer, deps.email, {
         idempotencyKey: input.idempotencyKey,
         enrolmentId: input.enrolmentId,
         contactId: input.contactId,
@@ -34,7 +36,7 @@ export function createEmailActivities(deps: ActivityDeps) {
         content: input.content,
         scope: { journey: { key: input.journeyKey }, approval: input.approvals ?? {} },
       });
-      if (!result.replayed) metrics.emails.inc({ status: result.status, reason: result.reason ?? '' });
+      if (!result.replayed && !input.sandbox) metrics.emails.inc({ status: result.status, reason: result.reason ?? '' });
       return result;
     },
   };

@@ -1,4 +1,5 @@
 import { findContact } from '../services/contacts';
+import { ingestEvent } from '../services/events';
 import { nextAllowedInstant, type WaitUntil } from '../services/quiet-hours';
 import { enrolSegmentPage } from '../services/segments';
 import type { ActivityDeps } from './index';
@@ -10,6 +11,11 @@ export function createEnrolmentActivities(deps: ActivityDeps) {
       const contact = await findContact(deps.db, input.contactId);
       const timezone = contact?.timezone ?? input.until.timezone;
       return { at: nextAllowedInstant(new Date(input.from), input.until, timezone).toISOString(), timezone };
+    },
+
+    /** A test run's scripted event, through the normal event path (its contact is a sandbox contact). */
+    async sendTestEvent(input: { id: string; contactId: string; name: string; properties: Record<string, unknown> }) {
+      await ingestEvent(deps, { id: input.id, contactId: input.contactId, name: input.name, properties: input.properties });
     },
 
     /** One page of a scheduled run's segment enrolment. */

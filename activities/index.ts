@@ -12,6 +12,8 @@ import { createTaskActivities } from './tasks';
 export interface ActivityDeps {
   db: Database;
   mailer: Mailer;
+  /** Captures test-run email (never sends). */
+  sandboxMailer: Mailer;
   email: EmailSettings;
   webhookSecret: string;
   /** For activities that enrol contacts (segment and schedule triggers). */

@@ -17,6 +17,7 @@ import { peopleRoutes } from './routes/people';
 import { resultRoutes } from './routes/results';
 import { taskFormRoutes } from './routes/task-form';
 import { taskRoutes } from './routes/tasks';
+import { testRunRoutes } from './routes/test-runs';
 import { templateRoutes } from './routes/templates';
 import { trackingRoutes } from './routes/tracking';
 import { unsubscribeRoutes } from './routes/unsubscribe';
@@ -83,6 +84,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(peopleRoutes, { deps });
     await v1.register(taskRoutes, { deps });
     await v1.register(auditRoutes, { deps });
+    await v1.register(testRunRoutes, { deps });
   }, { prefix: '/v1' });
   return app;
 }

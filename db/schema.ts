@@ -25,6 +25,8 @@ export const contacts = pgTable(
     attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     score: integer('score').notNull().default(0),
+    /** A sandbox contact of a test run: never in segments, triggers or lists. */
+    test: boolean('test').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -115,6 +117,17 @@ export const journeyVersions = pgTable(
   (t) => [primaryKey({ columns: [t.journeyId, t.version] })],
 );
 
+/** A test run: a journey version or draft run with sandbox contacts and scripted events, in compressed time. */
+export const testRuns = pgTable('test_runs', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  journeyKey: text('journey_key').notNull(),
+  version: integer('version'),
+  timeScale: integer('time_scale').notNull(),
+  definition: jsonb('definition').$type<unknown>().notNull(),
+  contacts: jsonb('contacts').$type<Array<{ ref: string; contactId: string; enrolmentId: string; workflowId: string }>>().notNull().default([]),
+  createdAt: createdAt(),
+});
+
 /** Events from POST /v1/events (and engagement tracking), stored once per de-duplication key. */
 export const events = pgTable(
   'events',
@@ -147,6 +160,8 @@ export const enrolments = pgTable(
     idempotencyKey: text('idempotency_key'),
     status: text('status').$type<EnrolmentStatus>().notNull().default('running'),
     currentStep: text('current_step'),
+    /** Part of a test run: sandboxed, left out of the stats. */
+    testRunId: uuid('test_run_id'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },

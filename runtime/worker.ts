@@ -4,7 +4,10 @@ import { createActivities } from '../activities';
 import type { Database } from '../db/client';
 import type { EmailSettings } from '../services/email';
 import { parseFrequencyCap } from '../services/email-policy';
-import type { Mailer } from '../services/mailer';
+import { createMailer, type Mailer } from '../services/mailer';
+import pino from 'pino';
+
+const silentLogger = pino({ level: 'silent' });
 import type { Config } from './config';
 import type { Secrets } from './secrets';
 
@@ -46,7 +49,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
   const activities = createActivities({
-    db: options.db, mailer: options.mailer, email: options.email, webhookSecret: options.webhookSecret,
+    db: options.db, mailer: options.mailer, sandboxMailer: createMailer(undefined, silentLogger), email: options.email, webhookSecret: options.webhookSecret,
     temporal: options.client, taskQueue: options.taskQueue,
   });
   const journeys = await Worker.create({

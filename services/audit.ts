@@ -19,6 +19,8 @@ export interface AuditEntry {
   providerMessageId?: string;
   consentState?: string;
   templateVersion?: string;
+  /** Written by a test run (sandbox): kept, marked, left out of the stats. */
+  test?: boolean;
   details?: Record<string, unknown>;
 }
 
@@ -72,7 +74,7 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<void
       outcome: entry.outcome, contactId: entry.contactId ?? null, journeyKey: entry.journeyKey ?? null, journeyVersion: entry.journeyVersion ?? null,
       enrolmentId: entry.enrolmentId ?? null, workflowId: entry.workflowId ?? null, stepId: entry.stepId ?? null, stepType: entry.stepType ?? null,
       idempotencyKey: entry.idempotencyKey ?? null, providerMessageId: entry.providerMessageId ?? null, consentState: entry.consentState ?? null,
-      templateVersion: entry.templateVersion ?? null, test: false, details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
+      templateVersion: entry.templateVersion ?? null, test: entry.test ?? false, details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
     };
     await tx.insert(auditRecords).values({ ...record, hash: recordHash(record) });
   });

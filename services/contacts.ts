@@ -177,6 +177,7 @@ export async function listContacts(db: Database, f: ContactFilters): Promise<{ c
     f.owner ? eq(contacts.owner, f.owner) : undefined,
     f.q ? or(...[contacts.email, contacts.firstName, contacts.lastName, contacts.company].map((c) => ilike(c, `%${escapeLike(f.q!)}%`))) : undefined,
     f.after ? gt(contacts.id, f.after) : undefined,
+    eq(contacts.test, false),
   ].filter((c) => c !== undefined);
   const rows = await db.select().from(contacts).where(and(...conditions)).orderBy(asc(contacts.id)).limit(f.limit + 1);
   const page = rows.slice(0, f.limit);

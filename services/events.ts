@@ -49,7 +49,7 @@ export async function ingestEvent(deps: EnrolDeps, input: EventInput): Promise<E
   if (!inserted && event.processedAt) return { event, duplicate: true, enrolled: [], delivered: 0 };
 
   const facts = { contact: contactFacts(contact), event: { name: event.name, properties: event.properties } };
-  const enrolled = await enrolByTrigger(deps, event, facts);
+  const enrolled = contact.test ? [] : await enrolByTrigger(deps, event, facts);
   const delivered = await deliver(deps, event, facts.contact, enrolled);
   await deps.db.update(events).set({ processedAt: sql`now()` }).where(eq(events.id, event.id));
   return { event, duplicate: !inserted, enrolled, delivered };

@@ -11,6 +11,7 @@ import { getJourney, getVersion } from './journeys';
  * idempotency key ties the enrolment to this change, so a retried change enrols nobody twice.
  */
 export async function enrolNewlyMatching(deps: EnrolDeps, before: ContactRow | undefined, after: ContactRow): Promise<string[]> {
+  if (after.test) return [];
   const candidates = await deps.db.select().from(journeys)
     .where(and(eq(journeys.triggerType, 'segment'), eq(journeys.status, 'active')));
   const enrolled: string[] = [];
@@ -44,7 +45,7 @@ export async function enrolSegmentPage(
   if (definition.trigger.type !== 'schedule') return { enrolled: 0, matched: 0 };
   const condition = definition.trigger.condition;
   const page = await deps.db.select().from(contacts)
-    .where(after ? gt(contacts.id, after) : undefined).orderBy(asc(contacts.id)).limit(PAGE);
+    .where(and(eq(contacts.test, false), after ? gt(contacts.id, after) : undefined)).orderBy(asc(contacts.id)).limit(PAGE);
   let enrolled = 0;
   let matched = 0;
   for (const contact of page) {

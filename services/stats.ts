@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { auditRecords, enrolments } from '../db/schema';
 import { getJourney, listVersions } from './journeys';
@@ -54,7 +54,7 @@ export async function journeyStats(db: Database, key: string): Promise<{ key: st
   const versions = await listVersions(db, journey.id);
   const out: VersionStats[] = [];
   for (const { version } of versions) {
-    const scope = and(eq(enrolments.journeyId, journey.id), eq(enrolments.journeyVersion, version));
+    const scope = and(eq(enrolments.journeyId, journey.id), eq(enrolments.journeyVersion, version), isNull(enrolments.testRunId));
     const statuses = await db.select({ status: enrolments.status, n: sql<number>`count(*)::int` }).from(enrolments).where(scope).groupBy(enrolments.status);
     const count = (s: string) => statuses.find((r) => r.status === s)?.n ?? 0;
     const auditScope = and(eq(auditRecords.journeyKey, key), eq(auditRecords.journeyVersion, version), eq(auditRecords.test, false));

@@ -19,6 +19,7 @@ export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Pro
       template: step.template ? { key: step.template, version: step.templateVersion! } : undefined,
       content: step.template ? undefined : { subject: step.subject!, text: step.text!, html: step.html },
       approvals: Object.keys(ctx.state.approvals).length ? ctx.state.approvals : undefined,
+      sandbox: ctx.sandboxed || undefined,
     }],
   );
   await ctx.record(step, {
@@ -46,6 +47,10 @@ export async function assignOwner(step: AssignOwnerStep, ctx: EnrolmentContext):
 }
 
 export async function notify(step: NotifyStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  if (ctx.sandboxed) {
+    await ctx.record(step, { action: 'webhook.sandboxed', outcome: 'sandboxed', details: { url: step.url, format: step.format } });
+    return { outcome: 'sandboxed', next: step.next };
+  }
   const result = await actions.notify.executeWithOptions(
     { activityId: ctx.activityId(step, 'notify'), summary: `Webhook to ${new URL(step.url).host}` },
     [{

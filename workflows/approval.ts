@@ -60,7 +60,7 @@ export function registerApprovalHandlers(state: EnrolmentState, ctx: EnrolmentCo
  */
 export async function approval(step: ApprovalStep, ctx: EnrolmentContext): Promise<StepOutcome> {
   const start = workflowInfo().unsafe.now();
-  const at = (d?: string) => (d === undefined ? undefined : start + msToNumber(d));
+  const at = (d?: string) => (d === undefined ? undefined : start + ctx.scaled(msToNumber(d)));
   const expireAt = at(step.expireAfter)!;
   const key = ctx.keyFor(step);
   // The id is known before the task row exists, so a decision racing its creation is recognised.

@@ -24,6 +24,16 @@ export class EnrolmentContext {
     return workflowInfo().workflowId;
   }
 
+  /** Journey time to real time: compressed in a test run. */
+  scaled(ms: number): number {
+    const scale = this.input.sandbox?.timeScale;
+    return scale ? Math.max(1, Math.round(ms / scale)) : ms;
+  }
+
+  get sandboxed(): boolean {
+    return this.input.sandbox !== undefined;
+  }
+
   /** Enters a step: counts the visit so each pass through a loop gets its own keys. */
   enter(step: Step): void {
     this.state.visits[step.id] = (this.state.visits[step.id] ?? 0) + 1;
@@ -51,7 +61,7 @@ export class EnrolmentContext {
           journeyVersion: this.input.journeyVersion, enrolmentId: this.input.enrolmentId,
           workflowId: this.workflowId, stepId: step.id, stepType: step.type,
           idempotencyKey: record.suffix ? `${this.keyFor(step)}:${record.suffix}` : this.keyFor(step),
-          providerMessageId: record.providerMessageId, consentState: record.consentState, templateVersion: record.templateVersion,
+          test: this.sandboxed, providerMessageId: record.providerMessageId, consentState: record.consentState, templateVersion: record.templateVersion,
           details: record.details,
         },
         progress: { currentStep: step.id, status: record.status },

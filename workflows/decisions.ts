@@ -35,6 +35,6 @@ export async function split(step: SplitStep, ctx: EnrolmentContext): Promise<Ste
   await ctx.record(step, { action: 'split.assigned', outcome: chosen.id, details: { variant: chosen.id, holdout: chosen.holdout } });
   if (!chosen.holdout || chosen.next) return { outcome: chosen.id, next: chosen.next };
   const hold = step.holdout?.duration ?? '30d';
-  await condition(() => ctx.state.ending !== undefined, msToNumber(hold), { summary: `Holdout (control group) for ${hold}: no steps, goal still counts` });
+  await condition(() => ctx.state.ending !== undefined, ctx.scaled(msToNumber(hold)), { summary: `Holdout (control group) for ${hold}: no steps, goal still counts` });
   return { outcome: 'holdout', end: ctx.state.ending ?? { status: 'completed', reason: `holdout (control group) for ${hold}` } };
 }

@@ -2,3 +2,4 @@
 export { journeyWorkflow, enrolmentStateQuery } from './journey';
 export { journeyEventSignal, cancelEnrolmentSignal } from './events';
 export { scheduledEnrolmentWorkflow } from './scheduled-enrolment';
+export { testRunScriptWorkflow } from './test-run-script';

@@ -89,7 +89,7 @@ async function finish(input: EnrolmentInput, state: EnrolmentState, end: Enrolme
       audit: {
         actor: 'journey', action: `enrolment.${end.status}`, outcome: end.status,
         contactId: input.contactId, journeyKey: input.journeyKey, journeyVersion: input.journeyVersion,
-        enrolmentId: input.enrolmentId, workflowId, idempotencyKey: `${workflowId}:end`,
+        enrolmentId: input.enrolmentId, workflowId, idempotencyKey: `${workflowId}:end`, test: input.sandbox !== undefined,
         details: { reason: end.reason, eventId: end.eventId ?? null, variant: state.variant ?? null, lastStep: state.currentStepId ?? null },
       },
       progress: { currentStep: null, status: end.status },

@@ -12,6 +12,8 @@ export interface EnrolmentInput {
   resume?: EnrolmentProgress;
   /** Continue as new past this many history events (default 5,000; tests lower it). */
   historyLimit?: number;
+  /** A test run: time runs `timeScale` times faster, email is captured, webhooks are not called. */
+  sandbox?: { testRunId: string; timeScale: number };
 }
 
 /** An event delivered to a running enrolment (signal `journeyEvent`). */

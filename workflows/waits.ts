@@ -18,14 +18,14 @@ export async function wait(step: WaitStep, ctx: EnrolmentContext): Promise<StepO
   let untilMs: number;
   let summary: string;
   if (step.duration) {
-    untilMs = now + msToNumber(step.duration);
+    untilMs = now + ctx.scaled(msToNumber(step.duration));
     summary = `Wait ${step.duration} (step ${step.id})`;
   } else {
     const until = await actions.computeWaitUntil.executeWithOptions(
       { activityId: ctx.activityId(step, 'until'), summary: "Compute the wait's end in the contact's time zone" },
       [{ contactId: ctx.input.contactId, until: step.until!, from: new Date(now).toISOString() }],
     );
-    untilMs = Date.parse(until.at);
+    untilMs = now + ctx.scaled(Math.max(0, Date.parse(until.at) - now));
     summary = `Wait until ${until.at} (${until.timezone}, step ${step.id})`;
   }
   const until = new Date(untilMs).toISOString();
@@ -36,7 +36,7 @@ export async function wait(step: WaitStep, ctx: EnrolmentContext): Promise<StepO
 
 /** Waits for a matching event (received after the step began) or the timeout. */
 export async function waitForEvent(step: WaitForEventStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  const timeoutMs = msToNumber(step.timeout);
+  const timeoutMs = ctx.scaled(msToNumber(step.timeout));
   const until = new Date(workflowInfo().unsafe.now() + timeoutMs).toISOString();
   ctx.state.inbox = [];
   await ctx.record(step, { action: 'wait_for_event.started', outcome: 'waiting', details: { event: step.event, until } });
