@@ -7,6 +7,7 @@ import type { ApiDeps } from './deps';
 import { metrics, watchTasks } from '../services/metrics';
 import { taskCounts } from '../services/tasks';
 import { registerAuth } from './auth';
+import { withExamples } from './openapi-examples';
 import { auditRoutes } from './routes/audit';
 import { registerErrorHandling } from './errors';
 import { contactRoutes } from './routes/contacts';
@@ -67,7 +68,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => withExamples(structuredClone(app.swagger()) as never, deps.publicUrl()));
 
   await app.register(opsRoutes, { deps });
   await app.register(unsubscribeRoutes, { deps });
