@@ -8,6 +8,7 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   'POST /v1/journeys': { key: 'welcome', name: 'Welcome series', definition: { steps: [{ id: 'hello', type: 'send_email', subject: 'Welcome, {{ contact.firstName }}', text: 'Hi!', next: 'pause' }, { id: 'pause', type: 'wait', duration: '2d', next: 'tag' }, { id: 'tag', type: 'update_contact', addTags: ['welcomed'] }] } },
   'PUT /v1/journeys/{key}/draft': { definition: { goal: { event: 'demo_booked' }, steps: [{ id: 'hello', type: 'send_email', template: 'welcome' }] } },
   'POST /v1/journeys/{key}/enrolments': { contact: { email: 'ada@example.com', firstName: 'Ada' }, idempotencyKey: 'signup-42' },
+  'POST /v1/journeys/{key}/enrolments/bulk': { items: [{ contact: { email: 'ada@example.com' }, idempotencyKey: 'import-7:1' }, { contactId: '3f4c2c1e-8d2a-4a8e-9a53-2f1f0b7c9d10' }] },
   'POST /v1/journeys/{key}/test-runs': { contacts: [{ ref: 'alice', firstName: 'Alice', tags: ['vip'] }], events: [{ ref: 'alice', name: 'demo_booked', after: '36h' }], timeScale: 86400 },
   'POST /v1/enrolments/{id}/cancel': { reason: 'customer asked' },
   'POST /v1/events': { id: 'order-1001', contact: { email: 'ada@example.com' }, name: 'order_placed', properties: { amount: 120, currency: 'EUR' }, occurredAt: '2026-11-25T10:00:00Z' },

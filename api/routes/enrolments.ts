@@ -7,6 +7,7 @@ import { cancelEnrolment, enrol, getEnrolment } from '../../services/enrolments'
 import { scopes } from '../auth';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
+import { DomainError } from '../../services/errors';
 
 const PathEntry = z.object({
   at: z.string(),
@@ -71,6 +72,48 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
       },
     );
     return reply.code(created ? 201 : 200).send(view(deps, enrolment));
+  });
+
+  app.post('/journeys/:key/enrolments/bulk', {
+    config: scopes.service,
+    schema: {
+      tags: ['enrolments'],
+      summary: 'Enrol up to 1,000 contacts at once',
+      description: 'Each item is enrolled as by the single route (idempotent; entry rules apply) and answered in order with its own status; one bad item does not stop the others.',
+      params: z.object({ key: z.string().min(1).max(64) }),
+      body: z.object({ items: z.array(EnrolBody).min(1).max(1000) }),
+      response: {
+        200: z.object({
+          results: z.array(z.object({
+            index: z.number().int(), status: z.enum(['created', 'existing', 'error']), enrolment: EnrolmentView.optional(),
+            error: z.object({ code: z.string(), message: z.string() }).optional(),
+          })),
+          created: z.number().int(), existing: z.number().int(), failed: z.number().int(),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request) => {
+    const deps2 = { db, temporal: deps.temporal, taskQueue: deps.taskQueue };
+    const results = new Array(request.body.items.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < request.body.items.length) {
+        const index = next++;
+        const item = request.body.items[index]!;
+        try {
+          const { enrolment, created } = await enrol(deps2, { journeyKey: request.params.key, contactId: item.contactId, contact: item.contact, idempotencyKey: item.idempotencyKey });
+          results[index] = { index, status: created ? 'created' : 'existing', enrolment: view(deps, enrolment) };
+        } catch (err) {
+          if (!(err instanceof DomainError)) throw err;
+          if (err.code === 'journey_not_found' || err.code === 'journey_not_published' || err.code === 'journey_paused') throw err;
+          results[index] = { index, status: 'error', error: { code: err.code, message: err.message } };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    const count = (s: string) => results.filter((r) => r.status === s).length;
+    return { results, created: count('created'), existing: count('existing'), failed: count('error') };
   });
 
   app.post('/enrolments/:id/cancel', {

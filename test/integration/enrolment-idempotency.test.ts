@@ -71,3 +71,24 @@ describe('enrolling is idempotent', () => {
     expect(h.smtp.to(email)).toHaveLength(2);
   });
 });
+
+describe('bulk enrolment', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness(); });
+  afterAll(async () => { await h?.stop(); });
+
+  it('enrols many at once, idempotently, answering each item in order', async () => {
+    const key = await h.publish({ steps: [{ id: 'tag', type: 'update_contact', addTags: ['bulk'] }] });
+    const items = Array.from({ length: 200 }, (_, i) => ({ contact: { email: uniqueEmail(`bulk${i}`) }, idempotencyKey: `import:${i}` }));
+    items.push({ contactId: '00000000-0000-4000-8000-000000000000' } as never);
+    const first = await h.api('POST', `/v1/journeys/${key}/enrolments/bulk`, { items });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ created: 200, existing: 0, failed: 1 });
+    expect(first.body.results[200]).toMatchObject({ index: 200, status: 'error', error: { code: 'contact_not_found' } });
+    const again = await h.api('POST', `/v1/journeys/${key}/enrolments/bulk`, { items: items.slice(0, 200) });
+    expect(again.body).toMatchObject({ created: 0, existing: 200, failed: 0 });
+    expect(again.body.results.map((r: { enrolment: { id: string } }) => r.enrolment.id)).toEqual(first.body.results.slice(0, 200).map((r: { enrolment: { id: string } }) => r.enrolment.id));
+    await Promise.all(first.body.results.slice(0, 200).map((r: { enrolment: { workflowId: string } }) => h.result(r.enrolment.workflowId)));
+    expect((await h.api('POST', `/v1/journeys/no-such/enrolments/bulk`, { items: items.slice(0, 1) })).status).toBe(404);
+  });
+});
