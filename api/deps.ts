@@ -15,6 +15,8 @@ export interface ApiDeps {
   publicUrl: () => string;
   /** The Temporal SDK's Prometheus endpoint in this process, appended to /metrics. */
   temporalMetricsUrl?: string;
+  /** Requests per minute per API key (default 1200). */
+  rateLimitPerMinute?: number;
 }
 
 export interface RouteOptions {

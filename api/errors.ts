@@ -48,7 +48,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
       return reply.code(500).send(body('internal_error', 'The server produced an invalid response'));
     }
-    const status = error.statusCode ?? 500;
+    const status = error.statusCode ?? (error as { status?: number }).status ?? 500;
     if (status >= 400 && status < 500) {
       const code = (error.code ?? 'bad_request').replace(/^FST_ERR_(CTP_)?/, '').toLowerCase();
       return reply.code(status).send(body(code, error.message));

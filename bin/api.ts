@@ -16,7 +16,7 @@ async function main() {
   const app = await buildApp({
     database, temporal: createClient(connection, config.TEMPORAL_NAMESPACE), taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
-    secrets: resolveSecrets(config), publicUrl: () => publicUrl(config),
+    secrets: resolveSecrets(config), publicUrl: () => publicUrl(config), rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   }, logger);
   await app.listen({ host: config.HOST, port: config.PORT });
   logger.info({ api: publicUrl(config), docs: `${publicUrl(config)}/docs` }, 'API listening');

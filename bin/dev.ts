@@ -59,7 +59,7 @@ async function main() {
   const app = await buildApp({
     database, temporal: client, taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
-    secrets: resolveSecrets(config), publicUrl: () => publicUrl(config), temporalMetricsUrl,
+    secrets: resolveSecrets(config), publicUrl: () => publicUrl(config), rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, temporalMetricsUrl,
   }, logger);
   await app.listen({ host: config.HOST, port: config.PORT });
 

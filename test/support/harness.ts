@@ -43,6 +43,7 @@ export const TEST_SECRETS = { signing: 'test-signing-secret-0123456789abcdef', w
 export interface HarnessOptions {
   email?: Partial<EmailSettings>;
   emailRatePerSecond?: number;
+  rateLimitPerMinute?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -65,7 +66,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const mailer = createMailer(smtp.url, logger);
   const app: FastifyInstance = await buildApp({
     database, temporal: client, taskQueue, namespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233',
-    secrets: TEST_SECRETS, publicUrl: () => baseUrl,
+    secrets: TEST_SECRETS, publicUrl: () => baseUrl, rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
   }, logger);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
