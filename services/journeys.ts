@@ -87,7 +87,20 @@ export async function publishJourney(db: Database, key: string): Promise<{ journ
   });
 }
 
+/** Published versions never change, so they are cached once read. */
+const versionCache = new Map<string, JourneyVersion>();
+
 export async function getVersion(db: Database, journeyId: string, version: number): Promise<JourneyVersion> {
+  const cacheKey = `${journeyId}:${version}`;
+  const cached = versionCache.get(cacheKey);
+  if (cached) return cached;
+  const found = await readVersion(db, journeyId, version);
+  if (versionCache.size > 5_000) versionCache.clear();
+  versionCache.set(cacheKey, found);
+  return found;
+}
+
+async function readVersion(db: Database, journeyId: string, version: number): Promise<JourneyVersion> {
   const [row] = await db.select().from(journeyVersions)
     .where(and(eq(journeyVersions.journeyId, journeyId), eq(journeyVersions.version, version)))
     .orderBy(desc(journeyVersions.version));

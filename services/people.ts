@@ -54,6 +54,7 @@ export async function createApiKey(
 }
 
 export async function revokeApiKey(db: Database, id: string): Promise<ApiKeyRow> {
+  for (const [k, v] of authCache) if (v.caller.keyId === id) authCache.delete(k);
   const [row] = await db.update(apiKeys).set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` }).where(eq(apiKeys.id, id)).returning();
   if (!row) throw notFound('api_key', 'id', id);
   return row;
@@ -63,15 +64,39 @@ export async function listApiKeys(db: Database): Promise<ApiKeyRow[]> {
   return db.select().from(apiKeys).orderBy(apiKeys.createdAt);
 }
 
+/**
+ * Recently authenticated keys, for a few seconds: a key revoked through this process is dropped at
+ * once; another process notices within AUTH_CACHE_MS.
+ */
+const AUTH_CACHE_MS = 5_000;
+const authCache = new Map<string, { caller: Caller; until: number }>();
+const lastUsedWritten = new Map<string, number>();
+
 /** The caller a bearer key stands for, or undefined for an unknown, malformed or revoked key. */
 export async function authenticate(db: Database, key: string): Promise<Caller | undefined> {
   const match = /^nrt_([0-9a-f]{12})_[A-Za-z0-9_-]{32}$/.exec(key);
   if (!match) return undefined;
-  const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.prefix, match[1]!), isNull(apiKeys.revokedAt)));
+  const cacheKey = hashOf(key);
+  const cached = authCache.get(cacheKey);
+  if (cached && cached.until > Date.now()) return cached.caller;
+  const caller = await lookUp(db, key, match[1]!);
+  if (caller) {
+    if (authCache.size > 10_000) authCache.clear();
+    authCache.set(cacheKey, { caller, until: Date.now() + AUTH_CACHE_MS });
+  }
+  return caller;
+}
+
+async function lookUp(db: Database, key: string, prefix: string): Promise<Caller | undefined> {
+  const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.prefix, prefix), isNull(apiKeys.revokedAt)));
   if (!row) return undefined;
   const given = Buffer.from(hashOf(key));
   if (!timingSafeEqual(given, Buffer.from(row.hash))) return undefined;
-  void db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, row.id)).catch(() => undefined);
+  // last_used_at is written at most once a minute per key.
+  if ((lastUsedWritten.get(row.id) ?? 0) < Date.now() - 60_000) {
+    lastUsedWritten.set(row.id, Date.now());
+    void db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, row.id)).catch(() => undefined);
+  }
   const user = row.userId ? await getUser(db, row.userId) : undefined;
   return { keyId: row.id, scopes: row.scopes, user: user && { id: user.id, email: user.email, roles: user.roles } };
 }

@@ -45,7 +45,7 @@ describe('hostile input', () => {
         const payload = typeof body === 'string' ? body : JSON.stringify(body);
         const res = await fetch(`${h.baseUrl}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${h.keys.admin}` }, body: payload });
         if (res.status >= 500) throw new Error(`${method} ${path} answered ${res.status} to ${payload.slice(0, 300)}: ${await res.text()}`);
-        const answer = await res.json().catch(() => undefined);
+        const answer = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
         if (res.status >= 400 && !answer?.error?.code) throw new Error(`${method} ${path}: ${res.status} without an error code`);
       }), { numRuns: 25 });
     }
