@@ -55,6 +55,7 @@ async function main() {
     client, connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
     webhookSecret: secrets.webhook, emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
   const app = await buildApp({
     database, temporal: client, taskQueue: config.TASK_QUEUE,

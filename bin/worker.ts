@@ -24,6 +24,7 @@ async function main() {
     client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
     webhookSecret: secrets.webhook, emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
   const metricsServer = config.WORKER_METRICS_PORT ? startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, temporalMetricsUrl, logger) : undefined;
   logger.info({ taskQueue: config.TASK_QUEUE, email: mailer.mode }, 'worker running');

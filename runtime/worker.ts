@@ -23,6 +23,11 @@ export interface JourneyWorkerOptions {
   emailRatePerSecond: number;
   /** A client for activities that start enrolments. */
   client: Client;
+  /**
+   * Workflows kept in memory between tasks. Enrolments sleep for days: past this many, the least
+   * recently used are evicted and replayed from history when they wake (bounds worker memory).
+   */
+  maxCachedWorkflows?: number;
   /** A pre-built workflow bundle (tests build it once); otherwise workflows/ is bundled at start. */
   workflowBundle?: { codePath: string };
 }
@@ -54,6 +59,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   });
   const journeys = await Worker.create({
     connection: options.connection, namespace: options.namespace, taskQueue: options.taskQueue, ...workflows, activities,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? 1000,
   });
   const email = await Worker.create({
     connection: options.connection, namespace: options.namespace, taskQueue: `${options.taskQueue}-email`,
