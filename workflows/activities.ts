@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities';
 
 /** Side effects: retried with backoff; each is idempotent by its key, so retries are safe. */
@@ -12,3 +12,16 @@ export const recording = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/**
+ * Audit and progress writes as local activities: run by the worker inside the workflow task, with
+ * no round trip through the server (recorded as markers). Enrolments started before this change
+ * replay with the regular activities above (see `recordingPatch`).
+ */
+export const localRecording = proxyLocalActivities<JourneyActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** patched() id of the move of recordStep to a local activity. */
+export const LOCAL_RECORDING_PATCH = 'record-steps-locally';

@@ -1,7 +1,8 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { EnrolmentStatus } from '../db/schema';
 import type { Step } from '../services/journey-definition';
-import { recording } from './activities';
+import type { RecordStepInput } from '../activities/recording';
+import { LOCAL_RECORDING_PATCH, localRecording, recording } from './activities';
 import type { EnrolmentInput, EnrolmentState } from './types';
 
 export interface StepRecord {
@@ -52,9 +53,9 @@ export class EnrolmentContext {
 
   /** Writes the step's audit record and moves the enrolment row to this step. */
   async record(step: Step, record: StepRecord): Promise<void> {
-    await recording.recordStep.executeWithOptions(
-      { activityId: this.activityId(step, record.suffix ? `record-${record.suffix}` : 'record'), summary: `Audit: ${record.action} → ${record.outcome}` },
-      [{
+    await recordStep(
+      this.activityId(step, record.suffix ? `record-${record.suffix}` : 'record'), `Audit: ${record.action} → ${record.outcome}`,
+      {
         audit: {
           actor: 'journey', action: record.action, outcome: record.outcome,
           contactId: this.input.contactId, journeyKey: this.input.journeyKey,
@@ -65,7 +66,19 @@ export class EnrolmentContext {
           details: record.details,
         },
         progress: { currentStep: step.id, status: record.status },
-      }],
+      },
     );
+  }
+}
+
+/**
+ * Records a step: as a local activity for enrolments started after the change, as a regular
+ * activity (with its explicit id) when replaying older histories.
+ */
+export async function recordStep(activityId: string, summary: string, input: RecordStepInput): Promise<void> {
+  if (patched(LOCAL_RECORDING_PATCH)) {
+    await localRecording.recordStep.executeWithOptions({ summary }, [input]);
+  } else {
+    await recording.recordStep.executeWithOptions({ activityId, summary }, [input]);
   }
 }

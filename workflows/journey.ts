@@ -2,9 +2,8 @@ import {
   allHandlersFinished, condition, continueAsNew, defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Step } from '../services/journey-definition';
-import { recording } from './activities';
 import { registerApprovalHandlers } from './approval';
-import { EnrolmentContext } from './context';
+import { EnrolmentContext, recordStep } from './context';
 import { describeStep } from './describe';
 import { cancelEnrolmentSignal, journeyEventSignal, receiveEvent } from './events';
 import { EnrolmentStatus as EnrolmentStatusKey, JourneyStep } from './search-attributes';
@@ -83,9 +82,8 @@ async function finish(input: EnrolmentInput, state: EnrolmentState, end: Enrolme
   upsertSearchAttributes([{ key: EnrolmentStatusKey, value: end.status }]);
   setCurrentDetails(`Ended ${end.status}: ${end.reason}.`);
   const workflowId = workflowInfo().workflowId;
-  await recording.recordStep.executeWithOptions(
-    { activityId: 'enrolment:end', summary: `Enrolment ${end.status}: ${end.reason}` },
-    [{
+  await recordStep('enrolment:end', `Enrolment ${end.status}: ${end.reason}`,
+    {
       audit: {
         actor: 'journey', action: `enrolment.${end.status}`, outcome: end.status,
         contactId: input.contactId, journeyKey: input.journeyKey, journeyVersion: input.journeyVersion,
@@ -93,7 +91,7 @@ async function finish(input: EnrolmentInput, state: EnrolmentState, end: Enrolme
         details: { reason: end.reason, eventId: end.eventId ?? null, variant: state.variant ?? null, lastStep: state.currentStepId ?? null },
       },
       progress: { currentStep: null, status: end.status },
-    }],
+    },
   );
   return { status: end.status, reason: end.reason, variant: state.variant, path: state.path };
 }

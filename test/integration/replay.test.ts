@@ -12,7 +12,7 @@ const histories = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
  */
 describe('replaying recorded histories', () => {
   it('has histories to replay', () => {
-    expect(histories.length).toBeGreaterThanOrEqual(2);
+    expect(histories.length).toBeGreaterThanOrEqual(4);
   });
 
   it.each(histories)('%s replays without non-determinism', async (file) => {

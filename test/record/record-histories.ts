@@ -56,7 +56,8 @@ describe('record histories', () => {
       const json = execFileSync(provisionTemporalCli(), [
         'workflow', 'show', '--workflow-id', enrolled.body.workflowId, '--output', 'json', '--address', testEnvironment().temporalAddress,
       ], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-      writeFileSync(path.join(OUT, `${name}.json`), json.trim() + '\n');
+      // New recordings sit beside the old ones: old histories stand for enrolments still running old code.
+      writeFileSync(path.join(OUT, `${name}.${new Date().toISOString().slice(0, 10)}.json`), json.trim() + '\n');
     });
   }
 });
