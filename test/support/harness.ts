@@ -44,6 +44,8 @@ export interface HarnessOptions {
   email?: Partial<EmailSettings>;
   emailRatePerSecond?: number;
   rateLimitPerMinute?: number;
+  /** false: no in-process worker (fault tests run it as a separate process). */
+  worker?: boolean;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -71,7 +73,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;
-  const worker: JourneyWorkers = await createJourneyWorkers({
+  const worker: JourneyWorkers | undefined = options.worker === false ? undefined : await createJourneyWorkers({
     client, connection: nativeConnection, namespace: 'default', taskQueue, db: database.db, mailer,
     email: {
       from: 'Nurture Test <journeys@nurture.test>', publicUrl: baseUrl, signingSecret: TEST_SECRETS.signing,
@@ -80,7 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     webhookSecret: TEST_SECRETS.webhook, emailRatePerSecond: options.emailRatePerSecond ?? 1000,
     workflowBundle: { codePath: env.workflowBundlePath },
   });
-  const running = worker.run();
+  const running = worker?.run();
 
   const harness: Harness = {
     baseUrl, database, client, smtp, taskQueue, keys,
@@ -108,7 +110,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async stop() {
       await app.close();
-      worker.shutdown();
+      worker?.shutdown();
       await running;
       mailer.close();
       await nativeConnection.close();

@@ -13,12 +13,14 @@ export interface SmtpSink {
   messages: ReceivedEmail[];
   /** Messages sent to one address. */
   to(address: string): ReceivedEmail[];
+  /** Stops accepting connections for a while (an outage), then listens on the same port again. */
+  pause(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ReceivedEmail[] = [];
-  const server = new SMTPServer({
+  const make = () => new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
@@ -34,12 +36,25 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       });
     },
   });
+  const listen = () => {
+    const s = make();
+    // A client killed mid-session (fault tests) resets its connection: not the sink's failure.
+    s.on('error', () => undefined);
+    return s;
+  };
+  let server = listen();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as { port: number };
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
     to: (address) => messages.filter((m) => m.envelopeTo.includes(address)),
+    async pause(ms) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise((r) => setTimeout(r, ms));
+      server = listen();
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
