@@ -42,7 +42,7 @@ async function main() {
       uiPort: new URL(config.TEMPORAL_UI_URL).port ? Number(new URL(config.TEMPORAL_UI_URL).port) : Number(port) + 1000,
     });
   }
-  const temporalMetricsUrl = installTemporalTelemetry(config.TEMPORAL_METRICS_PORT);
+  const temporalMetricsUrl = installTemporalTelemetry(config.TEMPORAL_METRICS_PORT, config.LOG_LEVEL);
   const database = await openMigratedDatabase(config, logger);
   const adminKey = await bootstrapAdminKey(database.db, path.resolve(config.DATA_DIR, 'admin-api-key'));
   const connection = await connectTemporal(config.TEMPORAL_ADDRESS);

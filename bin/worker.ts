@@ -12,7 +12,7 @@ async function main() {
   loadDotEnv();
   const config = loadConfig();
   const logger = createLogger(config, 'nurture-worker');
-  const temporalMetricsUrl = installTemporalTelemetry(config.TEMPORAL_METRICS_PORT);
+  const temporalMetricsUrl = installTemporalTelemetry(config.TEMPORAL_METRICS_PORT, config.LOG_LEVEL);
   const database = await openMigratedDatabase(config, logger);
   const clientConnection = await connectTemporal(config.TEMPORAL_ADDRESS);
   await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);

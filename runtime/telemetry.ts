@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { metricsRegistry } from '../services/metrics';
 import type { Logger } from './logger';
 
@@ -7,10 +7,13 @@ import type { Logger } from './logger';
  * Installs the Temporal runtime with its Prometheus exporter on 127.0.0.1:<port> (call before any
  * worker or native connection). Returns that endpoint's URL, merged into /metrics.
  */
-export function installTemporalTelemetry(port: number): string | undefined {
-  if (port === 0) return undefined;
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } } });
-  return `http://127.0.0.1:${port}/metrics`;
+export function installTemporalTelemetry(port: number, logLevel = 'info'): string | undefined {
+  const level: LogLevel = ({ trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN' } as Record<string, LogLevel>)[logLevel] ?? 'ERROR';
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    ...(port === 0 ? {} : { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } } }),
+  });
+  return port === 0 ? undefined : `http://127.0.0.1:${port}/metrics`;
 }
 
 /** The worker's /metrics (it serves no API): Nurture's counters and the Temporal SDK's. */

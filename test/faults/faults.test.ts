@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { sql } from 'drizzle-orm';
+import { startTemporalDevServer, type DevServer } from '../../runtime/temporal-dev-server';
 import { testEnvironment } from '../support/env';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
 import { startWebhookReceiver } from '../support/webhook-receiver';
@@ -16,25 +19,36 @@ const ROOT = path.resolve(__dirname, '..', '..');
 describe('faults', () => {
   let h: Harness;
   let worker: ChildProcess | undefined;
+  let temporalAddress = '';
   const startWorker = () => {
     const env = testEnvironment();
     worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin', 'worker.ts')], {
       cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
       env: {
-        ...process.env, NODE_ENV: 'test', DATABASE_URL: env.databaseUrl, TEMPORAL_ADDRESS: env.temporalAddress, TASK_QUEUE: h.taskQueue,
+        ...process.env, NODE_ENV: 'test', DATABASE_URL: env.databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TASK_QUEUE: h.taskQueue,
         SMTP_URL: h.smtp.url, WORKFLOW_BUNDLE_PATH: env.workflowBundlePath, SIGNING_SECRET: TEST_SECRETS.signing,
         WEBHOOK_SIGNING_SECRET: TEST_SECRETS.webhook, EMAIL_FREQUENCY_CAP: 'off', LOG_LEVEL: 'error',
         TEMPORAL_METRICS_PORT: '0', WORKER_METRICS_PORT: '0', EMAIL_RATE_LIMIT_PER_SECOND: '1000', DATA_DIR: path.join(ROOT, '.data', 'faults'),
       },
     });
   };
-  beforeAll(async () => { h = await startHarness({ worker: false }); });
+  let server: DevServer;
+  let dir: string;
+  beforeAll(async () => {
+    // Its own file-backed Temporal server, so the test can restart it.
+    dir = mkdtempSync(path.join(tmpdir(), 'nurture-faults-'));
+    server = await startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db'), uiPort: false, logLevel: 'error' });
+    temporalAddress = server.address;
+    h = await startHarness({ worker: false, temporalAddress });
+  });
   afterAll(async () => {
     worker?.kill('SIGKILL');
     await h?.stop();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`${N} journeys survive repeated kill -9 of the worker and an SMTP outage, with every side effect once`, async () => {
+  it(`${N} journeys survive kill -9 of the worker, dropped database connections, a Temporal restart and an SMTP outage, with every side effect once`, async () => {
     const receiver = await startWebhookReceiver(TEST_SECRETS.webhook);
     const key = await h.publish({ steps: [
       { id: 'mail', type: 'send_email', subject: 'Hello {{ contact.email }}', text: 'x', category: 'transactional', next: 'pause' },
@@ -54,9 +68,20 @@ describe('faults', () => {
       worker!.kill('SIGKILL');
       await new Promise((r) => setTimeout(r, 300));
       startWorker();
+      if (round === 1) {
+        // PostgreSQL drops every connection, as in a restart.
+        await h.database.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+      }
       if (round === 2) {
         // The mail server goes away for a while.
         await h.smtp.pause(4_000);
+      }
+      if (round === 3) {
+        // The Temporal server restarts (its state is in a file).
+        const port = Number(server.address.split(':')[1]);
+        await server.stop();
+        await new Promise((r) => setTimeout(r, 1_000));
+        server = await startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db'), port, uiPort: false, logLevel: 'error' });
       }
     }
     const running = async () => Number((await h.database.db.execute(sql`select count(*)::int as n from enrolments where journey_key = ${key} and status = 'running'`) as unknown as { rows: Array<{ n: number }> }).rows[0]!.n);

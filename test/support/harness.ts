@@ -46,6 +46,8 @@ export interface HarnessOptions {
   rateLimitPerMinute?: number;
   /** false: no in-process worker (fault tests run it as a separate process). */
   worker?: boolean;
+  /** Another Temporal server than the run's (fault tests restart their own). */
+  temporalAddress?: string;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -61,9 +63,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     admin: (await createApiKey(database.db, { name: 'test admin', scopes: ['admin'] })).key,
     service: (await createApiKey(database.db, { name: 'test service', scopes: ['service'] })).key,
   };
-  const connection = await Connection.connect({ address: env.temporalAddress });
+  const temporalAddress = options.temporalAddress ?? env.temporalAddress;
+  const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const nativeConnection = await NativeConnection.connect({ address: env.temporalAddress });
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   const taskQueue = `test-${randomUUID()}`;
   const mailer = createMailer(smtp.url, logger);
   const app: FastifyInstance = await buildApp({
