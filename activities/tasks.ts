@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { tasks } from '../db/schema';
+import { tasks, type TaskRow } from '../db/schema';
 import { appendAudit } from '../services/audit';
 import { createTask, emailLinks, getTask, markTask, resolvePrincipal, type NewTask } from '../services/tasks';
 import type { Principal } from '../services/journey-definition';
@@ -13,11 +13,10 @@ export interface TaskEventInput {
 
 export function createTaskActivities(deps: ActivityDeps) {
   const taskDeps = { db: deps.db, mailer: deps.mailer, email: deps.email };
-  const audit = async (taskId: string, action: string, outcome: string, key: string, details: Record<string, unknown>, actor = 'journey') => {
-    const task = await getTask(deps.db, taskId);
+  const audit = async (task: TaskRow, action: string, outcome: string, key: string, details: Record<string, unknown>, actor = 'journey') => {
     await appendAudit(deps.db, {
       actor, action, outcome, contactId: task.contactId, journeyKey: task.journeyKey, enrolmentId: task.enrolmentId,
-      workflowId: task.workflowId, stepId: task.stepId, stepType: 'approval', idempotencyKey: key, details: { taskId, ...details },
+      workflowId: task.workflowId, stepId: task.stepId, stepType: 'approval', idempotencyKey: key, details: { taskId: task.id, ...details },
     });
   };
   return {
@@ -31,7 +30,7 @@ export function createTaskActivities(deps: ActivityDeps) {
       const people = await resolvePrincipal(deps.db, input.assignee);
       await emailLinks(taskDeps, task, people.emails, new Date(input.expiresAt), 'reminder');
       await markTask(deps.db, task.id, { remindedAt: task.remindedAt ?? new Date() });
-      await audit(task.id, 'task.reminded', 'reminded', `${input.idempotencyKey}:reminded`, { to: people.userIds });
+      await audit(task, 'task.reminded', 'reminded', `${input.idempotencyKey}:reminded`, { to: people.userIds });
       return { reminded: true };
     },
 
@@ -42,29 +41,29 @@ export function createTaskActivities(deps: ActivityDeps) {
       const people = await resolvePrincipal(deps.db, input.escalateTo);
       const escalated = await markTask(deps.db, task.id, { escalatedAt: task.escalatedAt ?? new Date() });
       await emailLinks(taskDeps, escalated, people.emails, new Date(input.expiresAt), 'escalated');
-      await audit(task.id, 'task.escalated', 'escalated', `${input.idempotencyKey}:escalated`, { to: input.escalateTo, approvers: people.userIds });
+      await audit(escalated, 'task.escalated', 'escalated', `${input.idempotencyKey}:escalated`, { to: input.escalateTo, approvers: people.userIds });
       return { escalated: true, userIds: people.userIds, role: people.role };
     },
 
     /** Expires a task nobody decided in time. */
     async expireTask(input: TaskEventInput) {
-      await deps.db.update(tasks).set({ status: 'expired' }).where(and(eq(tasks.id, input.taskId), inArray(tasks.status, ['open', 'deciding'])));
-      await audit(input.taskId, 'task.expired', 'expired', `${input.idempotencyKey}:expired`, {});
+      const [row] = await deps.db.update(tasks).set({ status: 'expired' }).where(and(eq(tasks.id, input.taskId), inArray(tasks.status, ['open', 'deciding']))).returning();
+      await audit(row ?? await getTask(deps.db, input.taskId), 'task.expired', 'expired', `${input.idempotencyKey}:expired`, {});
     },
 
     /** Closes a task whose enrolment ended (goal, exit, cancel) before a decision. */
     async cancelTask(input: { taskId: string; idempotencyKey: string; reason: string }) {
-      await deps.db.update(tasks).set({ status: 'cancelled' }).where(and(eq(tasks.id, input.taskId), inArray(tasks.status, ['open', 'deciding'])));
-      await audit(input.taskId, 'task.cancelled', 'cancelled', `${input.idempotencyKey}:cancelled`, { reason: input.reason });
+      const [row] = await deps.db.update(tasks).set({ status: 'cancelled' }).where(and(eq(tasks.id, input.taskId), inArray(tasks.status, ['open', 'deciding']))).returning();
+      await audit(row ?? await getTask(deps.db, input.taskId), 'task.cancelled', 'cancelled', `${input.idempotencyKey}:cancelled`, { reason: input.reason });
     },
 
     /** Stores the accepted decision (who, which values) and audits it. */
     async recordDecision(input: { taskId: string; idempotencyKey: string; decision: 'approve' | 'reject'; values: Record<string, unknown>; comment?: string; userId: string }) {
-      await deps.db.update(tasks).set({
+      const [decided] = await deps.db.update(tasks).set({
         status: input.decision === 'approve' ? 'approved' : 'rejected', decision: input.decision, values: input.values,
         comment: input.comment ?? null, decidedBy: input.userId, decidedAt: sql`now()`,
-      }).where(eq(tasks.id, input.taskId));
-      await audit(input.taskId, 'task.decided', input.decision === 'approve' ? 'approved' : 'rejected', `${input.idempotencyKey}:decided`,
+      }).where(eq(tasks.id, input.taskId)).returning();
+      await audit(decided ?? await getTask(deps.db, input.taskId), 'task.decided', input.decision === 'approve' ? 'approved' : 'rejected', `${input.idempotencyKey}:decided`,
         { decidedBy: input.userId, values: input.values, comment: input.comment ?? null }, `user:${input.userId}`);
     },
   };

@@ -80,7 +80,8 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => withExamples(structuredClone(app.swagger()) as never, deps.publicUrl()));
+  let openapi: unknown;
+  app.get('/openapi.json', { schema: { hide: true } }, async () => (openapi ??= withExamples(structuredClone(app.swagger()) as never, deps.publicUrl())));
 
   await app.register(opsRoutes, { deps });
   await app.register(unsubscribeRoutes, { deps });

@@ -47,6 +47,5 @@ export function callerOf(request: FastifyRequest): Caller {
 export const scopes = {
   admin: { scopes: ['admin'] as ApiScope[] },
   service: { scopes: ['service'] as ApiScope[] },
-  read: { scopes: ['service', 'approver'] as ApiScope[] },
   approver: { scopes: ['approver'] as ApiScope[] },
 };

@@ -66,7 +66,7 @@ async function main() {
   });
   const baselineRun = baselineWorker.run();
   const add = (scenario: string, nurture: number, baseline: number, unit: string, higherIsBetter: boolean, target: number) => {
-    const ratio = higherIsBetter ? nurture / baseline : nurture / baseline;
+    const ratio = nurture / baseline;
     const met = higherIsBetter ? ratio >= target : ratio <= target;
     rows.push({ scenario, nurture: round(nurture), baseline: round(baseline), unit, ratio: round(ratio), target: `${higherIsBetter ? '≥' : '≤'} ${target}`, met });
     log(scenario, { nurture: round(nurture), baseline: round(baseline), ratio: round(ratio), met });

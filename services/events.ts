@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { EventRow } from '../db/schema';
-import { enrolments, events, journeys } from '../db/schema';
+import { events, journeys } from '../db/schema';
 import type { JourneyEvent } from '../workflows/types';
 import { evaluate } from '../workflows/conditions';
 import { appendAudit } from './audit';
 import { getContact, upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
-import { enrol, type EnrolDeps } from './enrolments';
+import { enrol, runningEnrolments, type EnrolDeps } from './enrolments';
 import { contactFacts } from './facts';
 import { getVersion } from './journeys';
 import { notFound } from './errors';
@@ -72,8 +72,7 @@ async function enrolByTrigger(deps: EnrolDeps, event: EventRow, facts: Parameter
 
 /** Signals the event to every running enrolment of the contact (not the ones it just started). */
 async function deliver(deps: EnrolDeps, event: EventRow, contact: Record<string, unknown>, skip: string[]): Promise<number> {
-  const running = await deps.db.select().from(enrolments)
-    .where(and(eq(enrolments.contactId, event.contactId), eq(enrolments.status, 'running')));
+  const running = await runningEnrolments(deps.db, event.contactId);
   const payload: JourneyEvent = {
     id: event.id, name: event.name, properties: event.properties, occurredAt: event.occurredAt.toISOString(), contact,
   };

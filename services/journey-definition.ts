@@ -33,6 +33,9 @@ export const TriggerSchema = z.discriminatedUnion('type', [
   }).describe('a Temporal Schedule enrols the matching contacts at each run'),
 ]);
 
+/** Journey keys appear in workflow ids (`journey:<key>:<contact>`): no colons, lowercase. */
+export const JourneyKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a journey key is 1-64 lowercase letters, digits, "_" or "-"');
+
 export const EntryRulesSchema = z.object({
   reentry: z.enum(['once', 'after_exit', 'always']).default('once')
     .describe('once ever; again after the previous enrolment ended; or always'),
@@ -59,9 +62,7 @@ export const JourneyDefinitionSchema = z.object({
   // Runs even when a step is malformed, so every problem is reported at once.
 }).superRefine((def, ctx) => checkDefinition(def, ctx), { when: () => true }).meta({ id: 'JourneyDefinition' });
 
-export type Trigger = z.infer<typeof TriggerSchema>;
 export type JourneyDefinition = z.infer<typeof JourneyDefinitionSchema>;
-export type JourneyDefinitionInput = z.input<typeof JourneyDefinitionSchema>;
 
 /** Steps as far as they can be read: a malformed one still has its id and next checked. */
 function readableSteps(def: unknown): Step[] {

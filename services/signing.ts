@@ -10,17 +10,24 @@ export function signToken(payload: Record<string, unknown>, secret: string): str
 }
 
 export function verifyToken<T extends Record<string, unknown>>(token: string, secret: string): T | undefined {
+  const read = readToken<T>(token, secret);
+  return read.ok ? read.payload : undefined;
+}
+
+/** Like verifyToken, but says why a token is refused: a bad signature or a passed `exp`. */
+export function readToken<T extends Record<string, unknown>>(token: string, secret: string):
+  { ok: true; payload: T } | { ok: false; reason: 'invalid' | 'expired' } {
   const [body, signature, extra] = token.split('.');
-  if (!body || !signature || extra !== undefined) return undefined;
+  if (!body || !signature || extra !== undefined) return { ok: false, reason: 'invalid' };
   const expected = Buffer.from(mac(body, secret));
   const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'invalid' };
   try {
     const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T & { exp?: number };
-    if (typeof payload.exp === 'number' && payload.exp * 1000 < Date.now()) return undefined;
-    return payload;
+    if (typeof payload.exp === 'number' && payload.exp * 1000 < Date.now()) return { ok: false, reason: 'expired' };
+    return { ok: true, payload };
   } catch {
-    return undefined;
+    return { ok: false, reason: 'invalid' };
   }
 }
 

@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { taskLinks } from '../db/schema';
-import { signToken, verifyToken } from './signing';
+import { readToken, signToken } from './signing';
 
 /** The signed, expiring link to a task's form for one approver (one link row per task and user). */
 export async function linkFor(
@@ -19,26 +19,15 @@ export type LinkCheck =
 
 /** Checks a link token for a task: signature, expiry, and that it was never used. */
 export async function checkLink(db: Database, secret: string, taskId: string, token: string): Promise<LinkCheck> {
-  const payload = verifyToken<{ l: string; t: string; exp: number }>(token, secret);
-  if (!payload) return { ok: false, reason: isExpiredSignature(token, secret) ? 'expired' : 'invalid' };
+  const read = readToken<{ l: string; t: string; exp: number }>(token, secret);
+  if (!read.ok) return read;
+  const payload = read.payload;
   if (payload.t !== taskId) return { ok: false, reason: 'invalid' };
   const [link] = await db.select().from(taskLinks).where(eq(taskLinks.id, payload.l));
   if (!link || link.taskId !== taskId) return { ok: false, reason: 'invalid' };
   if (link.usedAt) return { ok: false, reason: 'used' };
   if (link.expiresAt.getTime() < Date.now()) return { ok: false, reason: 'expired' };
   return { ok: true, linkId: link.id, userId: link.userId };
-}
-
-/** A well-signed token whose `exp` passed reads as expired rather than invalid. */
-function isExpiredSignature(token: string, secret: string): boolean {
-  const [body] = token.split('.');
-  try {
-    const payload = JSON.parse(Buffer.from(body ?? '', 'base64url').toString('utf8')) as { exp?: number };
-    const resigned = signToken({ ...payload }, secret);
-    return resigned === token && typeof payload.exp === 'number' && payload.exp * 1000 < Date.now();
-  } catch {
-    return false;
-  }
 }
 
 /** Marks a link used; false when it was used already (single use under concurrency). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { contacts, enrolments, outgoingEmails, testRuns } from '../db/schema';
@@ -69,6 +69,13 @@ export async function startTestRun(deps: { db: Database; temporal: Client; taskQ
     });
   }
   return runId;
+}
+
+/** How many of the run's enrolments are still running (cheap, for waiting on a run). */
+export async function runningInTestRun(db: Database, runId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(enrolments)
+    .where(and(eq(enrolments.testRunId, runId), eq(enrolments.status, 'running')));
+  return row?.n ?? 0;
 }
 
 /** The run as it stands: each test contact's status, path and the emails it would have received. */

@@ -24,7 +24,7 @@ function refuse(code: 'task_closed' | 'not_allowed' | 'invalid_values', message:
 }
 
 /** Registers the decision update: its validator refuses a closed task, a caller who may not decide, or bad values. */
-export function registerApprovalHandlers(state: EnrolmentState, ctx: EnrolmentContext): void {
+export function registerApprovalHandlers(state: EnrolmentState): void {
   const allowed = (task: OpenTask, { userId, roles }: DecisionInput['actor']) => {
     const inSet = (d?: { userIds: string[]; role?: string }) => !!d && (d.userIds.includes(userId) || (d.role !== undefined && roles.includes(d.role)));
     return inSet(task.deciders) || (task.escalating && inSet(task.escalation));
@@ -51,7 +51,6 @@ export function registerApprovalHandlers(state: EnrolmentState, ctx: EnrolmentCo
       if (problems.length) refuse('invalid_values', JSON.stringify(problems));
     },
   });
-  void ctx;
 }
 
 /**

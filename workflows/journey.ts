@@ -42,7 +42,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     state.ending ??= { status: 'cancelled', reason };
   });
   const ctx = new EnrolmentContext(input, state);
-  registerApprovalHandlers(state, ctx);
+  registerApprovalHandlers(state);
 
   let end: EnrolmentEnd = { status: 'completed', reason: 'reached the last step' };
   while (state.nextStepId && !state.ending) {

@@ -5,16 +5,14 @@ import {
   createJourney, draftProblems, getJourney, getVersion, listJourneys, listVersions, publishJourney,
   setJourneyStatus, updateDraft,
 } from '../../services/journeys';
-import { JourneyDefinitionSchema } from '../../services/journey-definition';
+import { JourneyDefinitionSchema, JourneyKeySchema } from '../../services/journey-definition';
 import type { Database } from '../../db/client';
 import { syncJourneySchedule } from '../../services/journey-schedules';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
-const KeyParams = z.object({
-  key: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a journey key is 1-64 lowercase letters, digits, "_" or "-"'),
-});
+const KeyParams = z.object({ key: JourneyKeySchema });
 const Definition = z.record(z.string(), z.unknown())
   .describe('a journey definition (see JourneyDefinition); drafts may be incomplete, publishing validates');
 

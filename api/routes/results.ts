@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { JourneyKeySchema } from '../../services/journey-definition';
 import { getJourney, getVersion } from '../../services/journeys';
 import { journeyStats } from '../../services/stats';
 import { scopes } from '../auth';
@@ -8,7 +9,7 @@ import { errorResponses } from '../errors';
 import { journeyPage } from '../pages/journey-page';
 import { messagePage } from '../pages/task-form';
 
-const Key = z.object({ key: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/) });
+const Key = z.object({ key: JourneyKeySchema });
 const VersionStatsSchema = z.object({
   version: z.number(), entered: z.number(), running: z.number(), completed: z.number(), converted: z.number(),
   cancelled: z.number(), failed: z.number(), exited: z.object({ total: z.number(), byReason: z.record(z.string(), z.number()) }),

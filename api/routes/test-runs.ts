@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ContactFieldsSchema, TagSchema } from '../../services/contact-schema';
-import { EventNameSchema } from '../../services/journey-definition';
+import { EventNameSchema, JourneyKeySchema } from '../../services/journey-definition';
 import { durationToMs } from '../../services/durations';
 import { DurationSchema } from '../../services/journey-steps';
-import { startTestRun, testRunView } from '../../services/test-runs';
+import { runningInTestRun, startTestRun, testRunView } from '../../services/test-runs';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
@@ -36,7 +36,7 @@ export const testRunRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     schema: {
       tags: ['journeys'], summary: 'Test a journey in a sandbox, in compressed time',
       description: 'No real email (captured), no webhook calls, audit records marked test, left out of the stats. Answers with each contact\'s path and what each step would have sent.',
-      params: z.object({ key: z.string().min(1).max(64) }), body: TestRunBody, response: { 201: Run, ...errorResponses },
+      params: z.object({ key: JourneyKeySchema }), body: TestRunBody, response: { 201: Run, ...errorResponses },
     },
   }, async (request, reply) => {
     const { waitSeconds, events, ...rest } = request.body;
@@ -44,12 +44,8 @@ export const testRunRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       ...rest, events: events.map((e) => ({ ...e, after: durationToMs(e.after)! })),
     });
     const deadline = Date.now() + waitSeconds * 1000;
-    let view = await testRunView(db, runId);
-    while (view.status === 'running' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      view = await testRunView(db, runId);
-    }
-    return reply.code(201).send(view);
+    while (Date.now() < deadline && (await runningInTestRun(db, runId)) > 0) await new Promise((r) => setTimeout(r, 100));
+    return reply.code(201).send(await testRunView(db, runId));
   });
 
   app.get('/journeys/:key/test-runs/:id', {
