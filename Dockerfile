@@ -13,6 +13,9 @@ COPY scripts ./scripts
 COPY services ./services
 COPY workflows ./workflows
 COPY tsconfig.json ./
+# The workers run a bundle built here, not the bundler at every start.
+RUN node --import tsx bin/bundle-workflows.ts /app/dist/workflow-bundle.js
+ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 USER node
 ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000

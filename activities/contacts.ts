@@ -19,9 +19,9 @@ export function createContactActivities(deps: ActivityDeps) {
       return { applied: result.applied, found: result.found };
     },
 
-    /** The contact and its engagement with this enrolment's emails, for a branch. */
-    async loadFacts(input: { contactId: string; enrolmentId: string }): Promise<Facts> {
-      return loadFacts(deps.db, input.contactId, input.enrolmentId);
+    /** The contact and (unless the branch does not look at it) its engagement with this enrolment's emails. */
+    async loadFacts(input: { contactId: string; enrolmentId: string; engagement?: boolean }): Promise<Facts> {
+      return loadFacts(deps.db, input.contactId, input.enrolmentId, input.engagement ?? true);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { EmailSettings } from '../services/email';
 import type { Mailer } from '../services/mailer';
+import { createBranchActivities } from './branches';
 import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';
 import { createEnrolmentActivities } from './enrolment';
@@ -24,6 +25,7 @@ export interface ActivityDeps {
 /** Every activity the journey workflows call: thin adapters over services. */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createBranchActivities(deps),
     ...createEmailActivities(deps),
     ...createContactActivities(deps),
     ...createEnrolmentActivities(deps),

@@ -11,12 +11,23 @@ export interface RecordStepInput {
 }
 
 export function createRecordingActivities(deps: ActivityDeps) {
-  return {
-    /** Writes a step's audit record (once per key) and the enrolment's progress. */
+  const recording = {
+    /** Writes a step's audit record (once per key) and then the enrolment's progress. */
     async recordStep(input: RecordStepInput): Promise<void> {
-      await appendAudit(deps.db, input.audit);
+      const { progress } = input;
+      await appendAudit(deps.db, input.audit, progress && (() => recordProgress(deps.db, input.audit.enrolmentId, progress)));
       if (input.audit.stepType) metrics.stepsExecuted.inc({ type: input.audit.stepType, outcome: input.audit.outcome });
-      if (input.progress) await recordProgress(deps.db, input.audit.enrolmentId, input.progress);
+    },
+
+    /**
+     * Several records of one enrolment in order (a step's last record and the enrolment's end) in
+     * one call, then their progress merged into one write.
+     */
+    async recordSteps(inputs: RecordStepInput[]): Promise<void> {
+      for (const input of inputs) await recording.recordStep({ audit: input.audit });
+      const progress = Object.assign({}, ...inputs.map((i) => i.progress ?? {})) as NonNullable<RecordStepInput['progress']>;
+      if (inputs[0] && Object.keys(progress).length > 0) await recordProgress(deps.db, inputs[0].audit.enrolmentId, progress);
     },
   };
+  return recording;
 }

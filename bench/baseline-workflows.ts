@@ -2,7 +2,7 @@
  * Baselines for `npm run bench`: what a hand-written Temporal integration would do, with none of
  * Nurture's interpretation, audit or bookkeeping.
  */
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, proxySinks, setHandler, sleep, type Sinks } from '@temporalio/workflow';
 import type { BaselineActivities } from './baseline-activities';
 
 const { sendBaselineEmail, updateBaselineContact } = proxyActivities<BaselineActivities>({ startToCloseTimeout: '1 minute' });
@@ -25,4 +25,15 @@ export async function signalThenEmail(input: { contactId: string; key: string })
   setHandler(wake, () => { woken = true; });
   await condition(() => woken);
   await sendBaselineEmail({ contactId: input.contactId, key: `${input.key}:email` });
+}
+
+export interface BenchSinks extends Sinks {
+  bench: { asleep(): void };
+}
+const { bench } = proxySinks<BenchSinks>();
+
+/** Sleeps for an hour after telling its worker process (through a sink, outside history) that it sleeps. */
+export async function sleepingWorkflow(): Promise<void> {
+  bench.asleep();
+  await sleep('1 hour');
 }

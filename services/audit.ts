@@ -55,29 +55,46 @@ export function recordHash(r: Hashed): string {
   })).digest('hex');
 }
 
+/** Whether the record was new; if its key was written before, what that record said. */
+export interface AppendResult {
+  appended: boolean;
+  existing?: { outcome: string; details: Record<string, unknown> };
+}
+
 /**
- * Appends one audit record to its chain, once per idempotency key. A transaction-scoped advisory
- * lock on the chain orders concurrent appends to the same chain; other chains do not wait.
+ * Appends one audit record to its chain, once per idempotency key, in two round trips and
+ * without locks: read the chain's end, insert the next record. The unique (chain, seq) index
+ * makes a concurrent append to the same chain lose the insert; it then reads the new end and
+ * tries again, so each chain stays one unbroken line. `alongside` runs after the record is in
+ * (or was already), so a retried step still moves its enrolment.
  */
-export async function appendAudit(db: Database, entry: AuditEntry): Promise<void> {
+export async function appendAudit(db: Database, entry: AuditEntry, alongside?: () => Promise<void>): Promise<AppendResult> {
   const chain = chainOf(entry);
-  await db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${chain}))`);
-    if (entry.idempotencyKey) {
-      const [seen] = await tx.select({ id: auditRecords.id }).from(auditRecords).where(eq(auditRecords.idempotencyKey, entry.idempotencyKey));
-      if (seen) return;
+  let result: AppendResult = { appended: true };
+  for (let attempt = 1; ; attempt++) {
+    const { rows: [found] } = await db.execute(sql`
+      select seen.id as seen, seen.outcome as seen_outcome, seen.details as seen_details, last.seq as seq, last.hash as hash
+      from (select 1) one
+      left join lateral (select id, outcome, details from ${auditRecords} where ${auditRecords.idempotencyKey} = ${entry.idempotencyKey ?? null}) seen on true
+      left join lateral (select seq, hash from ${auditRecords} where ${auditRecords.chain} = ${chain} order by seq desc limit 1) last on true
+    `) as unknown as { rows: Array<{ seen: string | null; seen_outcome: string; seen_details: Record<string, unknown>; seq: number | null; hash: string | null }> };
+    if (found?.seen != null) {
+      result = { appended: false, existing: { outcome: found.seen_outcome, details: found.seen_details } };
+      break;
     }
-    const [last] = await tx.select({ seq: auditRecords.seq, hash: auditRecords.hash }).from(auditRecords)
-      .where(eq(auditRecords.chain, chain)).orderBy(desc(auditRecords.seq)).limit(1);
     const record: Hashed = {
-      chain, seq: (last?.seq ?? 0) + 1, prevHash: last?.hash ?? null, at: new Date(), actor: entry.actor, action: entry.action,
+      chain, seq: (found?.seq ?? 0) + 1, prevHash: found?.hash ?? null, at: new Date(), actor: entry.actor, action: entry.action,
       outcome: entry.outcome, contactId: entry.contactId ?? null, journeyKey: entry.journeyKey ?? null, journeyVersion: entry.journeyVersion ?? null,
       enrolmentId: entry.enrolmentId ?? null, workflowId: entry.workflowId ?? null, stepId: entry.stepId ?? null, stepType: entry.stepType ?? null,
       idempotencyKey: entry.idempotencyKey ?? null, providerMessageId: entry.providerMessageId ?? null, consentState: entry.consentState ?? null,
       templateVersion: entry.templateVersion ?? null, test: entry.test ?? false, details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
     };
-    await tx.insert(auditRecords).values({ ...record, hash: recordHash(record) });
-  });
+    const inserted = await db.insert(auditRecords).values({ ...record, hash: recordHash(record) }).onConflictDoNothing().returning({ id: auditRecords.id });
+    if (inserted.length > 0) break;
+    if (attempt >= 100) throw new Error(`Audit chain ${chain}: no free place after ${attempt} attempts`);
+  }
+  if (alongside) await alongside();
+  return result;
 }
 
 export async function auditForEnrolment(db: Database, enrolmentId: string): Promise<AuditRecordRow[]> {

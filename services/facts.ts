@@ -13,8 +13,9 @@ export function contactFacts(row: ContactRow): Record<string, unknown> & { tags:
  * What a branch decides on: the contact now, and which email steps of this enrolment were opened
  * or clicked (events `email_opened` / `email_clicked` whose properties name the enrolment and step).
  */
-export async function loadFacts(db: Database, contactId: string, enrolmentId: string): Promise<Facts> {
+export async function loadFacts(db: Database, contactId: string, enrolmentId: string, withEngagement = true): Promise<Facts> {
   const contact = await getContact(db, contactId);
+  if (!withEngagement) return { contact: contactFacts(contact) };
   const rows = await db.select({ name: events.name, stepId: sql<string>`${events.properties}->>'stepId'` })
     .from(events)
     .where(and(

@@ -22,7 +22,7 @@ export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Pro
       sandbox: ctx.sandboxed || undefined,
     }],
   );
-  await ctx.record(step, {
+  await ctx.recordOutcome(step, {
     action: `email.${result.status}`, outcome: result.status, providerMessageId: result.providerMessageId,
     consentState: result.consentState, templateVersion: step.template ? `${step.template}@${step.templateVersion}` : undefined,
     details: {
@@ -42,13 +42,13 @@ export async function assignOwner(step: AssignOwnerStep, ctx: EnrolmentContext):
     }],
   );
   const outcome = result.assigned ? 'assigned' : result.reason ?? 'unchanged';
-  await ctx.record(step, { action: 'owner.assigned', outcome, details: { owner: result.owner } });
+  await ctx.recordOutcome(step, { action: 'owner.assigned', outcome, details: { owner: result.owner } });
   return { outcome, next: step.next };
 }
 
 export async function notify(step: NotifyStep, ctx: EnrolmentContext): Promise<StepOutcome> {
   if (ctx.sandboxed) {
-    await ctx.record(step, { action: 'webhook.sandboxed', outcome: 'sandboxed', details: { url: step.url, format: step.format } });
+    await ctx.recordOutcome(step, { action: 'webhook.sandboxed', outcome: 'sandboxed', details: { url: step.url, format: step.format } });
     return { outcome: 'sandboxed', next: step.next };
   }
   const result = await actions.notify.executeWithOptions(
@@ -58,7 +58,7 @@ export async function notify(step: NotifyStep, ctx: EnrolmentContext): Promise<S
       url: step.url, format: step.format, body: step.body, text: step.text, timeoutMs: msToNumber(step.timeout),
     }],
   );
-  await ctx.record(step, {
+  await ctx.recordOutcome(step, {
     action: `webhook.${result.status}`, outcome: result.status,
     details: { url: step.url, responseStatus: 'responseStatus' in result ? result.responseStatus : null, replayed: result.replayed },
   });

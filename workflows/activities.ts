@@ -23,5 +23,8 @@ export const localRecording = proxyLocalActivities<JourneyActivities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-/** patched() id of the move of recordStep to a local activity. */
-export const LOCAL_RECORDING_PATCH = 'record-steps-locally';
+/** Reads the workflow decides on (a branch's facts): short and side-effect free, so local. */
+export const localReads = proxyLocalActivities<JourneyActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});

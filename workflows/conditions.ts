@@ -25,6 +25,14 @@ export function evaluate(condition: Condition, facts: Facts): boolean {
   return compare(read(facts, condition.field), condition.op, condition.value);
 }
 
+/** Whether a condition looks at email engagement (so its facts must include it). */
+export function readsEngagement(condition: Condition): boolean {
+  if ('all' in condition) return condition.all.some(readsEngagement);
+  if ('any' in condition) return condition.any.some(readsEngagement);
+  if ('not' in condition) return readsEngagement(condition.not);
+  return 'engagement' in condition;
+}
+
 function read(facts: Facts, path: string): unknown {
   const [root, ...rest] = path.split('.');
   let value: unknown = root === 'contact' ? facts.contact : root === 'event' ? facts.event : root === 'approval' ? facts.approval : undefined;

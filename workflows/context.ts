@@ -2,7 +2,8 @@ import { patched, workflowInfo } from '@temporalio/workflow';
 import type { EnrolmentStatus } from '../db/schema';
 import type { Step } from '../services/journey-definition';
 import type { RecordStepInput } from '../activities/recording';
-import { LOCAL_RECORDING_PATCH, localRecording, recording } from './activities';
+import { localRecording, recording } from './activities';
+import { FEWER_ROUND_TRIPS_PATCH, LOCAL_RECORDING_PATCH } from './patches';
 import type { EnrolmentInput, EnrolmentState } from './types';
 
 export interface StepRecord {
@@ -19,7 +20,14 @@ export interface StepRecord {
 
 /** What a step handler needs: the enrolment, its idempotency keys and its audit writer. */
 export class EnrolmentContext {
-  constructor(readonly input: EnrolmentInput, readonly state: EnrolmentState) {}
+  /** Runs started after FEWER_ROUND_TRIPS_PATCH; older histories take the old paths. */
+  readonly batching: boolean;
+  /** A step's closing record, held for the loop: written alone, or with the end record. */
+  private held?: RecordStepInput;
+
+  constructor(readonly input: EnrolmentInput, readonly state: EnrolmentState) {
+    this.batching = patched(FEWER_ROUND_TRIPS_PATCH);
+  }
 
   get workflowId(): string {
     return workflowInfo().workflowId;
@@ -53,21 +61,45 @@ export class EnrolmentContext {
 
   /** Writes the step's audit record and moves the enrolment row to this step. */
   async record(step: Step, record: StepRecord): Promise<void> {
-    await recordStep(
-      this.activityId(step, record.suffix ? `record-${record.suffix}` : 'record'), `Audit: ${record.action} → ${record.outcome}`,
-      {
-        audit: {
-          actor: 'journey', action: record.action, outcome: record.outcome,
-          contactId: this.input.contactId, journeyKey: this.input.journeyKey,
-          journeyVersion: this.input.journeyVersion, enrolmentId: this.input.enrolmentId,
-          workflowId: this.workflowId, stepId: step.id, stepType: step.type,
-          idempotencyKey: record.suffix ? `${this.keyFor(step)}:${record.suffix}` : this.keyFor(step),
-          test: this.sandboxed, providerMessageId: record.providerMessageId, consentState: record.consentState, templateVersion: record.templateVersion,
-          details: record.details,
-        },
-        progress: { currentStep: step.id, status: record.status },
+    await recordStep(this.activityId(step, record.suffix ? `record-${record.suffix}` : 'record'), `Audit: ${record.action} → ${record.outcome}`, this.recordInput(step, record));
+  }
+
+  /**
+   * The step's closing record, its last act before it returns: held for the journey loop, which
+   * writes it before the next step, or together with the end record when the step ends the
+   * enrolment (one local activity instead of two).
+   */
+  async recordOutcome(step: Step, record: StepRecord): Promise<void> {
+    if (!this.batching) return this.record(step, record);
+    this.held = this.recordInput(step, record);
+  }
+
+  /** Writes a held record, if any. */
+  async flush(): Promise<void> {
+    const held = this.takeHeld();
+    if (held) await localRecording.recordStep.executeWithOptions({ summary: `Audit: ${held.audit.action} → ${held.audit.outcome}` }, [held]);
+  }
+
+  takeHeld(): RecordStepInput | undefined {
+    const held = this.held;
+    this.held = undefined;
+    return held;
+  }
+
+  /** The audit record and progress of a step. */
+  recordInput(step: Step, record: StepRecord): RecordStepInput {
+    return {
+      audit: {
+        actor: 'journey', action: record.action, outcome: record.outcome,
+        contactId: this.input.contactId, journeyKey: this.input.journeyKey,
+        journeyVersion: this.input.journeyVersion, enrolmentId: this.input.enrolmentId,
+        workflowId: this.workflowId, stepId: step.id, stepType: step.type,
+        idempotencyKey: record.suffix ? `${this.keyFor(step)}:${record.suffix}` : this.keyFor(step),
+        test: this.sandboxed, providerMessageId: record.providerMessageId, consentState: record.consentState, templateVersion: record.templateVersion,
+        details: record.details,
       },
-    );
+      progress: { currentStep: step.id, status: record.status },
+    };
   }
 }
 

@@ -1,23 +1,34 @@
 import { condition } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { BranchStep, SplitStep } from '../services/journey-definition';
-import { actions } from './activities';
-import { evaluate } from './conditions';
+import { actions, localReads } from './activities';
+import { evaluate, readsEngagement } from './conditions';
 import type { EnrolmentContext } from './context';
 import { assign } from './split';
 import type { StepOutcome } from './steps';
 
 /** Takes the first case whose condition holds, over the contact as it is now. */
 export async function branch(step: BranchStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  const facts = await actions.loadFacts.executeWithOptions(
-    { activityId: ctx.activityId(step, 'facts'), summary: 'Read the contact and its engagement for the branch' },
-    [{ contactId: ctx.input.contactId, enrolmentId: ctx.input.enrolmentId }],
-  );
-  const all = { ...facts, approval: ctx.state.approvals };
-  const index = step.cases.findIndex((c) => evaluate(c.condition, all));
+  const summary = 'Read the contact and its engagement, take the first case that holds';
+  const engagement = step.cases.some((c) => readsEngagement(c.condition));
+  let index: number;
+  if (ctx.batching) {
+    // One local activity reads, decides and records (a retry answers with the recorded decision).
+    const { audit } = ctx.recordInput(step, { action: 'branch.taken', outcome: '' });
+    ({ index } = await localReads.decideBranch.executeWithOptions({ summary }, [{
+      contactId: ctx.input.contactId, enrolmentId: ctx.input.enrolmentId, cases: step.cases, default: step.default,
+      approvals: ctx.state.approvals, engagement, audit, stepId: step.id,
+    }]));
+  } else {
+    const facts = await actions.loadFacts.executeWithOptions(
+      { activityId: ctx.activityId(step, 'facts'), summary },
+      [{ contactId: ctx.input.contactId, enrolmentId: ctx.input.enrolmentId, engagement }],
+    );
+    index = step.cases.findIndex((c) => evaluate(c.condition, { ...facts, approval: ctx.state.approvals }));
+  }
   const next = index >= 0 ? step.cases[index]!.next : step.default;
   const outcome = index >= 0 ? `case ${index + 1}` : 'default';
-  await ctx.record(step, { action: 'branch.taken', outcome, details: { case: index >= 0 ? index : null, next: next ?? null } });
+  if (!ctx.batching) await ctx.record(step, { action: 'branch.taken', outcome, details: { case: index >= 0 ? index : null, next: next ?? null } });
   return { outcome, next };
 }
 
@@ -32,8 +43,12 @@ export async function split(step: SplitStep, ctx: EnrolmentContext): Promise<Ste
   ];
   const chosen = assign(`${ctx.input.journeyKey}:${step.id}:${ctx.input.contactId}`, options);
   ctx.state.variant = chosen.id;
-  await ctx.record(step, { action: 'split.assigned', outcome: chosen.id, details: { variant: chosen.id, holdout: chosen.holdout } });
-  if (!chosen.holdout || chosen.next) return { outcome: chosen.id, next: chosen.next };
+  const record = { action: 'split.assigned', outcome: chosen.id, details: { variant: chosen.id, holdout: chosen.holdout } };
+  if (!chosen.holdout || chosen.next) {
+    await ctx.recordOutcome(step, record);
+    return { outcome: chosen.id, next: chosen.next };
+  }
+  await ctx.record(step, record);
   const hold = step.holdout?.duration ?? '30d';
   await condition(() => ctx.state.ending !== undefined, ctx.scaled(msToNumber(hold)), { summary: `Holdout (control group) for ${hold}: no steps, goal still counts` });
   return { outcome: 'holdout', end: ctx.state.ending ?? { status: 'completed', reason: `holdout (control group) for ${hold}` } };

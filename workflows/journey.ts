@@ -3,6 +3,8 @@ import {
 } from '@temporalio/workflow';
 import type { Step } from '../services/journey-definition';
 import { registerApprovalHandlers } from './approval';
+import type { RecordStepInput } from '../activities/recording';
+import { localRecording } from './activities';
 import { EnrolmentContext, recordStep } from './context';
 import { describeStep } from './describe';
 import { cancelEnrolmentSignal, journeyEventSignal, receiveEvent } from './events';
@@ -62,7 +64,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
       break;
     }
     ctx.enter(step);
-    upsertSearchAttributes([{ key: JourneyStep, value: step.id }]);
+    if (showsStep(step, ctx)) upsertSearchAttributes([{ key: JourneyStep, value: step.id }]);
     setCurrentDetails(`${describeStep(step)}. Journey ${input.journeyKey} v${input.journeyVersion}, contact ${input.contactId}.`);
 
     const outcome = await runStep(step, ctx);
@@ -71,27 +73,60 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     state.nextStepId = outcome.next;
     if (outcome.end) end = outcome.end;
     if (outcome.end) break;
+    if (state.nextStepId && !state.ending) await ctx.flush();
   }
-  return finish(input, state, state.ending ?? end);
+  return finish(input, state, ctx, state.ending ?? end);
 }
 
-async function finish(input: EnrolmentInput, state: EnrolmentState, end: EnrolmentEnd): Promise<EnrolmentResult> {
+/**
+ * Whether to move the JourneyStep search attribute to this step: only when it changes, and only
+ * for a step that waits on the server (an activity, a timer, a signal); a branch, a split with no
+ * holdout or an exit finishes inside this workflow task, so no one could see it there. Each upsert
+ * costs the server a visibility write.
+ */
+function showsStep(step: Step, ctx: EnrolmentContext): boolean {
+  if (!ctx.batching) return true;
+  if (workflowInfo().typedSearchAttributes.get(JourneyStep) === step.id) return false;
+  switch (step.type) {
+    case 'branch':
+    case 'exit':
+      return false;
+    case 'split':
+      return step.holdout !== undefined;
+    case 'send_email':
+    case 'update_contact':
+    case 'assign_owner':
+    case 'notify':
+    case 'wait':
+    case 'wait_for_event':
+    case 'approval':
+      return true;
+    default: {
+      const unhandled: never = step;
+      throw new Error(`No search-attribute rule for step ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+async function finish(input: EnrolmentInput, state: EnrolmentState, ctx: EnrolmentContext, end: EnrolmentEnd): Promise<EnrolmentResult> {
   await condition(allHandlersFinished);
   state.status = end.status;
   state.nextStepId = undefined;
   upsertSearchAttributes([{ key: EnrolmentStatusKey, value: end.status }]);
   setCurrentDetails(`Ended ${end.status}: ${end.reason}.`);
   const workflowId = workflowInfo().workflowId;
-  await recordStep('enrolment:end', `Enrolment ${end.status}: ${end.reason}`,
-    {
-      audit: {
-        actor: 'journey', action: `enrolment.${end.status}`, outcome: end.status,
-        contactId: input.contactId, journeyKey: input.journeyKey, journeyVersion: input.journeyVersion,
-        enrolmentId: input.enrolmentId, workflowId, idempotencyKey: `${workflowId}:end`, test: input.sandbox !== undefined,
-        details: { reason: end.reason, eventId: end.eventId ?? null, variant: state.variant ?? null, lastStep: state.currentStepId ?? null },
-      },
-      progress: { currentStep: null, status: end.status },
+  const record: RecordStepInput = {
+    audit: {
+      actor: 'journey', action: `enrolment.${end.status}`, outcome: end.status,
+      contactId: input.contactId, journeyKey: input.journeyKey, journeyVersion: input.journeyVersion,
+      enrolmentId: input.enrolmentId, workflowId, idempotencyKey: `${workflowId}:end`, test: input.sandbox !== undefined,
+      details: { reason: end.reason, eventId: end.eventId ?? null, variant: state.variant ?? null, lastStep: state.currentStepId ?? null },
     },
-  );
+    progress: { currentStep: null, status: end.status },
+  };
+  const held = ctx.takeHeld();
+  const summary = `Enrolment ${end.status}: ${end.reason}`;
+  if (held) await localRecording.recordSteps.executeWithOptions({ summary }, [[held, record]]);
+  else await recordStep('enrolment:end', summary, record);
   return { status: end.status, reason: end.reason, variant: state.variant, path: state.path };
 }

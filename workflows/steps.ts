@@ -51,11 +51,11 @@ async function updateContact(step: UpdateContactStep, ctx: EnrolmentContext): Pr
     [{ idempotencyKey: ctx.keyFor(step), contactId: ctx.input.contactId, changes }],
   );
   const outcome = !result.found ? 'contact_missing' : result.applied ? 'updated' : 'already_applied';
-  await ctx.record(step, { action: 'contact.updated', outcome, details: { changes } });
+  await ctx.recordOutcome(step, { action: 'contact.updated', outcome, details: { changes } });
   return { outcome, next: step.next };
 }
 
 async function exit(step: ExitStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  await ctx.record(step, { action: 'exit.reached', outcome: 'exited', details: { reason: step.reason } });
+  await ctx.recordOutcome(step, { action: 'exit.reached', outcome: 'exited', details: { reason: step.reason } });
   return { outcome: 'exited', end: { status: 'exited', reason: step.reason } };
 }

@@ -46,7 +46,7 @@ export async function waitForEvent(step: WaitForEventStep, ctx: EnrolmentContext
     { summary: `Wait for "${step.event}" until ${until} (step ${step.id})` });
   if (ctx.state.ending) return { outcome: 'interrupted' };
   const event = done ? matches() : undefined;
-  await ctx.record(step, {
+  await ctx.recordOutcome(step, {
     action: event ? 'wait_for_event.received' : 'wait_for_event.timed_out',
     outcome: event ? 'received' : 'timed_out',
     details: event ? { eventId: event.id, event: event.name } : { event: step.event },

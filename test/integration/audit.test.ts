@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { appendAudit } from '../../services/audit';
 import { startHarness, uniqueEmail, type Harness } from '../support/harness';
 
 /** The audit trail as proof: append-only, hash-chained, verifiable, exportable. */
@@ -36,6 +37,17 @@ describe('audit trail', () => {
     expect(lines[0]).toMatch(/^id,at,chain,seq,actor,action,outcome,/);
     expect(lines.length).toBe(5);
     expect((await h.api('GET', '/v1/audit')).status).toBe(400);
+  });
+
+  it('concurrent appends to one chain, retried ones included, leave one unbroken line with each key once', async () => {
+    const contactId = (await h.api('POST', '/v1/contacts', { email: uniqueEmail('chain') })).body.id as string;
+    const keys = Array.from({ length: 40 }, (_, i) => `chain-test:${contactId}:${i % 25}`);
+    await Promise.all(keys.map((key, i) => appendAudit(h.database.db, { actor: 'test', action: 'test.appended', outcome: String(i), contactId, idempotencyKey: key })));
+    const { rows } = await h.database.db.execute(sql`select seq, idempotency_key from audit_records where chain = ${`contact:${contactId}`} order by seq`) as unknown as { rows: Array<{ seq: number; idempotency_key: string }> };
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(new Set(rows.map((r) => r.idempotency_key)).size).toBe(25);
+    const report = await h.api('GET', `/v1/audit/verify?chain=${encodeURIComponent(`contact:${contactId}`)}`);
+    expect(report.body).toMatchObject({ ok: true, records: 25 });
   });
 
   it('the database refuses to change or delete a record', async () => {

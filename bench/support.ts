@@ -1,0 +1,111 @@
+import { cpus, totalmem } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** One line of the results table: Nurture against its same-run baseline. */
+export interface Row { scenario: string; nurture: number; baseline: number; unit: string; ratio: number; target: string; met: boolean }
+
+export const log = (...args: unknown[]) => console.log('[bench]', ...args);
+
+/** Runs `fn(0..count-1)` with at most `concurrency` in flight. */
+export async function pool<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) { const i = next++; out[i] = await fn(i); }
+  }));
+  return out;
+}
+
+/** Seconds taken by `fn`. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return (performance.now() - t) / 1000;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const round = (x: number) => Math.round(x * 100) / 100;
+
+/** A process's resident set size in MB, read from /proc (Linux). */
+export function rssOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024;
+}
+
+/** Collects rows, printing each as it is measured. */
+export class Results {
+  readonly rows: Row[] = [];
+
+  ratio(scenario: string, nurture: number, baseline: number, unit: string, higherIsBetter: boolean, target: number): void {
+    const ratio = nurture / baseline;
+    const met = higherIsBetter ? ratio >= target : ratio <= target;
+    this.push({ scenario, nurture: round(nurture), baseline: round(baseline), unit, ratio: round(ratio), target: `${higherIsBetter ? '≥' : '≤'} ${target}`, met });
+  }
+
+  /** An absolute ceiling (MB, ms), with the baseline shown beside it. */
+  ceiling(scenario: string, nurture: number, baseline: number, unit: string, limit: number): void {
+    this.push({ scenario, nurture: round(nurture), baseline: round(baseline), unit, ratio: round(nurture / baseline), target: `< ${limit} ${unit}`, met: nurture < limit });
+  }
+
+  private push(row: Row): void {
+    this.rows.push(row);
+    log(row.scenario, { nurture: row.nurture, baseline: row.baseline, ratio: row.ratio, met: row.met });
+  }
+
+  /** Writes bench/results.json and bench/RESULTS.md and prints the table. */
+  write(sizes: Record<string, number>, notes: string[]): void {
+    const machine = `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+    const at = new Date().toISOString();
+    writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify({ at, machine, sizes, rows: this.rows }, null, 2));
+    const md = [
+      '# Benchmark results', '',
+      `Run ${at} on ${machine}; sizes ${Object.entries(sizes).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
+      'Nurture and its baseline run on the same Temporal dev server and PostgreSQL, in the same run (`npm run bench`).', '',
+      '| scenario | Nurture | baseline | ratio | target | met |', '|---|---|---|---|---|---|',
+      ...this.rows.map((r) => `| ${r.scenario} | ${r.nurture} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.met ? 'yes' : 'no'} |`), '',
+      ...notes.map((n) => `- ${n}`), '',
+    ].join('\n');
+    writeFileSync(path.join(__dirname, 'RESULTS.md'), md);
+    console.log(`\n${md}`);
+  }
+}
+
+/** CPU seconds used so far by this process, the Temporal server and PostgreSQL (Linux /proc). */
+export function cpuByComponent(): Record<'node' | 'temporal' | 'postgres', number> {
+  const out = { node: 0, temporal: 0, postgres: 0 };
+  const tick = 100; // USER_HZ
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
+      if (Number(pid) === process.pid) out.node += seconds;
+      else if (comm === 'temporal') out.temporal += seconds;
+      else if (comm === 'postgres') out.postgres += seconds;
+    } catch { /* the process ended */ }
+  }
+  return out;
+}
+
+/** Runs `fn` and returns its wall time and the CPU seconds each component spent meanwhile. */
+export async function profiled(fn: () => Promise<unknown>): Promise<{ seconds: number; cpu: Record<string, number> }> {
+  const before = cpuByComponent();
+  const seconds = await timed(fn);
+  const after = cpuByComponent();
+  const cpu = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, round(v - before[k as keyof typeof before])]));
+  return { seconds, cpu };
+}

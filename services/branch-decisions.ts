@@ -1,0 +1,41 @@
+import type { Database } from '../db/client';
+import type { Condition } from './condition-schema';
+import { evaluate, type Facts } from '../workflows/conditions';
+import { appendAudit, type AuditEntry } from './audit';
+import { recordProgress } from './enrolments';
+import { loadFacts } from './facts';
+
+export interface BranchDecisionRequest {
+  contactId: string;
+  enrolmentId: string;
+  cases: Array<{ condition: Condition; next?: string }>;
+  default?: string;
+  /** Decisions of earlier approval steps, which conditions may read. */
+  approvals: Facts['approval'];
+  /** Whether a condition reads email engagement (else it is not loaded). */
+  engagement: boolean;
+  /** The branch's audit record, less its outcome and details (the decision fills them). */
+  audit: Omit<AuditEntry, 'outcome' | 'details'> & { enrolmentId: string; idempotencyKey: string };
+  stepId: string;
+}
+
+/**
+ * Decides a branch once: reads the contact (and its engagement), takes the first case whose
+ * condition holds, and records the decision with the enrolment's progress. A retry after the
+ * record was written answers with the recorded decision, whatever the contact says now, so the
+ * path taken and the audit trail always agree.
+ */
+export async function decideBranch(db: Database, req: BranchDecisionRequest): Promise<{ index: number }> {
+  const facts = await loadFacts(db, req.contactId, req.enrolmentId, req.engagement);
+  const all: Facts = { ...facts, approval: req.approvals };
+  const index = req.cases.findIndex((c) => evaluate(c.condition, all));
+  const next = index >= 0 ? req.cases[index]!.next : req.default;
+  const result = await appendAudit(
+    db,
+    { ...req.audit, outcome: index >= 0 ? `case ${index + 1}` : 'default', details: { case: index >= 0 ? index : null, next: next ?? null } },
+    () => recordProgress(db, req.enrolmentId, { currentStep: req.stepId }),
+  );
+  if (!result.existing) return { index };
+  const recorded = result.existing.details.case;
+  return { index: typeof recorded === 'number' ? recorded : -1 };
+}

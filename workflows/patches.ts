@@ -1,0 +1,16 @@
+/**
+ * patched() ids of changes made to the workflow code while enrolments were running. Each guards
+ * the new behaviour; histories recorded before it take the old path (test/histories replays both).
+ * Remove a patch's old branch with deprecatePatch() once no enrolment started before it runs.
+ */
+
+/** 2026-11-25: audit and progress writes run as local activities (before: regular activities). */
+export const LOCAL_RECORDING_PATCH = 'record-steps-locally';
+
+/**
+ * 2026-11-25, fewer round trips per step (before: the old paths beside each use):
+ * - a branch reads its facts, decides and records its decision in one local activity;
+ * - the JourneyStep search attribute moves only when it changes, for a step that waits on the server;
+ * - the last step's record and the enrolment's end record are written together.
+ */
+export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
