@@ -62,7 +62,7 @@ async function main() {
   await globalTeardown();
   results.write(sizes, [
     'Baselines: enrolment against `client.workflow.start` of an empty workflow; journeys against a hand-written workflow calling the same email and contact services; events against a raw signal to an activity; the read route against a bare Fastify route serving the same JSON from memory; memory against a plain Temporal worker process (SDK defaults) holding as many workflows asleep.',
-    'The memory scenario measures `bin/worker.ts` alone, as deployed (NODE_ENV=production, pre-built workflow bundle), with /proc/<pid>/status VmRSS.',
+    'The memory scenario measures the worker process alone, as deployed (`npm run build`, `node dist/bin/worker.js`, NODE_ENV=production, pre-built workflow bundle), against the baseline worker compiled the same way, with /proc/<pid>/status VmRSS.',
   ]);
   process.exit(0);
 }

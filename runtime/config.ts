@@ -29,7 +29,7 @@ export const ConfigSchema = z.object({
   EMAIL_FREQUENCY_CAP: withDefault(z.string().regex(/^(off|\d+\/\d+(ms|s|m|h|d|w))$/, 'is "off" or N/duration, e.g. "5/7d"'), '5/7d'),
   EMAIL_RATE_LIMIT_PER_SECOND: withDefault(z.coerce.number().positive().max(10_000), 20),
   WORKFLOW_BUNDLE_PATH: optional(z.string().min(1)).describe('a pre-built workflow bundle (else workflows/ is bundled at start)'),
-  WORKER_MAX_CACHED_WORKFLOWS: withDefault(z.coerce.number().int().min(0).max(1_000_000), 1000),
+  WORKER_MAX_CACHED_WORKFLOWS: withDefault(z.coerce.number().int().min(0).max(1_000_000), 250),
   RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1).max(1_000_000), 1200),
   TEMPORAL_METRICS_PORT: withDefault(z.coerce.number().int().min(0).max(65535), 9464),
   WORKER_METRICS_PORT: withDefault(z.coerce.number().int().min(0).max(65535), 9465),

@@ -59,7 +59,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   });
   const journeys = await Worker.create({
     connection: options.connection, namespace: options.namespace, taskQueue: options.taskQueue, ...workflows, activities,
-    maxCachedWorkflows: options.maxCachedWorkflows ?? 1000,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? 250,
   });
   const email = await Worker.create({
     connection: options.connection, namespace: options.namespace, taskQueue: `${options.taskQueue}-email`,

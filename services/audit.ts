@@ -55,6 +55,18 @@ export function recordHash(r: Hashed): string {
   })).digest('hex');
 }
 
+/** The record that follows `prevSeq` / `prevHash` on the entry's chain, hashed. */
+export function chainedRecord(entry: AuditEntry, prevSeq: number, prevHash: string | null): Hashed & { hash: string } {
+  const record: Hashed = {
+    chain: chainOf(entry), seq: prevSeq + 1, prevHash, at: new Date(), actor: entry.actor, action: entry.action,
+    outcome: entry.outcome, contactId: entry.contactId ?? null, journeyKey: entry.journeyKey ?? null, journeyVersion: entry.journeyVersion ?? null,
+    enrolmentId: entry.enrolmentId ?? null, workflowId: entry.workflowId ?? null, stepId: entry.stepId ?? null, stepType: entry.stepType ?? null,
+    idempotencyKey: entry.idempotencyKey ?? null, providerMessageId: entry.providerMessageId ?? null, consentState: entry.consentState ?? null,
+    templateVersion: entry.templateVersion ?? null, test: entry.test ?? false, details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
+  };
+  return { ...record, hash: recordHash(record) };
+}
+
 /** Whether the record was new; if its key was written before, what that record said. */
 export interface AppendResult {
   appended: boolean;
@@ -82,14 +94,8 @@ export async function appendAudit(db: Database, entry: AuditEntry, alongside?: (
       result = { appended: false, existing: { outcome: found.seen_outcome, details: found.seen_details } };
       break;
     }
-    const record: Hashed = {
-      chain, seq: (found?.seq ?? 0) + 1, prevHash: found?.hash ?? null, at: new Date(), actor: entry.actor, action: entry.action,
-      outcome: entry.outcome, contactId: entry.contactId ?? null, journeyKey: entry.journeyKey ?? null, journeyVersion: entry.journeyVersion ?? null,
-      enrolmentId: entry.enrolmentId ?? null, workflowId: entry.workflowId ?? null, stepId: entry.stepId ?? null, stepType: entry.stepType ?? null,
-      idempotencyKey: entry.idempotencyKey ?? null, providerMessageId: entry.providerMessageId ?? null, consentState: entry.consentState ?? null,
-      templateVersion: entry.templateVersion ?? null, test: entry.test ?? false, details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
-    };
-    const inserted = await db.insert(auditRecords).values({ ...record, hash: recordHash(record) }).onConflictDoNothing().returning({ id: auditRecords.id });
+    const inserted = await db.insert(auditRecords).values(chainedRecord(entry, found?.seq ?? 0, found?.hash ?? null))
+      .onConflictDoNothing().returning({ id: auditRecords.id });
     if (inserted.length > 0) break;
     if (attempt >= 100) throw new Error(`Audit chain ${chain}: no free place after ${attempt} attempts`);
   }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { contacts, type ContactRow } from '../db/schema';
 import type { Contact, ContactPatch, ContactUpsert } from './contact-schema';
@@ -93,9 +93,11 @@ export async function upsertContact(db: Database, input: ContactUpsert): Promise
   try {
     const [row] = await db.insert(contacts).values(values)
       .onConflictDoUpdate({ target: byExternal ? contacts.externalId : contacts.email, set })
-      .returning({ id: contacts.id, created: sql<boolean>`(xmax = 0)` });
-    for (const consent of input.consents ?? []) await setConsent(db, row!.id, consent);
-    return { contact: await getContact(db, row!.id), created: Boolean(row!.created) };
+      .returning({ ...getTableColumns(contacts), inserted: sql<boolean>`(xmax = 0)` });
+    // Consents live in their own table: the contact row returned above stays current.
+    const { inserted, ...contact } = row!;
+    for (const consent of input.consents ?? []) await setConsent(db, contact.id, consent);
+    return { contact, created: Boolean(inserted) };
   } catch (err) {
     throw uniqueViolation(err, email) ?? err;
   }

@@ -1,16 +1,18 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, or, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
-import { enrolments, type EnrolmentRow, type EnrolmentStatus, type JourneyRow } from '../db/schema';
+import { auditRecords, enrolments, type EnrolmentRow, type EnrolmentStatus, type JourneyRow } from '../db/schema';
 import { ContactId, EnrolmentStatus as EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/search-attributes';
 import type { EnrolmentInput } from '../workflows/types';
-import { appendAudit } from './audit';
+import type { JourneyDefinition } from './journey-definition';
+import { chainedRecord } from './audit';
 import { getContact, upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
 import { durationToMs } from './durations';
 import { metrics } from './metrics';
 import { conflict, notFound } from './errors';
-import { getJourney, getVersion } from './journeys';
+import { getJourney, getVersion, type JourneyVersion as PublishedVersion } from './journeys';
 
 export interface EnrolDeps {
   db: Database;
@@ -34,19 +36,36 @@ export function enrolmentWorkflowId(journeyKey: string, contactId: string, seque
 /**
  * Enrols a contact in a journey's latest version, idempotently: the same request (same
  * idempotency key, or a contact the entry rules do not let in again) returns the enrolment that
- * exists and starts nothing new. Safe to retry after a failure at any point.
+ * exists and starts nothing new. Safe to retry after a failure at any point: the enrolment row
+ * and its `enrolment.started` audit record commit together, before the workflow starts.
  */
 export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrolment: EnrolmentRow; created: boolean }> {
-  const { db } = deps;
-  const journey = await getJourney(db, req.journeyKey);
+  return enrolIn(deps, await enrolmentTarget(deps.db, req.journeyKey), req);
+}
+
+/** The journey and its latest published version, read once for any number of enrolments. */
+export interface EnrolmentTarget {
+  journey: JourneyRow;
+  version: PublishedVersion;
+}
+
+export async function enrolmentTarget(db: Database, journeyKey: string): Promise<EnrolmentTarget> {
+  const journey = await getJourney(db, journeyKey);
   if (journey.latestVersion === null) {
     throw conflict('journey_not_published', `Journey "${journey.key}" has no published version`, { field: 'journeyKey' });
   }
+  return { journey, version: await getVersion(db, journey.id, journey.latestVersion) };
+}
+
+/** `enrol` with the journey already read (bulk enrolment reads it once). */
+export async function enrolIn(deps: EnrolDeps, { journey, version }: EnrolmentTarget, req: Omit<EnrolRequest, 'journeyKey'>): Promise<{ enrolment: EnrolmentRow; created: boolean }> {
+  const { db } = deps;
   const contact = req.contactId
     ? await getContact(db, req.contactId).catch(() => { throw notFound('contact', 'contactId', req.contactId!); })
     : (await upsertContact(db, req.contact!)).contact;
 
-  const existing = await reusableEnrolment(db, journey, contact.id, req.idempotencyKey);
+  const prior = await priorEnrolments(db, journey.id, contact.id, req.idempotencyKey);
+  const existing = reusableEnrolment(prior, version.definition.entry);
   if (existing) {
     await startWorkflow(deps, existing, journey);
     return { enrolment: existing, created: false };
@@ -54,45 +73,59 @@ export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrol
   if (journey.status === 'paused') {
     throw conflict('journey_paused', `Journey "${journey.key}" is paused and takes no new enrolments`, { field: 'journeyKey' });
   }
-  const [last] = await db.select({ sequence: enrolments.sequence }).from(enrolments)
-    .where(and(eq(enrolments.journeyId, journey.id), eq(enrolments.contactId, contact.id)))
-    .orderBy(desc(enrolments.sequence)).limit(1);
-  const sequence = (last?.sequence ?? 0) + 1;
-  const [inserted] = await db.insert(enrolments).values({
-    journeyId: journey.id, journeyKey: journey.key, journeyVersion: journey.latestVersion,
+  const sequence = (prior.latest?.sequence ?? 0) + 1;
+  const inserted = await insertEnrolment(db, {
+    id: randomUUID(), journeyId: journey.id, journeyKey: journey.key, journeyVersion: version.version,
     contactId: contact.id, sequence, workflowId: enrolmentWorkflowId(journey.key, contact.id, sequence),
     idempotencyKey: req.idempotencyKey, status: 'running',
-  }).onConflictDoNothing().returning();
+  }, { actor: req.actor ?? 'api', requestIdempotencyKey: req.idempotencyKey });
   // A concurrent identical request won the insert: answer with its enrolment.
-  const enrolment = inserted ?? (await reusableEnrolment(db, journey, contact.id, req.idempotencyKey, true));
+  const enrolment = inserted ?? (await priorEnrolments(db, journey.id, contact.id, req.idempotencyKey)).latest;
   if (!enrolment) throw conflict('enrolment_conflict', 'A concurrent enrolment of this contact is under way; retry');
   await startWorkflow(deps, enrolment, journey);
-  if (inserted) {
-    metrics.enrolmentsStarted.inc({ journey: journey.key, trigger: (req.actor ?? 'api').split(':')[0] });
-    await appendAudit(db, {
-      actor: req.actor ?? 'api', action: 'enrolment.started', outcome: 'started', contactId: contact.id,
-      journeyKey: journey.key, journeyVersion: enrolment.journeyVersion, enrolmentId: enrolment.id,
-      workflowId: enrolment.workflowId, idempotencyKey: `${enrolment.workflowId}:enrolled`,
-      details: { sequence, requestIdempotencyKey: req.idempotencyKey ?? null },
-    });
-  }
+  if (inserted) metrics.enrolmentsStarted.inc({ journey: journey.key, trigger: (req.actor ?? 'api').split(':')[0] });
   return { enrolment, created: Boolean(inserted) };
 }
 
-/** The enrolment a repeated request should get back, following the journey's re-entry rule. */
-async function reusableEnrolment(
-  db: Database, journey: JourneyRow, contactId: string, idempotencyKey: string | undefined, latestAlways = false,
+/** The enrolment row and its first audit record, in one transaction; undefined if the row exists. */
+async function insertEnrolment(
+  db: Database, row: typeof enrolments.$inferInsert & { id: string; workflowId: string; journeyVersion: number; sequence: number },
+  meta: { actor: string; requestIdempotencyKey?: string },
 ): Promise<EnrolmentRow | undefined> {
-  if (idempotencyKey) {
-    const [byKey] = await db.select().from(enrolments)
-      .where(and(eq(enrolments.journeyId, journey.id), eq(enrolments.idempotencyKey, idempotencyKey)));
-    if (byKey) return byKey;
-  }
-  const [latest] = await db.select().from(enrolments)
-    .where(and(eq(enrolments.journeyId, journey.id), eq(enrolments.contactId, contactId)))
-    .orderBy(desc(enrolments.sequence)).limit(1);
-  if (!latest || latestAlways) return latest;
-  const { entry } = (await getVersion(db, journey.id, journey.latestVersion!)).definition;
+  return db.transaction(async (tx) => {
+    const [inserted] = await tx.insert(enrolments).values(row).onConflictDoNothing().returning();
+    if (!inserted) return undefined;
+    // A new chain: nothing else can write to it before the workflow starts.
+    await tx.insert(auditRecords).values(chainedRecord({
+      actor: meta.actor, action: 'enrolment.started', outcome: 'started', contactId: row.contactId,
+      journeyKey: row.journeyKey, journeyVersion: row.journeyVersion, enrolmentId: row.id,
+      workflowId: row.workflowId, idempotencyKey: `${row.workflowId}:enrolled`,
+      details: { sequence: row.sequence, requestIdempotencyKey: meta.requestIdempotencyKey ?? null },
+    }, 0, null));
+    return inserted;
+  });
+}
+
+/** A contact's enrolments in a journey that a new request must look at: by idempotency key, and the latest. */
+async function priorEnrolments(
+  db: Database, journeyId: string, contactId: string, idempotencyKey: string | undefined,
+): Promise<{ byKey?: EnrolmentRow; latest?: EnrolmentRow }> {
+  // One query: the row with the key (at most one per journey) sorts first, then the contact's by sequence.
+  const rows = await db.select().from(enrolments)
+    .where(and(eq(enrolments.journeyId, journeyId), idempotencyKey
+      ? or(eq(enrolments.idempotencyKey, idempotencyKey), eq(enrolments.contactId, contactId))
+      : eq(enrolments.contactId, contactId)))
+    .orderBy(...(idempotencyKey ? [desc(sql`coalesce(${enrolments.idempotencyKey} = ${idempotencyKey}, false)`)] : []), desc(enrolments.sequence))
+    .limit(2);
+  const mine = rows.filter((r) => r.contactId === contactId).sort((a, b) => b.sequence - a.sequence);
+  return { byKey: idempotencyKey ? rows.find((r) => r.idempotencyKey === idempotencyKey) : undefined, latest: mine[0] };
+}
+
+/** The enrolment a repeated request should get back, following the journey's re-entry rule. */
+function reusableEnrolment(prior: { byKey?: EnrolmentRow; latest?: EnrolmentRow }, entry: JourneyDefinition['entry']): EnrolmentRow | undefined {
+  if (prior.byKey) return prior.byKey;
+  const { latest } = prior;
+  if (!latest) return undefined;
   const cooling = entry.cooldown !== undefined && Date.now() - latest.startedAt.getTime() < (durationToMs(entry.cooldown) ?? 0);
   switch (entry.reentry) {
     case 'once': return latest;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
 
 /**
  * Nurture's Prometheus metrics, on prom-client's default registry. Each process (API, worker, or
@@ -35,3 +35,6 @@ void tasksOpen;
 void tasksOverdue;
 
 export const metricsRegistry = register;
+
+/** The process's own: resident memory, heap, event-loop lag, GC (process_* and nodejs_*). */
+collectDefaultMetrics({ register });

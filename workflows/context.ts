@@ -61,7 +61,11 @@ export class EnrolmentContext {
 
   /** Writes the step's audit record and moves the enrolment row to this step. */
   async record(step: Step, record: StepRecord): Promise<void> {
-    await recordStep(this.activityId(step, record.suffix ? `record-${record.suffix}` : 'record'), `Audit: ${record.action} → ${record.outcome}`, this.recordInput(step, record));
+    const input = this.recordInput(step, record);
+    const summary = `Audit: ${record.action} → ${record.outcome}`;
+    // Runs that have the later patch record locally without asking (each patch check costs a marker and a search-attribute write).
+    if (this.batching) await localRecording.recordStep.executeWithOptions({ summary }, [input]);
+    else await recordStep(this.activityId(step, record.suffix ? `record-${record.suffix}` : 'record'), summary, input);
   }
 
   /**

@@ -127,6 +127,7 @@ async function finish(input: EnrolmentInput, state: EnrolmentState, ctx: Enrolme
   const held = ctx.takeHeld();
   const summary = `Enrolment ${end.status}: ${end.reason}`;
   if (held) await localRecording.recordSteps.executeWithOptions({ summary }, [[held, record]]);
+  else if (ctx.batching) await localRecording.recordStep.executeWithOptions({ summary }, [record]);
   else await recordStep('enrolment:end', summary, record);
   return { status: end.status, reason: end.reason, variant: state.variant, path: state.path };
 }

@@ -3,11 +3,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { EnrolmentRow } from '../../db/schema';
 import { auditForEnrolment } from '../../services/audit';
 import { ContactUpsertSchema } from '../../services/contact-schema';
-import { cancelEnrolment, enrol, getEnrolment } from '../../services/enrolments';
+import { cancelEnrolment, enrol, enrolIn, enrolmentTarget, getEnrolment } from '../../services/enrolments';
 import { scopes } from '../auth';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 import { DomainError } from '../../services/errors';
+
+/** Items of a bulk request enrolled at once: enough to keep the Temporal frontend busy. */
+const BULK_CONCURRENCY = 24;
 
 const PathEntry = z.object({
   at: z.string(),
@@ -94,7 +97,9 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
       },
     },
   }, async (request) => {
-    const deps2 = { db, temporal: deps.temporal, taskQueue: deps.taskQueue };
+    const enrolDeps = { db, temporal: deps.temporal, taskQueue: deps.taskQueue };
+    // The journey is read once; an unknown, unpublished or paused journey fails the whole request.
+    const target = await enrolmentTarget(db, request.params.key);
     const results = new Array(request.body.items.length);
     let next = 0;
     const worker = async () => {
@@ -102,16 +107,16 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
         const index = next++;
         const item = request.body.items[index]!;
         try {
-          const { enrolment, created } = await enrol(deps2, { journeyKey: request.params.key, contactId: item.contactId, contact: item.contact, idempotencyKey: item.idempotencyKey });
+          const { enrolment, created } = await enrolIn(enrolDeps, target, { contactId: item.contactId, contact: item.contact, idempotencyKey: item.idempotencyKey });
           results[index] = { index, status: created ? 'created' : 'existing', enrolment: view(deps, enrolment) };
         } catch (err) {
           if (!(err instanceof DomainError)) throw err;
-          if (err.code === 'journey_not_found' || err.code === 'journey_not_published' || err.code === 'journey_paused') throw err;
+          if (err.code === 'journey_paused') throw err;
           results[index] = { index, status: 'error', error: { code: err.code, message: err.message } };
         }
       }
     };
-    await Promise.all(Array.from({ length: 16 }, worker));
+    await Promise.all(Array.from({ length: BULK_CONCURRENCY }, worker));
     const count = (s: string) => results.filter((r) => r.status === s).length;
     return { results, created: count('created'), existing: count('existing'), failed: count('error') };
   });

@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { startTemporalDevServer, type DevServer } from '../../runtime/temporal-dev-server';
 import { testEnvironment } from '../support/env';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
+import { restartPostgres } from '../support/postgres-restart';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const N = Number(process.env.FAULT_N ?? 500);
@@ -48,7 +49,7 @@ describe('faults', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`${N} journeys survive kill -9 of the worker, dropped database connections, a Temporal restart and an SMTP outage, with every side effect once`, async () => {
+  it(`${N} journeys survive kill -9 of the worker, a PostgreSQL restart, a Temporal restart and an SMTP outage, with every side effect once`, async () => {
     const receiver = await startWebhookReceiver(TEST_SECRETS.webhook);
     const key = await h.publish({ steps: [
       { id: 'mail', type: 'send_email', subject: 'Hello {{ contact.email }}', text: 'x', category: 'transactional', next: 'pause' },
@@ -69,8 +70,9 @@ describe('faults', () => {
       await new Promise((r) => setTimeout(r, 300));
       startWorker();
       if (round === 1) {
-        // PostgreSQL drops every connection, as in a restart.
-        await h.database.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+        // PostgreSQL restarts (or, where it is not ours to restart, drops every connection).
+        const how = await restartPostgres(testEnvironment().databaseUrl, h.database.db);
+        process.stderr.write(`faults: PostgreSQL ${how}\n`);
       }
       if (round === 2) {
         // The mail server goes away for a while.

@@ -4,12 +4,15 @@
  * the new files, and commit them. Never re-record to make a failing replay pass: a failing
  * replay means running enrolments would break (see "Changing workflow code safely" in README).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { eq } from 'drizzle-orm';
+import { tasks } from '../../db/schema';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { provisionTemporalCli } from '../../runtime/temporal-dev-server';
 import { testEnvironment } from '../support/env';
-import { eventually, startHarness, uniqueEmail, type Harness } from '../support/harness';
+import { eventually, startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const OUT = path.join(__dirname, '..', 'histories');
 
@@ -37,6 +40,18 @@ const journeys: Record<string, { definition: unknown; events?: Array<{ name: str
   },
 };
 
+/** Writes a finished run's history beside the older ones (never over one: a second recording the same day gets `.2`). */
+function save(name: string, workflowId: string): void {
+  // The CLI writes the history as proto JSON, the format the Web UI downloads and replay reads.
+  const json = execFileSync(provisionTemporalCli(), [
+    'workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testEnvironment().temporalAddress,
+  ], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const day = new Date().toISOString().slice(0, 10);
+  let file = path.join(OUT, `${name}.${day}.json`);
+  for (let n = 2; existsSync(file); n++) file = path.join(OUT, `${name}.${day}.${n}.json`);
+  writeFileSync(file, json.trim() + '\n');
+}
+
 describe('record histories', () => {
   let h: Harness;
   beforeAll(async () => { h = await startHarness(); });
@@ -52,12 +67,29 @@ describe('record histories', () => {
         await h.api('POST', '/v1/events', { contactId: enrolled.body.contactId, ...event });
       }
       await h.result(enrolled.body.workflowId);
-      // The CLI writes the history as proto JSON, the format the Web UI downloads and replay reads.
-      const json = execFileSync(provisionTemporalCli(), [
-        'workflow', 'show', '--workflow-id', enrolled.body.workflowId, '--output', 'json', '--address', testEnvironment().temporalAddress,
-      ], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-      // New recordings sit beside the old ones: old histories stand for enrolments still running old code.
-      writeFileSync(path.join(OUT, `${name}.${new Date().toISOString().slice(0, 10)}.json`), json.trim() + '\n');
+      save(name, enrolled.body.workflowId);
     });
   }
+
+  it('approval-owner-notify', async () => {
+    const receiver = await startWebhookReceiver(TEST_SECRETS.webhook);
+    const user = await h.api('POST', '/v1/users', { email: uniqueEmail('approver'), name: 'Approver', roles: [] });
+    const apiKey = await h.api('POST', '/v1/api-keys', { name: 'approver', scopes: ['approver'], userId: user.body.id });
+    const key = await h.publish({ steps: [
+      { id: 'owner', type: 'assign_owner', pool: ['ana@sales.test', 'ben@sales.test'], next: 'approve' },
+      { id: 'approve', type: 'approval', title: 'Offer a discount?', assignee: { user: user.body.email }, expireAfter: '1h',
+        fields: [{ name: 'discount', type: 'number', label: 'Discount', min: 0, max: 40 }], onApprove: 'check', onReject: 'tell' },
+      { id: 'check', type: 'branch', cases: [{ condition: { field: 'approval.approve.values.discount', op: 'gte', value: 10 }, next: 'tell' }], default: 'tell' },
+      { id: 'tell', type: 'notify', url: `${receiver.url}/hook`, body: { email: '{{ contact.email }}' }, next: 'done' },
+      { id: 'done', type: 'exit', reason: 'told the owner' },
+    ] });
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('approval') } });
+    const task = await eventually(async () => (await h.database.db.select().from(tasks).where(eq(tasks.enrolmentId, enrolled.body.id)))[0]);
+    const done = await h.api('POST', `/v1/tasks/${task.id}/complete`, { decision: 'approve', values: { discount: 15 } }, { authorization: `Bearer ${apiKey.body.key}` });
+    expect(done.status).toBe(200);
+    await h.result(enrolled.body.workflowId);
+    expect(receiver.delivered()).toHaveLength(1);
+    await receiver.close();
+    save('approval-owner-notify', enrolled.body.workflowId);
+  });
 });
