@@ -2,7 +2,7 @@
  * `npm run bench`: Nurture against raw Temporal on the same dev server and PostgreSQL, in the
  * same run. Prints ratios, writes bench/results.json and bench/RESULTS.md. Sizes via BENCH_N,
  * BENCH_BULK, BENCH_EVENTS, BENCH_ASLEEP; BENCH_ONLY=enrol,bulk,journeys,events,api,memory picks
- * scenarios (the table then holds only those).
+ * scenarios (their rows replace the same rows of the last run's results.json; the others stay, dated).
  */
 import pino from 'pino';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
@@ -62,8 +62,8 @@ async function main() {
   await globalTeardown();
   results.write(sizes, [
     'Baselines: enrolment against `client.workflow.start` of an empty workflow; journeys against a hand-written workflow calling the same email and contact services; events against a raw signal to an activity; the read route against a bare Fastify route serving the same JSON from memory; memory against a plain Temporal worker process (SDK defaults) holding as many workflows asleep.',
-    'The memory scenario measures the worker process alone, as deployed (`npm run build`, `node dist/bin/worker.js`, NODE_ENV=production, pre-built workflow bundle), against the baseline worker compiled the same way, with /proc/<pid>/status VmRSS.',
-  ]);
+    'The memory scenario measures the worker process alone, as deployed (`npm run build`, `node dist/bin/worker.js`, NODE_ENV=production, pre-built workflow bundle, the heap and malloc settings of docker-compose.yml), against the baseline worker compiled the same way, with /proc/<pid>/status VmRSS.',
+  ], only !== undefined);
   process.exit(0);
 }
 

@@ -1,9 +1,9 @@
 import { cpus, totalmem } from 'node:os';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** One line of the results table: Nurture against its same-run baseline. */
-export interface Row { scenario: string; nurture: number; baseline: number; unit: string; ratio: number; target: string; met: boolean }
+export interface Row { scenario: string; nurture: number; baseline: number; unit: string; ratio: number; target: string; met: boolean; at?: string }
 
 export const log = (...args: unknown[]) => console.log('[bench]', ...args);
 
@@ -65,17 +65,27 @@ export class Results {
     log(row.scenario, { nurture: row.nurture, baseline: row.baseline, ratio: row.ratio, met: row.met });
   }
 
-  /** Writes bench/results.json and bench/RESULTS.md and prints the table. */
-  write(sizes: Record<string, number>, notes: string[]): void {
+  /**
+   * Writes bench/results.json and bench/RESULTS.md and prints the table. A partial run
+   * (BENCH_ONLY) keeps the other scenarios' rows from the last results.json, dated.
+   */
+  write(sizes: Record<string, number>, notes: string[], partial = false): void {
     const machine = `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
     const at = new Date().toISOString();
-    writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify({ at, machine, sizes, rows: this.rows }, null, 2));
+    const file = path.join(__dirname, 'results.json');
+    for (const row of this.rows) row.at = at;
+    if (partial && existsSync(file)) {
+      const previous = (JSON.parse(readFileSync(file, 'utf8')) as { at: string; rows: Row[] });
+      const kept = previous.rows.filter((r) => !this.rows.some((n) => n.scenario === r.scenario)).map((r) => ({ ...r, at: r.at ?? previous.at }));
+      this.rows.unshift(...kept);
+    }
+    writeFileSync(file, JSON.stringify({ at, machine, sizes, rows: this.rows }, null, 2));
     const md = [
       '# Benchmark results', '',
       `Run ${at} on ${machine}; sizes ${Object.entries(sizes).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
       'Nurture and its baseline run on the same Temporal dev server and PostgreSQL, in the same run (`npm run bench`).', '',
-      '| scenario | Nurture | baseline | ratio | target | met |', '|---|---|---|---|---|---|',
-      ...this.rows.map((r) => `| ${r.scenario} | ${r.nurture} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.met ? 'yes' : 'no'} |`), '',
+      '| scenario | Nurture | baseline | ratio | target | met | measured |', '|---|---|---|---|---|---|---|',
+      ...this.rows.map((r) => `| ${r.scenario} | ${r.nurture} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.met ? 'yes' : 'no'} | ${r.at?.slice(0, 16).replace('T', ' ')} |`), '',
       ...notes.map((n) => `- ${n}`), '',
     ].join('\n');
     writeFileSync(path.join(__dirname, 'RESULTS.md'), md);

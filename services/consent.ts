@@ -21,10 +21,6 @@ export async function setConsent(db: Database, contactId: string, change: Consen
     });
 }
 
-export async function listConsents(db: Database, contactId: string) {
-  return db.select().from(contactConsents).where(eq(contactConsents.contactId, contactId));
-}
-
 /**
  * Whether a contact may get email on a topic: an explicit denial of the topic (or of `all`)
  * always wins; without an answer, opt_out mode allows and opt_in mode does not.

@@ -79,28 +79,28 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
 }
 
 /**
- * Whether to move the JourneyStep search attribute to this step: only when it changes, and only
- * for a step that waits on the server (an activity, a timer, a signal); a branch, a split with no
- * holdout or an exit finishes inside this workflow task, so no one could see it there. Each upsert
- * costs the server a visibility write.
+ * Whether to move the JourneyStep search attribute to this step: only where an enrolment rests
+ * (a wait, a wait for an event, an approval, a holdout) and only when it changes. Actions take
+ * milliseconds; one stuck retrying shows in the UI as the run's pending activity, with its summary
+ * and the run's current details. Each upsert costs the server a visibility write.
  */
 function showsStep(step: Step, ctx: EnrolmentContext): boolean {
   if (!ctx.batching) return true;
   if (workflowInfo().typedSearchAttributes.get(JourneyStep) === step.id) return false;
   switch (step.type) {
-    case 'branch':
-    case 'exit':
-      return false;
-    case 'split':
-      return step.holdout !== undefined;
-    case 'send_email':
-    case 'update_contact':
-    case 'assign_owner':
-    case 'notify':
     case 'wait':
     case 'wait_for_event':
     case 'approval':
       return true;
+    case 'split':
+      return step.holdout !== undefined;
+    case 'branch':
+    case 'exit':
+    case 'send_email':
+    case 'update_contact':
+    case 'assign_owner':
+    case 'notify':
+      return false;
     default: {
       const unhandled: never = step;
       throw new Error(`No search-attribute rule for step ${JSON.stringify(unhandled)}`);

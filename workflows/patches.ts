@@ -10,7 +10,7 @@ export const LOCAL_RECORDING_PATCH = 'record-steps-locally';
 /**
  * 2026-11-25, fewer round trips per step (before: the old paths beside each use):
  * - a branch reads its facts, decides and records its decision in one local activity;
- * - the JourneyStep search attribute moves only when it changes, for a step that waits on the server;
+ * - the JourneyStep search attribute moves only to steps where an enrolment rests (waits, approvals);
  * - the last step's record and the enrolment's end record are written together.
  */
 export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';

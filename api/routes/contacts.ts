@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ContactPatchSchema, ContactSchema, ContactUpsertSchema } from '../../services/contact-schema';
-import { listConsents } from '../../services/consent';
-import { findExisting, getContact, listContacts, patchContact, toContact, upsertContact } from '../../services/contacts';
+import { findExisting, getContact, getContactWithConsents, listContacts, patchContact, toContact, upsertContact } from '../../services/contacts';
 import { enrolNewlyMatching } from '../../services/segments';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
@@ -51,8 +50,7 @@ export const contactRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     config: scopes.service,
     schema: { tags: ['contacts'], summary: 'Read a contact, with its consents', params: IdParams, response: { 200: Contact, ...errorResponses } },
   }, async (request) => {
-    const contact = await getContact(db, request.params.id);
-    const consents = (await listConsents(db, contact.id)).map((c) => ({ channel: c.channel, topic: c.topic, status: c.status, source: c.source, at: c.at.toISOString() }));
+    const { consents, ...contact } = await getContactWithConsents(db, request.params.id);
     return { ...toContact(contact), consents };
   });
 

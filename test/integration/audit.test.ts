@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../../services/audit';
+import { decideBranch } from '../../services/branch-decisions';
 import { startHarness, uniqueEmail, type Harness } from '../support/harness';
 
 /** The audit trail as proof: append-only, hash-chained, verifiable, exportable. */
@@ -48,6 +50,24 @@ describe('audit trail', () => {
     expect(new Set(rows.map((r) => r.idempotency_key)).size).toBe(25);
     const report = await h.api('GET', `/v1/audit/verify?chain=${encodeURIComponent(`contact:${contactId}`)}`);
     expect(report.body).toMatchObject({ ok: true, records: 25 });
+  });
+
+  it('a branch decides once: a retry after the record was written answers with the recorded decision', async () => {
+    const contact = await h.api('POST', '/v1/contacts', { email: uniqueEmail('branch'), score: 5 });
+    const enrolmentId = randomUUID();
+    const request = {
+      contactId: contact.body.id, enrolmentId, cases: [{ condition: { field: 'contact.score', op: 'gte' as const, value: 10 }, next: 'big' }],
+      default: 'small', approvals: {}, engagement: false, stepId: 'check',
+      audit: { actor: 'journey', action: 'branch.taken', enrolmentId, idempotencyKey: `test:${enrolmentId}:check:1`, stepId: 'check', stepType: 'branch' },
+    };
+    expect(await decideBranch(h.database.db, request)).toEqual({ index: -1 });
+    await h.api('PATCH', `/v1/contacts/${contact.body.id}`, { scoreDelta: 10 });
+    expect(await decideBranch(h.database.db, request)).toEqual({ index: -1 });
+    const records = await h.api('GET', `/v1/audit?enrolmentId=${enrolmentId}`);
+    expect(records.body.records).toHaveLength(1);
+    expect(records.body.records[0]).toMatchObject({ outcome: 'default', details: { case: null, next: 'small' } });
+    // A new visit (a new key) reads the contact as it is now.
+    expect(await decideBranch(h.database.db, { ...request, audit: { ...request.audit, idempotencyKey: `test:${enrolmentId}:check:2` } })).toEqual({ index: 0 });
   });
 
   it('the database refuses to change or delete a record', async () => {

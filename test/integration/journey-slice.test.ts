@@ -84,7 +84,8 @@ describe('a journey end to end', () => {
     const description = await handle.describe();
     expect(description.typedSearchAttributes.get(JourneyKey)).toBe(key);
     expect(description.typedSearchAttributes.get(ContactId)).toBe(contact.body.id);
-    expect(description.typedSearchAttributes.get(JourneyStep)).toBe('mark');
+    // JourneyStep names where the enrolment rests or last rested (the wait), not passing actions.
+    expect(description.typedSearchAttributes.get(JourneyStep)).toBe('pause');
     expect(description.typedSearchAttributes.get(EnrolmentStatus)).toBe('completed');
     expect(await description.staticSummary()).toContain(`${key} v1`);
     const found = await eventually(async () => {

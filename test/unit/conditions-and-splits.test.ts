@@ -1,4 +1,4 @@
-import { evaluate, type Facts } from '../../workflows/conditions';
+import { evaluate, readsEngagement, type Facts } from '../../workflows/conditions';
 import { assign, bucketOf } from '../../workflows/split';
 
 const facts: Facts = {
@@ -48,5 +48,14 @@ describe('A/B splits', () => {
   it('spreads sequential ids evenly', () => {
     const below = Array.from({ length: 1000 }, (_, i) => bucketOf(`j:contact-${i}`)).filter((b) => b < 0.5).length;
     expect(Math.abs(below - 500)).toBeLessThan(64);
+  });
+});
+
+describe('readsEngagement (a branch loads engagement only when a condition reads it)', () => {
+  it('finds an engagement test at any depth, and only there', () => {
+    expect(readsEngagement({ field: 'contact.score', op: 'gte', value: 1 })).toBe(false);
+    expect(readsEngagement({ all: [{ tag: 'vip' }, { not: { any: [{ field: 'contact.plan', op: 'eq', value: 'pro' }] } }] })).toBe(false);
+    expect(readsEngagement({ engagement: { step: 'mail', action: 'opened' } })).toBe(true);
+    expect(readsEngagement({ all: [{ tag: 'vip' }, { not: { any: [{ engagement: { step: 'mail', action: 'clicked' } }] } }] })).toBe(true);
   });
 });
