@@ -10,7 +10,7 @@ import { errorResponses } from '../errors';
 import { DomainError } from '../../services/errors';
 
 /** Items of a bulk request enrolled at once: enough to keep the Temporal frontend busy. */
-const BULK_CONCURRENCY = 24;
+const BULK_CONCURRENCY = 32;
 
 const PathEntry = z.object({
   at: z.string(),
