@@ -47,7 +47,7 @@ export async function workerMemory({ h: main }: BenchContext, n: number): Promis
   const ourWorker = await startProcess(path.join(ROOT, 'dist', 'bin', 'worker.js'), {
     NODE_ENV: 'production', DATABASE_URL: env.databaseUrl, TEMPORAL_ADDRESS: env.temporalAddress, TASK_QUEUE: h.taskQueue,
     SMTP_URL: h.smtp.url, WORKFLOW_BUNDLE_PATH: env.workflowBundlePath, SIGNING_SECRET: TEST_SECRETS.signing,
-    WEBHOOK_SIGNING_SECRET: TEST_SECRETS.webhook, PUBLIC_URL: h.baseUrl, LOG_LEVEL: 'info', TEMPORAL_METRICS_PORT: '0', WORKER_METRICS_PORT: process.env.BENCH_WORKER_METRICS_PORT ?? '0', ...DEPLOYED_WORKER_ENV,
+    WEBHOOK_SIGNING_SECRET: TEST_SECRETS.webhook, PUBLIC_URL: h.baseUrl, LOG_LEVEL: 'info', TEMPORAL_METRICS_PORT: '0', WORKER_METRICS_PORT: '0', ...DEPLOYED_WORKER_ENV,
   }, /worker running/);
   let ours = 0;
   let oursIdle = 0;

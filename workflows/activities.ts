@@ -14,17 +14,11 @@ export const recording = proxyActivities<JourneyActivities>({
 });
 
 /**
- * Audit and progress writes as local activities: run by the worker inside the workflow task, with
- * no round trip through the server (recorded as markers). Enrolments started before this change
- * replay with the regular activities above (see `recordingPatch`).
+ * Short database work as local activities (audit and progress writes, a branch's decision): run
+ * by the worker inside the workflow task, with no round trip through the server (recorded as
+ * markers). Enrolments started before this change replay with `recording` above (workflows/patches.ts).
  */
-export const localRecording = proxyLocalActivities<JourneyActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-/** Reads the workflow decides on (a branch's facts): short and side-effect free, so local. */
-export const localReads = proxyLocalActivities<JourneyActivities>({
+export const local = proxyLocalActivities<JourneyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });

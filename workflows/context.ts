@@ -2,7 +2,7 @@ import { patched, workflowInfo } from '@temporalio/workflow';
 import type { EnrolmentStatus } from '../db/schema';
 import type { Step } from '../services/journey-definition';
 import type { RecordStepInput } from '../activities/recording';
-import { localRecording, recording } from './activities';
+import { local, recording } from './activities';
 import { FEWER_ROUND_TRIPS_PATCH, LOCAL_RECORDING_PATCH } from './patches';
 import type { EnrolmentInput, EnrolmentState } from './types';
 
@@ -61,11 +61,8 @@ export class EnrolmentContext {
 
   /** Writes the step's audit record and moves the enrolment row to this step. */
   async record(step: Step, record: StepRecord): Promise<void> {
-    const input = this.recordInput(step, record);
-    const summary = `Audit: ${record.action} → ${record.outcome}`;
-    // Runs that have the later patch record locally without asking (each patch check costs a marker and a search-attribute write).
-    if (this.batching) await localRecording.recordStep.executeWithOptions({ summary }, [input]);
-    else await recordStep(this.activityId(step, record.suffix ? `record-${record.suffix}` : 'record'), summary, input);
+    await this.write([this.recordInput(step, record)], `Audit: ${record.action} → ${record.outcome}`,
+      this.activityId(step, record.suffix ? `record-${record.suffix}` : 'record'));
   }
 
   /**
@@ -80,14 +77,25 @@ export class EnrolmentContext {
 
   /** Writes a held record, if any. */
   async flush(): Promise<void> {
-    const held = this.takeHeld();
-    if (held) await localRecording.recordStep.executeWithOptions({ summary: `Audit: ${held.audit.action} → ${held.audit.outcome}` }, [held]);
+    if (this.held) await this.write([], `Audit: ${this.held.audit.action} → ${this.held.audit.outcome}`);
   }
 
-  takeHeld(): RecordStepInput | undefined {
-    const held = this.held;
+  /**
+   * Writes records in order, after any held one: one local activity for runs with the
+   * fewer-round-trips patch (which implies local recording, so it does not ask for that patch:
+   * each check costs a marker and a search-attribute write); older runs record one at a time,
+   * as they did (`activityId` names their regular activity), and never hold a record.
+   */
+  async write(records: RecordStepInput[], summary: string, activityId = 'record'): Promise<void> {
+    const all = this.held ? [this.held, ...records] : records;
     this.held = undefined;
-    return held;
+    if (!this.batching) {
+      for (const input of all) await recordStep(activityId, summary, input);
+    } else if (all.length === 1) {
+      await local.recordStep.executeWithOptions({ summary }, [all[0]!]);
+    } else if (all.length > 1) {
+      await local.recordSteps.executeWithOptions({ summary }, [all]);
+    }
   }
 
   /** The audit record and progress of a step. */
@@ -111,9 +119,9 @@ export class EnrolmentContext {
  * Records a step: as a local activity for enrolments started after the change, as a regular
  * activity (with its explicit id) when replaying older histories.
  */
-export async function recordStep(activityId: string, summary: string, input: RecordStepInput): Promise<void> {
+async function recordStep(activityId: string, summary: string, input: RecordStepInput): Promise<void> {
   if (patched(LOCAL_RECORDING_PATCH)) {
-    await localRecording.recordStep.executeWithOptions({ summary }, [input]);
+    await local.recordStep.executeWithOptions({ summary }, [input]);
   } else {
     await recording.recordStep.executeWithOptions({ activityId, summary }, [input]);
   }

@@ -1,7 +1,7 @@
 import { condition } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { BranchStep, SplitStep } from '../services/journey-definition';
-import { actions, localReads } from './activities';
+import { actions, local } from './activities';
 import { evaluate, readsEngagement } from './conditions';
 import type { EnrolmentContext } from './context';
 import { assign } from './split';
@@ -15,7 +15,7 @@ export async function branch(step: BranchStep, ctx: EnrolmentContext): Promise<S
   if (ctx.batching) {
     // One local activity reads, decides and records (a retry answers with the recorded decision).
     const { audit } = ctx.recordInput(step, { action: 'branch.taken', outcome: '' });
-    ({ index } = await localReads.decideBranch.executeWithOptions({ summary }, [{
+    ({ index } = await local.decideBranch.executeWithOptions({ summary }, [{
       contactId: ctx.input.contactId, enrolmentId: ctx.input.enrolmentId, cases: step.cases, default: step.default,
       approvals: ctx.state.approvals, engagement, audit, stepId: step.id,
     }]));

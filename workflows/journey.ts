@@ -4,8 +4,7 @@ import {
 import type { Step } from '../services/journey-definition';
 import { registerApprovalHandlers } from './approval';
 import type { RecordStepInput } from '../activities/recording';
-import { localRecording } from './activities';
-import { EnrolmentContext, recordStep } from './context';
+import { EnrolmentContext } from './context';
 import { describeStep } from './describe';
 import { cancelEnrolmentSignal, journeyEventSignal, receiveEvent } from './events';
 import { EnrolmentStatus as EnrolmentStatusKey, JourneyStep } from './search-attributes';
@@ -124,10 +123,7 @@ async function finish(input: EnrolmentInput, state: EnrolmentState, ctx: Enrolme
     },
     progress: { currentStep: null, status: end.status },
   };
-  const held = ctx.takeHeld();
-  const summary = `Enrolment ${end.status}: ${end.reason}`;
-  if (held) await localRecording.recordSteps.executeWithOptions({ summary }, [[held, record]]);
-  else if (ctx.batching) await localRecording.recordStep.executeWithOptions({ summary }, [record]);
-  else await recordStep('enrolment:end', summary, record);
+  // With the last step's held record, if any: one write for both.
+  await ctx.write([record], `Enrolment ${end.status}: ${end.reason}`, 'enrolment:end');
   return { status: end.status, reason: end.reason, variant: state.variant, path: state.path };
 }
