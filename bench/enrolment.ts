@@ -1,6 +1,6 @@
 import type { Harness } from '../test/support/harness';
 import { uniqueEmail } from '../test/support/harness';
-import { log, pool, round, timed, type Results } from './support';
+import { log, pool, profiled, round, type Results } from './support';
 
 export interface BenchContext {
   h: Harness;
@@ -16,14 +16,15 @@ export function publishWaitJourney(h: Harness): Promise<string> {
 
 /**
  * Baseline, Nurture, Nurture, baseline, after an unmeasured warm-up of each (JIT, caches,
- * connections): drift in the shared server weighs on both sides alike. Returns total seconds.
+ * connections): drift in the shared server weighs on both sides alike. Logs each round's CPU
+ * seconds per component; returns total seconds.
  */
 async function abba(name: string, n: number, ours: (count: number) => Promise<unknown>, raw: (count: number) => Promise<unknown>) {
   await raw(Math.ceil(n / 4));
   await ours(Math.ceil(n / 4));
-  const rounds = [await timed(() => raw(n)), await timed(() => ours(n)), await timed(() => ours(n)), await timed(() => raw(n))];
-  log(`${name}: seconds per round (ABBA)`, rounds.map(round));
-  return { ours: rounds[1]! + rounds[2]!, raw: rounds[0]! + rounds[3]! };
+  const rounds = [await profiled(() => raw(n)), await profiled(() => ours(n)), await profiled(() => ours(n)), await profiled(() => raw(n))];
+  log(`${name}: rounds (ABBA), wall and CPU seconds`, rounds.map((r) => ({ seconds: round(r.seconds), ...r.cpu })));
+  return { ours: rounds[1]!.seconds + rounds[2]!.seconds, raw: rounds[0]!.seconds + rounds[3]!.seconds };
 }
 
 /** Single enrolments of new contacts through the API against raw starts of an empty workflow, 10 in flight each. */

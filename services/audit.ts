@@ -74,15 +74,21 @@ export interface AppendResult {
 }
 
 /**
+ * A write that belongs with an audit record (an enrolment's progress): its SQL, limited by
+ * `onlyIf` when given. It goes into the same statement as the record's insert.
+ */
+export type AlongsideWrite = (onlyIf?: SQL) => SQL;
+
+/**
  * Appends one audit record to its chain, once per idempotency key, in two round trips and
  * without locks: read the chain's end, insert the next record. The unique (chain, seq) index
  * makes a concurrent append to the same chain lose the insert; it then reads the new end and
- * tries again, so each chain stays one unbroken line. `alongside` runs after the record is in
- * (or was already), so a retried step still moves its enrolment.
+ * tries again, so each chain stays one unbroken line. `alongside` is written in the insert's
+ * statement, only if the record went in; if the record was in already (a retry), it is written
+ * on its own, so a retried step still moves its enrolment.
  */
-export async function appendAudit(db: Database, entry: AuditEntry, alongside?: () => Promise<void>): Promise<AppendResult> {
+export async function appendAudit(db: Database, entry: AuditEntry, alongside?: AlongsideWrite): Promise<AppendResult> {
   const chain = chainOf(entry);
-  let result: AppendResult = { appended: true };
   for (let attempt = 1; ; attempt++) {
     const { rows: [found] } = await db.execute(sql`
       select seen.id as seen, seen.outcome as seen_outcome, seen.details as seen_details, last.seq as seq, last.hash as hash
@@ -91,16 +97,17 @@ export async function appendAudit(db: Database, entry: AuditEntry, alongside?: (
       left join lateral (select seq, hash from ${auditRecords} where ${auditRecords.chain} = ${chain} order by seq desc limit 1) last on true
     `) as unknown as { rows: Array<{ seen: string | null; seen_outcome: string; seen_details: Record<string, unknown>; seq: number | null; hash: string | null }> };
     if (found?.seen != null) {
-      result = { appended: false, existing: { outcome: found.seen_outcome, details: found.seen_details } };
-      break;
+      if (alongside) await db.execute(alongside());
+      return { appended: false, existing: { outcome: found.seen_outcome, details: found.seen_details } };
     }
-    const inserted = await db.insert(auditRecords).values(chainedRecord(entry, found?.seq ?? 0, found?.hash ?? null))
+    const insert = db.insert(auditRecords).values(chainedRecord(entry, found?.seq ?? 0, found?.hash ?? null))
       .onConflictDoNothing().returning({ id: auditRecords.id });
-    if (inserted.length > 0) break;
+    const { rows: inserted } = await db.execute(alongside
+      ? sql`with appended as (${insert.getSQL()}), alongside as (${alongside(sql`exists (select 1 from appended)`)}) select id from appended`
+      : insert.getSQL()) as unknown as { rows: unknown[] };
+    if (inserted.length > 0) return { appended: true };
     if (attempt >= 100) throw new Error(`Audit chain ${chain}: no free place after ${attempt} attempts`);
   }
-  if (alongside) await alongside();
-  return result;
 }
 
 export async function auditForEnrolment(db: Database, enrolmentId: string): Promise<AuditRecordRow[]> {

@@ -2,7 +2,7 @@ import type { Database } from '../db/client';
 import type { Condition } from './condition-schema';
 import { evaluate, type Facts } from '../workflows/conditions';
 import { appendAudit, type AuditEntry } from './audit';
-import { recordProgress } from './enrolments';
+import { progressWrite } from './enrolments';
 import { loadFacts } from './facts';
 
 export interface BranchDecisionRequest {
@@ -33,7 +33,7 @@ export async function decideBranch(db: Database, req: BranchDecisionRequest): Pr
   const result = await appendAudit(
     db,
     { ...req.audit, outcome: index >= 0 ? `case ${index + 1}` : 'default', details: { case: index >= 0 ? index : null, next: next ?? null } },
-    () => recordProgress(db, req.enrolmentId, { currentStep: req.stepId }),
+    progressWrite(db, req.enrolmentId, { currentStep: req.stepId }),
   );
   if (!result.existing) return { index };
   const recorded = result.existing.details.case;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, or, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, or, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { auditRecords, enrolments, type EnrolmentRow, type EnrolmentStatus, type JourneyRow } from '../db/schema';
 import { ContactId, EnrolmentStatus as EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/search-attributes';
 import type { EnrolmentInput } from '../workflows/types';
 import type { JourneyDefinition } from './journey-definition';
-import { chainedRecord } from './audit';
+import { chainedRecord, type AlongsideWrite } from './audit';
 import { getContact, upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
 import { durationToMs } from './durations';
@@ -73,12 +73,8 @@ export async function enrolIn(deps: EnrolDeps, { journey, version }: EnrolmentTa
   if (journey.status === 'paused') {
     throw conflict('journey_paused', `Journey "${journey.key}" is paused and takes no new enrolments`, { field: 'journeyKey' });
   }
-  const sequence = (prior.latest?.sequence ?? 0) + 1;
-  const inserted = await insertEnrolment(db, {
-    id: randomUUID(), journeyId: journey.id, journeyKey: journey.key, journeyVersion: version.version,
-    contactId: contact.id, sequence, workflowId: enrolmentWorkflowId(journey.key, contact.id, sequence),
-    idempotencyKey: req.idempotencyKey, status: 'running',
-  }, { actor: req.actor ?? 'api', requestIdempotencyKey: req.idempotencyKey });
+  const planned = newEnrolment({ journey, version }, contact.id, (prior.latest?.sequence ?? 0) + 1, req.idempotencyKey);
+  const inserted = (await insertEnrolments(db, [planned], req.actor ?? 'api')).has(planned.id) ? planned : undefined;
   // A concurrent identical request won the insert: answer with its enrolment.
   const enrolment = inserted ?? (await priorEnrolments(db, journey.id, contact.id, req.idempotencyKey)).latest;
   if (!enrolment) throw conflict('enrolment_conflict', 'A concurrent enrolment of this contact is under way; retry');
@@ -87,23 +83,50 @@ export async function enrolIn(deps: EnrolDeps, { journey, version }: EnrolmentTa
   return { enrolment, created: Boolean(inserted) };
 }
 
-/** The enrolment row and its first audit record, in one transaction; undefined if the row exists. */
-async function insertEnrolment(
-  db: Database, row: typeof enrolments.$inferInsert & { id: string; workflowId: string; journeyVersion: number; sequence: number },
-  meta: { actor: string; requestIdempotencyKey?: string },
-): Promise<EnrolmentRow | undefined> {
-  return db.transaction(async (tx) => {
-    const [inserted] = await tx.insert(enrolments).values(row).onConflictDoNothing().returning();
-    if (!inserted) return undefined;
-    // A new chain: nothing else can write to it before the workflow starts.
-    await tx.insert(auditRecords).values(chainedRecord({
-      actor: meta.actor, action: 'enrolment.started', outcome: 'started', contactId: row.contactId,
+/** A new enrolment's row, as it will be inserted (running, from now). */
+export function newEnrolment({ journey, version }: EnrolmentTarget, contactId: string, sequence: number, idempotencyKey?: string): EnrolmentRow {
+  return {
+    id: randomUUID(), journeyId: journey.id, journeyKey: journey.key, journeyVersion: version.version, contactId, sequence,
+    workflowId: enrolmentWorkflowId(journey.key, contactId, sequence), idempotencyKey: idempotencyKey ?? null,
+    status: 'running', currentStep: null, testRunId: null, startedAt: new Date(), endedAt: null,
+  };
+}
+
+/** Rows per statement: PostgreSQL takes at most 65,535 parameters (about 35 per enrolment here). */
+const INSERT_CHUNK = 500;
+
+/**
+ * Enrolment rows and their first audit records, one statement per 500 rows (atomic each): a
+ * record goes in only with its row. Returns the ids inserted; a row that exists already (same
+ * workflow id, sequence or key: a concurrent identical request) is left out.
+ */
+export async function insertEnrolments(db: Database, rows: EnrolmentRow[], actor: string): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  const columns = getTableColumns(auditRecords);
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    // New chains: nothing else can write to them before their workflows start.
+    const records = chunk.map((row) => chainedRecord({
+      actor, action: 'enrolment.started', outcome: 'started', contactId: row.contactId,
       journeyKey: row.journeyKey, journeyVersion: row.journeyVersion, enrolmentId: row.id,
       workflowId: row.workflowId, idempotencyKey: `${row.workflowId}:enrolled`,
-      details: { sequence: row.sequence, requestIdempotencyKey: meta.requestIdempotencyKey ?? null },
+      details: { sequence: row.sequence, requestIdempotencyKey: row.idempotencyKey },
     }, 0, null));
-    return inserted;
-  });
+    const fields = Object.keys(records[0]!) as Array<keyof (typeof records)[number]>;
+    const names = sql.join(fields.map((f) => sql.identifier(columns[f].name)), sql`, `);
+    // Typed parameters: a VALUES list in a sub-select does not take its types from the target.
+    const values = sql.join(records.map((r) => sql`(${sql.join(fields.map((f) => sql`${sql.param(r[f], columns[f])}::${sql.raw(columns[f].getSQLType())}`), sql`, `)})`), sql`, `);
+    const insertRows = db.insert(enrolments).values(chunk).onConflictDoNothing().returning({ id: enrolments.id });
+    const { rows: done } = await db.execute(sql`
+      with enrolled as (${insertRows.getSQL()}),
+      recorded as (
+        insert into ${auditRecords} (${names})
+        select ${names} from (values ${values}) as record (${names}) where enrolment_id in (select id from enrolled)
+      )
+      select id from enrolled`) as unknown as { rows: Array<{ id: string }> };
+    for (const { id } of done) inserted.add(id);
+  }
+  return inserted;
 }
 
 /** A contact's enrolments in a journey that a new request must look at: by idempotency key, and the latest. */
@@ -189,13 +212,18 @@ export async function getEnrolment(db: Database, id: string): Promise<EnrolmentR
 }
 
 /** Keeps the enrolment row's current step and status in step with its workflow. */
-export async function recordProgress(
-  db: Database, enrolmentId: string, progress: { currentStep?: string | null; status?: EnrolmentStatus },
-): Promise<void> {
+export async function recordProgress(db: Database, enrolmentId: string, progress: EnrolmentProgress): Promise<void> {
+  await db.execute(progressWrite(db, enrolmentId, progress)());
+}
+
+export interface EnrolmentProgress { currentStep?: string | null; status?: EnrolmentStatus }
+
+/** The progress update as a write that can go with the step's audit record (`appendAudit`). */
+export function progressWrite(db: Database, enrolmentId: string, progress: EnrolmentProgress): AlongsideWrite {
   const ended = progress.status && progress.status !== 'running';
-  await db.update(enrolments).set({
+  return (onlyIf) => db.update(enrolments).set({
     ...(progress.currentStep !== undefined ? { currentStep: progress.currentStep } : {}),
     ...(progress.status ? { status: progress.status } : {}),
     ...(ended ? { endedAt: sql`coalesce(${enrolments.endedAt}, now())` } : {}),
-  }).where(eq(enrolments.id, enrolmentId));
+  }).where(and(eq(enrolments.id, enrolmentId), onlyIf)).getSQL();
 }

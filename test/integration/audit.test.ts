@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../../services/audit';
 import { decideBranch } from '../../services/branch-decisions';
+import { progressWrite } from '../../services/enrolments';
 import { startHarness, uniqueEmail, type Harness } from '../support/harness';
 
 /** The audit trail as proof: append-only, hash-chained, verifiable, exportable. */
@@ -50,6 +51,20 @@ describe('audit trail', () => {
     expect(new Set(rows.map((r) => r.idempotency_key)).size).toBe(25);
     const report = await h.api('GET', `/v1/audit/verify?chain=${encodeURIComponent(`contact:${contactId}`)}`);
     expect(report.body).toMatchObject({ ok: true, records: 25 });
+  });
+
+  it('a progress write goes in the statement of its record, and again on its own when the record was in already', async () => {
+    const e = await finishedEnrolment();
+    const progressOf = async () => (await h.api('GET', `/v1/enrolments/${e.id}`)).body.currentStep as string | null;
+    const entry = { actor: 'test', action: 'test.moved', outcome: 'ok', enrolmentId: e.id, idempotencyKey: `${e.workflowId}:moved` };
+    expect(await appendAudit(h.database.db, entry, progressWrite(h.database.db, e.id, { currentStep: 'first' }))).toEqual({ appended: true });
+    expect(await progressOf()).toBe('first');
+    // A retry of the same record (same key) writes nothing new but still moves the enrolment.
+    expect(await appendAudit(h.database.db, entry, progressWrite(h.database.db, e.id, { currentStep: 'again' }))).toMatchObject({ appended: false, existing: { outcome: 'ok' } });
+    expect(await progressOf()).toBe('again');
+    const records = await h.api('GET', `/v1/audit?enrolmentId=${e.id}`);
+    expect(records.body.records.map((r: { action: string }) => r.action)).toEqual(['enrolment.started', 'email.sent', 'contact.updated', 'enrolment.completed', 'test.moved']);
+    expect((await h.api('GET', `/v1/audit/verify?chain=${encodeURIComponent(`enrolment:${e.id}`)}`)).body).toMatchObject({ ok: true, records: 5 });
   });
 
   it('a branch decides once: a retry after the record was written answers with the recorded decision', async () => {
