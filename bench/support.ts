@@ -102,7 +102,9 @@ export function cpuByComponent(): Record<'node' | 'temporal' | 'postgres', numbe
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
+      // utime + stime, and cutime + cstime: the CPU of children that ended (PostgreSQL backends
+      // whose connections closed) is counted in their parent once it reaps them.
+      const seconds = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / tick;
       if (Number(pid) === process.pid) out.node += seconds;
       else if (comm === 'temporal') out.temporal += seconds;
       else if (comm === 'postgres') out.postgres += seconds;

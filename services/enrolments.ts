@@ -145,7 +145,7 @@ async function priorEnrolments(
 }
 
 /** The enrolment a repeated request should get back, following the journey's re-entry rule. */
-function reusableEnrolment(prior: { byKey?: EnrolmentRow; latest?: EnrolmentRow }, entry: JourneyDefinition['entry']): EnrolmentRow | undefined {
+export function reusableEnrolment(prior: { byKey?: EnrolmentRow; latest?: EnrolmentRow }, entry: JourneyDefinition['entry']): EnrolmentRow | undefined {
   if (prior.byKey) return prior.byKey;
   const { latest } = prior;
   if (!latest) return undefined;
@@ -176,7 +176,7 @@ export async function cancelEnrolment(deps: EnrolDeps, id: string, reason: strin
 }
 
 /** Starts the enrolment's workflow; a no-op when it runs or ran already. */
-async function startWorkflow(deps: EnrolDeps, enrolment: EnrolmentRow, journey: JourneyRow): Promise<void> {
+export async function startWorkflow(deps: EnrolDeps, enrolment: EnrolmentRow, journey: JourneyRow): Promise<void> {
   const version = await getVersion(deps.db, enrolment.journeyId, enrolment.journeyVersion);
   const input: EnrolmentInput = {
     enrolmentId: enrolment.id, journeyKey: enrolment.journeyKey, journeyVersion: enrolment.journeyVersion,

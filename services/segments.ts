@@ -1,6 +1,7 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { contacts, journeys, type ContactRow } from '../db/schema';
 import { evaluate } from '../workflows/conditions';
+import { enrolMany } from './bulk-enrolment';
 import { enrol, type EnrolDeps } from './enrolments';
 import { contactFacts } from './facts';
 import { getJourney, getVersion } from './journeys';
@@ -41,18 +42,15 @@ export async function enrolSegmentPage(
 ): Promise<{ enrolled: number; matched: number; nextCursor?: string }> {
   const journey = await getJourney(deps.db, journeyKey);
   if (journey.status !== 'active' || journey.latestVersion === null) return { enrolled: 0, matched: 0 };
-  const { definition } = await getVersion(deps.db, journey.id, journey.latestVersion);
-  if (definition.trigger.type !== 'schedule') return { enrolled: 0, matched: 0 };
-  const condition = definition.trigger.condition;
+  const version = await getVersion(deps.db, journey.id, journey.latestVersion);
+  const { trigger } = version.definition;
+  if (trigger.type !== 'schedule') return { enrolled: 0, matched: 0 };
   const page = await deps.db.select().from(contacts)
     .where(and(eq(contacts.test, false), after ? gt(contacts.id, after) : undefined)).orderBy(asc(contacts.id)).limit(PAGE);
-  let enrolled = 0;
-  let matched = 0;
-  for (const contact of page) {
-    if (condition && !evaluate(condition, { contact: contactFacts(contact) })) continue;
-    matched += 1;
-    const result = await enrol(deps, { journeyKey, contactId: contact.id, idempotencyKey: `schedule:${runAt}:${contact.id}`, actor: 'schedule' });
-    if (result.created) enrolled += 1;
-  }
-  return { enrolled, matched, nextCursor: page.length === PAGE ? page[page.length - 1]!.id : undefined };
+  const matching = page.filter((contact) => !trigger.condition || evaluate(trigger.condition, { contact: contactFacts(contact) }));
+  // The whole page in a few statements; each contact once per run time.
+  const outcomes = await enrolMany(deps, { journey, version },
+    matching.map((contact) => ({ contactId: contact.id, idempotencyKey: `schedule:${runAt}:${contact.id}` })), 'schedule');
+  const enrolled = outcomes.filter((o) => o.status === 'created').length;
+  return { enrolled, matched: matching.length, nextCursor: page.length === PAGE ? page[page.length - 1]!.id : undefined };
 }

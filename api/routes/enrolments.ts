@@ -3,14 +3,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { EnrolmentRow } from '../../db/schema';
 import { auditForEnrolment } from '../../services/audit';
 import { ContactUpsertSchema } from '../../services/contact-schema';
-import { cancelEnrolment, enrol, enrolIn, enrolmentTarget, getEnrolment } from '../../services/enrolments';
+import { enrolMany } from '../../services/bulk-enrolment';
+import { cancelEnrolment, enrol, enrolmentTarget, getEnrolment } from '../../services/enrolments';
 import { scopes } from '../auth';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
-import { DomainError } from '../../services/errors';
-
-/** Items of a bulk request enrolled at once: enough to keep the Temporal frontend busy. */
-const BULK_CONCURRENCY = 32;
 
 const PathEntry = z.object({
   at: z.string(),
@@ -82,7 +79,7 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
     schema: {
       tags: ['enrolments'],
       summary: 'Enrol up to 1,000 contacts at once',
-      description: 'Each item is enrolled as by the single route (idempotent; entry rules apply) and answered in order with its own status; one bad item does not stop the others.',
+      description: 'Each item is enrolled as by the single route (idempotent; entry rules apply, in item order) and answered in order with its own status; one bad item does not stop the others. A paused journey fails the whole request when an item would need a new enrolment.',
       params: z.object({ key: z.string().min(1).max(64) }),
       body: z.object({ items: z.array(EnrolBody).min(1).max(1000) }),
       response: {
@@ -97,27 +94,13 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
       },
     },
   }, async (request) => {
-    const enrolDeps = { db, temporal: deps.temporal, taskQueue: deps.taskQueue };
     // The journey is read once; an unknown, unpublished or paused journey fails the whole request.
     const target = await enrolmentTarget(db, request.params.key);
-    const results = new Array(request.body.items.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < request.body.items.length) {
-        const index = next++;
-        const item = request.body.items[index]!;
-        try {
-          const { enrolment, created } = await enrolIn(enrolDeps, target, { contactId: item.contactId, contact: item.contact, idempotencyKey: item.idempotencyKey });
-          results[index] = { index, status: created ? 'created' : 'existing', enrolment: view(deps, enrolment) };
-        } catch (err) {
-          if (!(err instanceof DomainError)) throw err;
-          if (err.code === 'journey_paused') throw err;
-          results[index] = { index, status: 'error', error: { code: err.code, message: err.message } };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: BULK_CONCURRENCY }, worker));
-    const count = (s: string) => results.filter((r) => r.status === s).length;
+    const outcomes = await enrolMany({ db, temporal: deps.temporal, taskQueue: deps.taskQueue }, target, request.body.items);
+    const results = outcomes.map((o, index) => (o.status === 'error'
+      ? { index, status: o.status, error: { code: o.error.code, message: o.error.message } }
+      : { index, status: o.status, enrolment: view(deps, o.enrolment) }));
+    const count = (s: string) => outcomes.filter((o) => o.status === s).length;
     return { results, created: count('created'), existing: count('existing'), failed: count('error') };
   });
 

@@ -91,4 +91,38 @@ describe('bulk enrolment', () => {
     await Promise.all(first.body.results.slice(0, 200).map((r: { enrolment: { workflowId: string } }) => h.result(r.enrolment.workflowId)));
     expect((await h.api('POST', `/v1/journeys/no-such/enrolments/bulk`, { items: items.slice(0, 1) })).status).toBe(404);
   });
+
+  it('decides items in order as one-by-one enrolment would: repeats of a contact or key, re-entry, races and a pause', async () => {
+    const steps = [{ id: 'rest', type: 'wait', duration: '1s' }];
+    const once = await h.publish({ steps });
+    const always = await h.publish({ entry: { reentry: 'always' }, steps });
+    const email = uniqueEmail('repeat');
+    const items = [{ contact: { email } }, { contact: { email } }, { contact: { email: uniqueEmail('keyed') }, idempotencyKey: 'same' }, { contact: { email: uniqueEmail('other') }, idempotencyKey: 'same' }];
+    const first = await h.api('POST', `/v1/journeys/${once}/enrolments/bulk`, { items });
+    expect(first.body).toMatchObject({ created: 2, existing: 2, failed: 0 });
+    const ids = first.body.results.map((r: { enrolment: { id: string } }) => r.enrolment.id);
+    // The same contact twice: once. The same key twice: the first item's enrolment.
+    expect([ids[1], ids[3]]).toEqual([ids[0], ids[2]]);
+    // Re-entry "always": the same contact twice in one request enrols it twice, as sequences 1 and 2.
+    const twice = await h.api('POST', `/v1/journeys/${always}/enrolments/bulk`, { items: items.slice(0, 2) });
+    expect(twice.body).toMatchObject({ created: 2, existing: 0 });
+    expect(twice.body.results.map((r: { enrolment: { workflowId: string } }) => r.enrolment.workflowId)).toEqual([
+      `journey:${always}:${twice.body.results[0].enrolment.contactId}`, `journey:${always}:${twice.body.results[0].enrolment.contactId}:2`,
+    ]);
+    // Two identical requests at once: each key enrolled once, both answered with the same enrolments.
+    const raced = Array.from({ length: 30 }, (_, i) => ({ contact: { email: uniqueEmail(`race${i}`) }, idempotencyKey: `race:${i}` }));
+    const [a, b] = await Promise.all([0, 1].map(() => h.api('POST', `/v1/journeys/${once}/enrolments/bulk`, { items: raced })));
+    expect(a!.body.created + b!.body.created).toBe(30);
+    expect(a!.body.results.map((r: { enrolment: { id: string } }) => r.enrolment.id)).toEqual(b!.body.results.map((r: { enrolment: { id: string } }) => r.enrolment.id));
+    const verified = await h.api('GET', '/v1/audit/verify');
+    expect(verified.body).toMatchObject({ ok: true });
+    const started = await Promise.all(a!.body.results.map(async (r: { enrolment: { id: string } }) => (await h.api('GET', `/v1/audit?enrolmentId=${r.enrolment.id}`)).body.records.filter((x: { action: string }) => x.action === 'enrolment.started').length));
+    expect(started).toEqual(raced.map(() => 1));
+    // Paused: repeats still answer with their enrolments, a new contact fails the request.
+    await h.api('POST', `/v1/journeys/${once}/pause`);
+    expect((await h.api('POST', `/v1/journeys/${once}/enrolments/bulk`, { items: items.slice(0, 1) })).body).toMatchObject({ existing: 1 });
+    const paused = await h.api('POST', `/v1/journeys/${once}/enrolments/bulk`, { items: [{ contact: { email: uniqueEmail('late') } }] });
+    expect(paused.status).toBe(409);
+    expect(paused.body.error.code).toBe('journey_paused');
+  });
 });
