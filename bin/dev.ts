@@ -13,7 +13,7 @@ import { createLogger } from '../runtime/logger';
 import { installTemporalTelemetry } from '../runtime/telemetry';
 import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server';
-import { createJourneyWorkers, emailSettingsFrom, NativeConnection } from '../runtime/worker';
+import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
 import type { Database } from '../db/client';
 import { createMailer } from '../services/mailer';
@@ -45,14 +45,14 @@ async function main() {
   const temporalMetricsUrl = installTemporalTelemetry(config.TEMPORAL_METRICS_PORT, config.LOG_LEVEL);
   const database = await openMigratedDatabase(config, logger);
   const adminKey = await bootstrapAdminKey(database.db, path.resolve(config.DATA_DIR, 'admin-api-key'));
+  // One native connection for the API's client and the workers.
   const connection = await connectTemporal(config.TEMPORAL_ADDRESS);
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
-  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const mailer = createMailer(config.SMTP_URL, logger);
   const client = createClient(connection, config.TEMPORAL_NAMESPACE);
   const secrets = resolveSecrets(config);
   const worker = await createJourneyWorkers({
-    client, connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
+    client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
     webhookSecret: secrets.webhook, emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
@@ -83,7 +83,6 @@ async function main() {
   const stopOthers = async () => {
     await app.close();
     mailer.close();
-    await nativeConnection.close();
     await connection.close();
     await devServer?.stop();
     await database.close();

@@ -4,7 +4,7 @@ import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { installTemporalTelemetry, startMetricsServer } from '../runtime/telemetry';
 import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
-import { createJourneyWorkers, emailSettingsFrom, NativeConnection } from '../runtime/worker';
+import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
 import { createMailer } from '../services/mailer';
 
@@ -14,10 +14,10 @@ async function main() {
   const logger = createLogger(config, 'nurture-worker');
   const temporalMetricsUrl = installTemporalTelemetry(config.TEMPORAL_METRICS_PORT, config.LOG_LEVEL);
   const database = await openMigratedDatabase(config, logger);
-  const clientConnection = await connectTemporal(config.TEMPORAL_ADDRESS);
-  await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
-  const client = createClient(clientConnection, config.TEMPORAL_NAMESPACE);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // One native connection for the workers and the client their activities use.
+  const connection = await connectTemporal(config.TEMPORAL_ADDRESS);
+  await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
+  const client = createClient(connection, config.TEMPORAL_NAMESPACE);
   const mailer = createMailer(config.SMTP_URL, logger);
   const secrets = resolveSecrets(config);
   const worker = await createJourneyWorkers({
@@ -34,7 +34,6 @@ async function main() {
   metricsServer?.close();
   mailer.close();
   await connection.close();
-  await clientConnection.close();
   await database.close();
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { buildApp } from '../../api/app';
@@ -64,9 +64,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     service: (await createApiKey(database.db, { name: 'test service', scopes: ['service'] })).key,
   };
   const temporalAddress = options.temporalAddress ?? env.temporalAddress;
-  const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection, namespace: 'default' });
+  // One native connection for the API's client and the workers, as bin/dev.ts runs them.
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  const client = new Client({ connection: nativeConnection, namespace: 'default' });
   const taskQueue = `test-${randomUUID()}`;
   const mailer = createMailer(smtp.url, logger);
   const app: FastifyInstance = await buildApp({
@@ -117,7 +117,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await running;
       mailer.close();
       await nativeConnection.close();
-      await connection.close();
       await database.close();
       await smtp.close();
     },
