@@ -31,7 +31,8 @@ const wanted = (name: string) => !only || only.includes(name);
 async function main() {
   await globalSetup();
   const results = new Results();
-  const h = await startHarness({ emailRatePerSecond: 100_000 });
+  // Production's default pool (DATABASE_POOL_SIZE=10), shared by the API and the worker as in `npm start`.
+  const h = await startHarness({ emailRatePerSecond: 100_000, databasePoolSize: 10 });
   const env = testEnvironment();
   const mailer = createMailer(h.smtp.url, pino({ level: 'silent' }));
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./baseline-workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });

@@ -10,6 +10,7 @@ import { buildApp } from '../api/app';
 import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
+import { keepAliveWhileStopping } from '../runtime/shutdown';
 import { installTemporalTelemetry } from '../runtime/telemetry';
 import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server';
@@ -79,6 +80,7 @@ async function main() {
   ].join('\n') + '\n');
 
   // Temporal's runtime stops the worker on SIGINT/SIGTERM; run() then resolves and we close the rest.
+  keepAliveWhileStopping(logger);
   const running = worker.run();
   const stopOthers = async () => {
     await app.close();

@@ -2,6 +2,7 @@
 import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
+import { keepAliveWhileStopping } from '../runtime/shutdown';
 import { installTemporalTelemetry, startMetricsServer } from '../runtime/telemetry';
 import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
 import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
@@ -30,6 +31,7 @@ async function main() {
   const metricsServer = config.WORKER_METRICS_PORT ? startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, temporalMetricsUrl, logger) : undefined;
   logger.info({ taskQueue: config.TASK_QUEUE, email: mailer.mode }, 'worker running');
   // Temporal's runtime stops the worker on SIGINT/SIGTERM; run() then resolves.
+  keepAliveWhileStopping(logger);
   await worker.run();
   metricsServer?.close();
   mailer.close();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
+import { columnNames, typedParams } from '../db/typed-params';
 import type { Database } from '../db/client';
 import { auditRecords, type AuditRecordRow } from '../db/schema';
 
@@ -45,26 +46,57 @@ type Hashed = Pick<AuditRecordRow, 'chain' | 'seq' | 'prevHash' | 'at' | 'actor'
   | 'journeyVersion' | 'enrolmentId' | 'workflowId' | 'stepId' | 'stepType' | 'idempotencyKey' | 'providerMessageId'
   | 'consentState' | 'templateVersion' | 'test' | 'details'>;
 
-/** SHA-256 over the record's canonical content, including its predecessor's hash. */
-export function recordHash(r: Hashed): string {
-  return createHash('sha256').update(canonical({
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** What a record says, without its place in the chain (seq, prev_hash). */
+type Content = Omit<Hashed, 'seq' | 'prevHash'>;
+
+/** SHA-256 over the record's canonical content, without its place in the chain. */
+export function contentDigest(r: Content): string {
+  return sha256(canonical({
+    chain: r.chain, at: r.at.toISOString(), actor: r.actor, action: r.action, outcome: r.outcome,
+    contactId: r.contactId, journeyKey: r.journeyKey, journeyVersion: r.journeyVersion, enrolmentId: r.enrolmentId,
+    workflowId: r.workflowId, stepId: r.stepId, stepType: r.stepType, idempotencyKey: r.idempotencyKey,
+    providerMessageId: r.providerMessageId, consentState: r.consentState, templateVersion: r.templateVersion, test: r.test, details: r.details,
+  }));
+}
+
+/**
+ * A record's hash, `v2:` + SHA-256 of `<prev_hash>|<seq>|<content digest>`: PostgreSQL computes
+ * the same at insert (see `appendAudit`), so reading the chain's end and appending is one
+ * statement. Records written before 2026-11-25 carry a v1 hash (64 hex digits): SHA-256 of the
+ * canonical record with its seq and prev_hash inside.
+ */
+export function linkHash(prevHash: string | null, seq: number, digest: string): string {
+  return `v2:${sha256(`${prevHash ?? ''}|${seq}|${digest}`)}`;
+}
+
+/** The hash a stored record should have, by the scheme its hash was written with. */
+export function recordHash(r: Hashed & { hash?: string | null }): string {
+  if (r.hash?.startsWith('v2:')) return linkHash(r.prevHash, r.seq!, contentDigest(r));
+  return sha256(canonical({
     chain: r.chain, seq: r.seq, prevHash: r.prevHash, at: r.at.toISOString(), actor: r.actor, action: r.action, outcome: r.outcome,
     contactId: r.contactId, journeyKey: r.journeyKey, journeyVersion: r.journeyVersion, enrolmentId: r.enrolmentId,
     workflowId: r.workflowId, stepId: r.stepId, stepType: r.stepType, idempotencyKey: r.idempotencyKey,
     providerMessageId: r.providerMessageId, consentState: r.consentState, templateVersion: r.templateVersion, test: r.test, details: r.details,
-  })).digest('hex');
+  }));
 }
 
-/** The record that follows `prevSeq` / `prevHash` on the entry's chain, hashed. */
-export function chainedRecord(entry: AuditEntry, prevSeq: number, prevHash: string | null): Hashed & { hash: string } {
-  const record: Hashed = {
-    chain: chainOf(entry), seq: prevSeq + 1, prevHash, at: new Date(), actor: entry.actor, action: entry.action,
+/** The entry as a record's content (its chain, time and fields), not yet placed in the chain. */
+function contentOf(entry: AuditEntry): Content {
+  return {
+    chain: chainOf(entry), at: new Date(), actor: entry.actor, action: entry.action,
     outcome: entry.outcome, contactId: entry.contactId ?? null, journeyKey: entry.journeyKey ?? null, journeyVersion: entry.journeyVersion ?? null,
     enrolmentId: entry.enrolmentId ?? null, workflowId: entry.workflowId ?? null, stepId: entry.stepId ?? null, stepType: entry.stepType ?? null,
     idempotencyKey: entry.idempotencyKey ?? null, providerMessageId: entry.providerMessageId ?? null, consentState: entry.consentState ?? null,
     templateVersion: entry.templateVersion ?? null, test: entry.test ?? false, details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
   };
-  return { ...record, hash: recordHash(record) };
+}
+
+/** The first record of a new chain (an enrolment's `enrolment.started`), hashed. */
+export function firstRecord(entry: AuditEntry): Hashed & { hash: string } {
+  const content = contentOf(entry);
+  return { ...content, seq: 1, prevHash: null, hash: linkHash(null, 1, contentDigest(content)) };
 }
 
 /** Whether the record was new; if its key was written before, what that record said. */
@@ -80,33 +112,39 @@ export interface AppendResult {
 export type AlongsideWrite = (onlyIf?: SQL) => SQL;
 
 /**
- * Appends one audit record to its chain, once per idempotency key, in two round trips and
- * without locks: read the chain's end, insert the next record. The unique (chain, seq) index
- * makes a concurrent append to the same chain lose the insert; it then reads the new end and
- * tries again, so each chain stays one unbroken line. `alongside` is written in the insert's
- * statement, only if the record went in; if the record was in already (a retry), it is written
- * on its own, so a retried step still moves its enrolment.
+ * Appends one audit record to its chain, once per idempotency key, in one statement and without
+ * locks: it reads the chain's end and the key, and inserts the next record unless the key was
+ * written before, with the hash computed by PostgreSQL from the end it read (`linkHash`). The
+ * unique (chain, seq) index makes a concurrent append to the same chain lose the insert; it then
+ * tries again, so each chain stays one unbroken line. `alongside` is written in the same
+ * statement when the record went in or was in already (a retry), so a retried step still moves
+ * its enrolment.
  */
 export async function appendAudit(db: Database, entry: AuditEntry, alongside?: AlongsideWrite): Promise<AppendResult> {
-  const chain = chainOf(entry);
+  const content = contentOf(entry);
+  const digest = contentDigest(content);
+  const columns = getTableColumns(auditRecords);
+  const fields = Object.keys(content) as Array<keyof Content>;
+  const next = sql`coalesce(last.seq, 0) + 1`;
   for (let attempt = 1; ; attempt++) {
     const { rows: [found] } = await db.execute(sql`
-      select seen.id as seen, seen.outcome as seen_outcome, seen.details as seen_details, last.seq as seq, last.hash as hash
-      from (select 1) one
-      left join lateral (select id, outcome, details from ${auditRecords} where ${auditRecords.idempotencyKey} = ${entry.idempotencyKey ?? null}) seen on true
-      left join lateral (select seq, hash from ${auditRecords} where ${auditRecords.chain} = ${chain} order by seq desc limit 1) last on true
-    `) as unknown as { rows: Array<{ seen: string | null; seen_outcome: string; seen_details: Record<string, unknown>; seq: number | null; hash: string | null }> };
-    if (found?.seen != null) {
-      if (alongside) await db.execute(alongside());
-      return { appended: false, existing: { outcome: found.seen_outcome, details: found.seen_details } };
-    }
-    const insert = db.insert(auditRecords).values(chainedRecord(entry, found?.seq ?? 0, found?.hash ?? null))
-      .onConflictDoNothing().returning({ id: auditRecords.id });
-    const { rows: inserted } = await db.execute(alongside
-      ? sql`with appended as (${insert.getSQL()}), alongside as (${alongside(sql`exists (select 1 from appended)`)}) select id from appended`
-      : insert.getSQL()) as unknown as { rows: unknown[] };
-    if (inserted.length > 0) return { appended: true };
-    if (attempt >= 100) throw new Error(`Audit chain ${chain}: no free place after ${attempt} attempts`);
+      with seen as (select id, outcome, details from ${auditRecords} where ${auditRecords.idempotencyKey} = ${content.idempotencyKey}),
+      last as (select seq, hash from ${auditRecords} where ${auditRecords.chain} = ${content.chain} order by seq desc limit 1),
+      appended as (
+        insert into ${auditRecords} (${columnNames(columns, fields)}, seq, prev_hash, hash)
+        select ${typedParams(columns, content, fields)}, ${next}, last.hash,
+          'v2:' || encode(sha256(convert_to(coalesce(last.hash, '') || '|' || (${next}) || '|' || ${digest}::text, 'UTF8')), 'hex')
+        from (select 1) one left join last on true
+        where not exists (select 1 from seen)
+        on conflict do nothing
+        returning id
+      )${alongside ? sql`, alongside as (${alongside(sql`(exists (select 1 from appended) or exists (select 1 from seen))`)})` : sql``}
+      select (select count(*) from appended)::int as appended, seen.id as seen, seen.outcome as seen_outcome, seen.details as seen_details
+      from (select 1) one left join seen on true
+    `) as unknown as { rows: Array<{ appended: number; seen: string | null; seen_outcome: string; seen_details: Record<string, unknown> }> };
+    if (found && found.appended > 0) return { appended: true };
+    if (found?.seen != null) return { appended: false, existing: { outcome: found.seen_outcome, details: found.seen_details } };
+    if (attempt >= 100) throw new Error(`Audit chain ${content.chain}: no free place after ${attempt} attempts`);
   }
 }
 

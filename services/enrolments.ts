@@ -6,7 +6,8 @@ import { auditRecords, enrolments, type EnrolmentRow, type EnrolmentStatus, type
 import { ContactId, EnrolmentStatus as EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/search-attributes';
 import type { EnrolmentInput } from '../workflows/types';
 import type { JourneyDefinition } from './journey-definition';
-import { chainedRecord, type AlongsideWrite } from './audit';
+import { firstRecord, type AlongsideWrite } from './audit';
+import { columnNames, typedParams } from '../db/typed-params';
 import { getContact, upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
 import { durationToMs } from './durations';
@@ -106,16 +107,15 @@ export async function insertEnrolments(db: Database, rows: EnrolmentRow[], actor
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
     // New chains: nothing else can write to them before their workflows start.
-    const records = chunk.map((row) => chainedRecord({
+    const records = chunk.map((row) => firstRecord({
       actor, action: 'enrolment.started', outcome: 'started', contactId: row.contactId,
       journeyKey: row.journeyKey, journeyVersion: row.journeyVersion, enrolmentId: row.id,
       workflowId: row.workflowId, idempotencyKey: `${row.workflowId}:enrolled`,
       details: { sequence: row.sequence, requestIdempotencyKey: row.idempotencyKey },
-    }, 0, null));
+    }));
     const fields = Object.keys(records[0]!) as Array<keyof (typeof records)[number]>;
-    const names = sql.join(fields.map((f) => sql.identifier(columns[f].name)), sql`, `);
-    // Typed parameters: a VALUES list in a sub-select does not take its types from the target.
-    const values = sql.join(records.map((r) => sql`(${sql.join(fields.map((f) => sql`${sql.param(r[f], columns[f])}::${sql.raw(columns[f].getSQLType())}`), sql`, `)})`), sql`, `);
+    const names = columnNames(columns, fields);
+    const values = sql.join(records.map((r) => sql`(${typedParams(columns, r, fields)})`), sql`, `);
     const insertRows = db.insert(enrolments).values(chunk).onConflictDoNothing().returning({ id: enrolments.id });
     const { rows: done } = await db.execute(sql`
       with enrolled as (${insertRows.getSQL()}),

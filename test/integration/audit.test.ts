@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
-import { appendAudit } from '../../services/audit';
+import { appendAudit, recordHash } from '../../services/audit';
+import { auditRecords } from '../../db/schema';
 import { decideBranch } from '../../services/branch-decisions';
 import { progressWrite } from '../../services/enrolments';
 import { startHarness, uniqueEmail, type Harness } from '../support/harness';
@@ -53,7 +54,7 @@ describe('audit trail', () => {
     expect(report.body).toMatchObject({ ok: true, records: 25 });
   });
 
-  it('a progress write goes in the statement of its record, and again on its own when the record was in already', async () => {
+  it('a progress write goes in the statement of its record, also when the record was in already (a retry)', async () => {
     const e = await finishedEnrolment();
     const progressOf = async () => (await h.api('GET', `/v1/enrolments/${e.id}`)).body.currentStep as string | null;
     const entry = { actor: 'test', action: 'test.moved', outcome: 'ok', enrolmentId: e.id, idempotencyKey: `${e.workflowId}:moved` };
@@ -65,6 +66,24 @@ describe('audit trail', () => {
     const records = await h.api('GET', `/v1/audit?enrolmentId=${e.id}`);
     expect(records.body.records.map((r: { action: string }) => r.action)).toEqual(['enrolment.started', 'email.sent', 'contact.updated', 'enrolment.completed', 'test.moved']);
     expect((await h.api('GET', `/v1/audit/verify?chain=${encodeURIComponent(`enrolment:${e.id}`)}`)).body).toMatchObject({ ok: true, records: 5 });
+  });
+
+  it('records hashed the older way (v1, before the database computed hashes) still verify, and the chain goes on from them', async () => {
+    const contactId = (await h.api('POST', '/v1/contacts', { email: uniqueEmail('v1') })).body.id as string;
+    const chain = `contact:${contactId}`;
+    const old = {
+      chain, seq: 1, prevHash: null, at: new Date('2026-11-01T10:00:00.000Z'), actor: 'test', action: 'test.old', outcome: 'ok', contactId,
+      journeyKey: null, journeyVersion: null, enrolmentId: null, workflowId: null, stepId: null, stepType: null, idempotencyKey: `v1:${contactId}`,
+      providerMessageId: null, consentState: null, templateVersion: null, test: false, details: { kept: true },
+    };
+    const v1 = recordHash(old);
+    expect(v1).toMatch(/^[0-9a-f]{64}$/);
+    await h.database.db.insert(auditRecords).values({ ...old, hash: v1 });
+    await appendAudit(h.database.db, { actor: 'test', action: 'test.new', outcome: 'ok', contactId, idempotencyKey: `v2:${contactId}` });
+    const records = (await h.api('GET', `/v1/audit?contactId=${contactId}`)).body.records.filter((r: { chain: string }) => r.chain === chain);
+    expect(records.map((r: { seq: number; prevHash: string | null }) => [r.seq, r.prevHash])).toEqual([[1, null], [2, v1]]);
+    expect(records[1].hash).toMatch(/^v2:[0-9a-f]{64}$/);
+    expect((await h.api('GET', `/v1/audit/verify?chain=${encodeURIComponent(chain)}`)).body).toMatchObject({ ok: true, records: 2 });
   });
 
   it('a branch decides once: a retry after the record was written answers with the recorded decision', async () => {

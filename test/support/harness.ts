@@ -48,6 +48,8 @@ export interface HarnessOptions {
   worker?: boolean;
   /** Another Temporal server than the run's (fault tests restart their own). */
   temporalAddress?: string;
+  /** PostgreSQL connections (default 5: test files run side by side on one server; the bench uses production's 10). */
+  databasePoolSize?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -58,7 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const smtp = await startSmtpSink();
-  const database = await openDatabase({ url: env.databaseUrl, poolSize: 5 });
+  const database = await openDatabase({ url: env.databaseUrl, poolSize: options.databasePoolSize ?? 5 });
   const keys = {
     admin: (await createApiKey(database.db, { name: 'test admin', scopes: ['admin'] })).key,
     service: (await createApiKey(database.db, { name: 'test service', scopes: ['service'] })).key,
