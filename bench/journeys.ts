@@ -1,11 +1,11 @@
 import { uniqueEmail } from '../test/support/harness';
 import type { BenchContext } from './enrolment';
-import { log, pool, profiled, round } from './support';
+import { abba, pool, profiled } from './support';
 
 /**
  * Journeys completed per second (branch on a contact field → email to the SMTP sink →
  * update_contact), enrolled in bulk, against a hand-written workflow calling the same two
- * services with 32 in flight; `n` journeys per round, rounds in the order ABBA.
+ * services with 32 in flight; `n` journeys per round, rounds in ABBA cycles (`abba`).
  */
 export async function journeysCompleted({ h, results, baselineQueue }: BenchContext, n: number): Promise<void> {
   const key = await h.publish({ steps: [
@@ -31,14 +31,7 @@ export async function journeysCompleted({ h, results, baselineQueue }: BenchCont
       await handle.result();
     }));
   };
-  // Baseline, Nurture, Nurture, baseline: drift in the shared server (its SQLite grows, its
-  // background tasks lag) weighs on both sides alike.
-  // Warm up both (JIT, caches, connections), unmeasured.
-  await handWritten(Math.ceil(n / 4));
-  await nurture(Math.ceil(n / 4));
-  const rounds = [await handWritten(), await nurture(), await nurture(), await handWritten()];
-  const raw = rounds[0]!.seconds + rounds[3]!.seconds;
-  const ours = rounds[1]!.seconds + rounds[2]!.seconds;
-  log('journeys: rounds (ABBA), wall and CPU seconds', rounds.map((r) => ({ seconds: round(r.seconds), ...r.cpu })));
-  results.ratio('journeys completed (per second)', (2 * n) / ours, (2 * n) / raw, 'per s', true, 0.7);
+  const { ours, raw, roundsPerSide } = await abba('journeys', () => nurture(), () => handWritten(),
+    { ours: () => nurture(Math.ceil(n / 4)), raw: () => handWritten(Math.ceil(n / 4)) });
+  results.ratio('journeys completed (per second)', (roundsPerSide * n) / ours, (roundsPerSide * n) / raw, 'per s', true, 0.7);
 }

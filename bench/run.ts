@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Nurture against raw Temporal on the same dev server and PostgreSQL, in the
  * same run. Prints ratios, writes bench/results.json and bench/RESULTS.md. Sizes via BENCH_N,
- * BENCH_BULK, BENCH_EVENTS, BENCH_ASLEEP; BENCH_ONLY=enrol,bulk,journeys,events,api,memory picks
+ * BENCH_BULK, BENCH_EVENTS, BENCH_ASLEEP, BENCH_CYCLES; BENCH_ONLY=enrol,bulk,journeys,events,api,memory picks
  * scenarios (their rows replace the same rows of the last run's results.json; the others stay, dated).
  */
 import pino from 'pino';
@@ -24,6 +24,8 @@ const sizes = {
   BULK: Number(process.env.BENCH_BULK ?? 1000),
   EVENTS: Number(process.env.BENCH_EVENTS ?? 50),
   ASLEEP: Number(process.env.BENCH_ASLEEP ?? 10_000),
+  /** ABBA cycles of the throughput scenarios (read in support.ts). */
+  CYCLES: Number(process.env.BENCH_CYCLES ?? 2),
 };
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const wanted = (name: string) => !only || only.includes(name);

@@ -121,3 +121,26 @@ export async function profiled(fn: () => Promise<unknown>): Promise<{ seconds: n
   const cpu = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, round(v - before[k as keyof typeof before])]));
   return { seconds, cpu };
 }
+
+/** ABBA cycles per throughput scenario (BENCH_CYCLES, default 2): more cycles, less drift. */
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 2);
+
+type Round = { seconds: number; cpu: Record<string, number> };
+
+/**
+ * Baseline, Nurture, Nurture, baseline, `BENCH_CYCLES` times, after an unmeasured warm-up of
+ * each (JIT, caches, connections): drift in the shared server (its SQLite grows, its background
+ * work comes and goes) weighs on both sides alike. Logs each round's wall and CPU seconds per
+ * component; returns each side's total seconds.
+ */
+export async function abba(name: string, ours: () => Promise<Round>, raw: () => Promise<Round>, warmUp: { ours: () => Promise<unknown>; raw: () => Promise<unknown> }) {
+  await warmUp.raw();
+  await warmUp.ours();
+  const rounds: Array<Round & { side: 'A' | 'B' }> = [];
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    rounds.push({ side: 'A', ...await raw() }, { side: 'B', ...await ours() }, { side: 'B', ...await ours() }, { side: 'A', ...await raw() });
+  }
+  log(`${name}: rounds (A baseline, B Nurture), wall and CPU seconds`, rounds.map((r) => ({ side: r.side, seconds: round(r.seconds), ...r.cpu })));
+  const total = (side: 'A' | 'B') => rounds.filter((r) => r.side === side).reduce((sum, r) => sum + r.seconds, 0);
+  return { ours: total('B'), raw: total('A'), roundsPerSide: 2 * CYCLES };
+}
