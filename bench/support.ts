@@ -140,7 +140,8 @@ export async function abba(name: string, ours: () => Promise<Round>, raw: () => 
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     rounds.push({ side: 'A', ...await raw() }, { side: 'B', ...await ours() }, { side: 'B', ...await ours() }, { side: 'A', ...await raw() });
   }
-  log(`${name}: rounds (A baseline, B Nurture), wall and CPU seconds`, rounds.map((r) => ({ side: r.side, seconds: round(r.seconds), ...r.cpu })));
+  log(`${name}: rounds (A baseline, B Nurture): wall seconds, then CPU seconds per component`);
+  for (const r of rounds) log(`  ${r.side} ${round(r.seconds)} s | ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const total = (side: 'A' | 'B') => rounds.filter((r) => r.side === side).reduce((sum, r) => sum + r.seconds, 0);
   return { ours: total('B'), raw: total('A'), roundsPerSide: 2 * CYCLES };
 }
