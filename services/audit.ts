@@ -51,14 +51,19 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 /** What a record says, without its place in the chain (seq, prev_hash). */
 type Content = Omit<Hashed, 'seq' | 'prevHash'>;
 
-/** SHA-256 over the record's canonical content, without its place in the chain. */
-export function contentDigest(r: Content): string {
-  return sha256(canonical({
+/** The fields a record's hash covers, its place in the chain aside (canonical() sorts keys). */
+function hashedFields(r: Content): Record<string, unknown> {
+  return {
     chain: r.chain, at: r.at.toISOString(), actor: r.actor, action: r.action, outcome: r.outcome,
     contactId: r.contactId, journeyKey: r.journeyKey, journeyVersion: r.journeyVersion, enrolmentId: r.enrolmentId,
     workflowId: r.workflowId, stepId: r.stepId, stepType: r.stepType, idempotencyKey: r.idempotencyKey,
     providerMessageId: r.providerMessageId, consentState: r.consentState, templateVersion: r.templateVersion, test: r.test, details: r.details,
-  }));
+  };
+}
+
+/** SHA-256 over the record's canonical content, without its place in the chain. */
+export function contentDigest(r: Content): string {
+  return sha256(canonical(hashedFields(r)));
 }
 
 /**
@@ -74,12 +79,7 @@ export function linkHash(prevHash: string | null, seq: number, digest: string): 
 /** The hash a stored record should have, by the scheme its hash was written with. */
 export function recordHash(r: Hashed & { hash?: string | null }): string {
   if (r.hash?.startsWith('v2:')) return linkHash(r.prevHash, r.seq!, contentDigest(r));
-  return sha256(canonical({
-    chain: r.chain, seq: r.seq, prevHash: r.prevHash, at: r.at.toISOString(), actor: r.actor, action: r.action, outcome: r.outcome,
-    contactId: r.contactId, journeyKey: r.journeyKey, journeyVersion: r.journeyVersion, enrolmentId: r.enrolmentId,
-    workflowId: r.workflowId, stepId: r.stepId, stepType: r.stepType, idempotencyKey: r.idempotencyKey,
-    providerMessageId: r.providerMessageId, consentState: r.consentState, templateVersion: r.templateVersion, test: r.test, details: r.details,
-  }));
+  return sha256(canonical({ ...hashedFields(r), seq: r.seq, prevHash: r.prevHash }));
 }
 
 /** The entry as a record's content (its chain, time and fields), not yet placed in the chain. */

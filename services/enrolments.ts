@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, getTableColumns, or, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { auditRecords, enrolments, type EnrolmentRow, type EnrolmentStatus, type JourneyRow } from '../db/schema';
@@ -8,10 +8,7 @@ import type { EnrolmentInput } from '../workflows/types';
 import type { JourneyDefinition } from './journey-definition';
 import { firstRecord, type AlongsideWrite } from './audit';
 import { columnNames, typedParams } from '../db/typed-params';
-import { getContact, upsertContact } from './contacts';
-import type { ContactUpsert } from './contact-schema';
 import { durationToMs } from './durations';
-import { metrics } from './metrics';
 import { conflict, notFound } from './errors';
 import { getJourney, getVersion, type JourneyVersion as PublishedVersion } from './journeys';
 
@@ -21,27 +18,9 @@ export interface EnrolDeps {
   taskQueue: string;
 }
 
-export interface EnrolRequest {
-  journeyKey: string;
-  contactId?: string;
-  contact?: ContactUpsert;
-  idempotencyKey?: string;
-  actor?: string;
-}
-
 /** Deterministic workflow id: `journey:<key>:<contactId>`, then `:<n>` for re-entries. */
 export function enrolmentWorkflowId(journeyKey: string, contactId: string, sequence: number): string {
   return sequence === 1 ? `journey:${journeyKey}:${contactId}` : `journey:${journeyKey}:${contactId}:${sequence}`;
-}
-
-/**
- * Enrols a contact in a journey's latest version, idempotently: the same request (same
- * idempotency key, or a contact the entry rules do not let in again) returns the enrolment that
- * exists and starts nothing new. Safe to retry after a failure at any point: the enrolment row
- * and its `enrolment.started` audit record commit together, before the workflow starts.
- */
-export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrolment: EnrolmentRow; created: boolean }> {
-  return enrolIn(deps, await enrolmentTarget(deps.db, req.journeyKey), req);
 }
 
 /** The journey and its latest published version, read once for any number of enrolments. */
@@ -56,32 +35,6 @@ export async function enrolmentTarget(db: Database, journeyKey: string): Promise
     throw conflict('journey_not_published', `Journey "${journey.key}" has no published version`, { field: 'journeyKey' });
   }
   return { journey, version: await getVersion(db, journey.id, journey.latestVersion) };
-}
-
-/** `enrol` with the journey already read (bulk enrolment reads it once). */
-export async function enrolIn(deps: EnrolDeps, { journey, version }: EnrolmentTarget, req: Omit<EnrolRequest, 'journeyKey'>): Promise<{ enrolment: EnrolmentRow; created: boolean }> {
-  const { db } = deps;
-  const contact = req.contactId
-    ? await getContact(db, req.contactId).catch(() => { throw notFound('contact', 'contactId', req.contactId!); })
-    : (await upsertContact(db, req.contact!)).contact;
-
-  const prior = await priorEnrolments(db, journey.id, contact.id, req.idempotencyKey);
-  const existing = reusableEnrolment(prior, version.definition.entry);
-  if (existing) {
-    await startWorkflow(deps, existing, journey);
-    return { enrolment: existing, created: false };
-  }
-  if (journey.status === 'paused') {
-    throw conflict('journey_paused', `Journey "${journey.key}" is paused and takes no new enrolments`, { field: 'journeyKey' });
-  }
-  const planned = newEnrolment({ journey, version }, contact.id, (prior.latest?.sequence ?? 0) + 1, req.idempotencyKey);
-  const inserted = (await insertEnrolments(db, [planned], req.actor ?? 'api')).has(planned.id) ? planned : undefined;
-  // A concurrent identical request won the insert: answer with its enrolment.
-  const enrolment = inserted ?? (await priorEnrolments(db, journey.id, contact.id, req.idempotencyKey)).latest;
-  if (!enrolment) throw conflict('enrolment_conflict', 'A concurrent enrolment of this contact is under way; retry');
-  await startWorkflow(deps, enrolment, journey);
-  if (inserted) metrics.enrolmentsStarted.inc({ journey: journey.key, trigger: (req.actor ?? 'api').split(':')[0] });
-  return { enrolment, created: Boolean(inserted) };
 }
 
 /** A new enrolment's row, as it will be inserted (running, from now). */
@@ -127,21 +80,6 @@ export async function insertEnrolments(db: Database, rows: EnrolmentRow[], actor
     for (const { id } of done) inserted.add(id);
   }
   return inserted;
-}
-
-/** A contact's enrolments in a journey that a new request must look at: by idempotency key, and the latest. */
-async function priorEnrolments(
-  db: Database, journeyId: string, contactId: string, idempotencyKey: string | undefined,
-): Promise<{ byKey?: EnrolmentRow; latest?: EnrolmentRow }> {
-  // One query: the row with the key (at most one per journey) sorts first, then the contact's by sequence.
-  const rows = await db.select().from(enrolments)
-    .where(and(eq(enrolments.journeyId, journeyId), idempotencyKey
-      ? or(eq(enrolments.idempotencyKey, idempotencyKey), eq(enrolments.contactId, contactId))
-      : eq(enrolments.contactId, contactId)))
-    .orderBy(...(idempotencyKey ? [desc(sql`coalesce(${enrolments.idempotencyKey} = ${idempotencyKey}, false)`)] : []), desc(enrolments.sequence))
-    .limit(2);
-  const mine = rows.filter((r) => r.contactId === contactId).sort((a, b) => b.sequence - a.sequence);
-  return { byKey: idempotencyKey ? rows.find((r) => r.idempotencyKey === idempotencyKey) : undefined, latest: mine[0] };
 }
 
 /** The enrolment a repeated request should get back, following the journey's re-entry rule. */

@@ -1,8 +1,8 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { contacts, journeys, type ContactRow } from '../db/schema';
 import { evaluate } from '../workflows/conditions';
-import { enrolMany } from './bulk-enrolment';
-import { enrol, type EnrolDeps } from './enrolments';
+import { enrol, enrolMany } from './enrolling';
+import type { EnrolDeps } from './enrolments';
 import { contactFacts } from './facts';
 import { getJourney, getVersion } from './journeys';
 

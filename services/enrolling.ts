@@ -1,0 +1,142 @@
+import { and, eq, inArray, or } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { contacts, enrolments, type EnrolmentRow } from '../db/schema';
+import { upsertContact } from './contacts';
+import type { ContactUpsert } from './contact-schema';
+import {
+  enrolmentTarget, insertEnrolments, newEnrolment, reusableEnrolment, startWorkflow, type EnrolDeps, type EnrolmentTarget,
+} from './enrolments';
+import { conflict, DomainError, notFound } from './errors';
+import { metrics } from './metrics';
+
+/** One contact to enrol: an existing one by id, or one to upsert inline. */
+export interface EnrolItem {
+  contactId?: string;
+  contact?: ContactUpsert;
+  idempotencyKey?: string;
+}
+
+export interface EnrolRequest extends EnrolItem {
+  journeyKey: string;
+  actor?: string;
+}
+
+export type EnrolOutcome =
+  | { status: 'created' | 'existing'; enrolment: EnrolmentRow }
+  | { status: 'error'; error: DomainError };
+
+/** Contact upserts and workflow starts in flight at once: enough to keep the Temporal frontend busy. */
+const CONCURRENCY = 32;
+
+/**
+ * Enrols a contact in a journey's latest version, idempotently: the same request (same
+ * idempotency key, or a contact the entry rules do not let in again) returns the enrolment that
+ * exists and starts nothing new. Safe to retry after a failure at any point: the enrolment row
+ * and its `enrolment.started` audit record commit together, before the workflow starts.
+ */
+export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrolment: EnrolmentRow; created: boolean }> {
+  const [outcome] = await enrolMany(deps, await enrolmentTarget(deps.db, req.journeyKey), [req], req.actor);
+  if (outcome!.status === 'error') throw outcome!.error;
+  return { enrolment: outcome!.enrolment, created: outcome!.status === 'created' };
+}
+
+/**
+ * Enrols contacts in one journey version, answered in order, in a few statements whatever
+ * their number: inline contacts are upserted (32 at once), contacts given by id are read in one
+ * query, the prior enrolments of all of them in one, the decisions (re-entry rule, idempotency
+ * keys, sequences) are made in memory in item order as if one by one, and the new rows with
+ * their first audit records go in together. Only then do the workflows start, 32 at once. A row
+ * that a concurrent request inserted first is answered with the enrolment that won. One bad item
+ * answers with its error; a paused journey fails the whole call.
+ */
+export async function enrolMany(deps: EnrolDeps, target: EnrolmentTarget, items: EnrolItem[], actor = 'api'): Promise<EnrolOutcome[]> {
+  const { db } = deps;
+  const { journey, version } = target;
+  const contactIds = await resolveContacts(db, items);
+  const prior = await priorEnrolments(db, journey.id, items, contactIds);
+
+  // In item order, as if enrolled one by one: a later item sees what an earlier one planned.
+  const outcomes = new Array<EnrolOutcome>(items.length);
+  const planned: EnrolmentRow[] = [];
+  for (const [index, item] of items.entries()) {
+    const contactId = contactIds[index]!;
+    if (contactId instanceof DomainError) { outcomes[index] = { status: 'error', error: contactId }; continue; }
+    const existing = reusableEnrolment(prior.of(contactId, item.idempotencyKey), version.definition.entry);
+    if (existing) { outcomes[index] = { status: 'existing', enrolment: existing }; continue; }
+    if (journey.status === 'paused') {
+      throw conflict('journey_paused', `Journey "${journey.key}" is paused and takes no new enrolments`, { field: 'journeyKey' });
+    }
+    const row = newEnrolment(target, contactId, (prior.of(contactId).latest?.sequence ?? 0) + 1, item.idempotencyKey);
+    prior.add(row);
+    planned.push(row);
+    outcomes[index] = { status: 'created', enrolment: row };
+  }
+
+  const inserted = await insertEnrolments(db, planned, actor);
+  const lost = outcomes.flatMap((o, index) => (o.status === 'created' && !inserted.has(o.enrolment.id) ? [index] : []));
+  if (lost.length > 0) {
+    // Concurrent identical requests won these rows: answer with what they wrote.
+    const winners = await priorEnrolments(db, journey.id, lost.map((i) => items[i]!), lost.map((i) => contactIds[i]!));
+    for (const index of lost) {
+      const won = winners.of((outcomes[index] as { enrolment: EnrolmentRow }).enrolment.contactId, items[index]!.idempotencyKey);
+      const enrolment = won.byKey ?? won.latest;
+      outcomes[index] = enrolment ? { status: 'existing', enrolment }
+        : { status: 'error', error: conflict('enrolment_conflict', 'A concurrent enrolment of this contact is under way; retry') };
+    }
+  }
+  await inParallel(items.length, async (index) => {
+    const outcome = outcomes[index]!;
+    if (outcome.status !== 'error') await startWorkflow(deps, outcome.enrolment, journey);
+  });
+  const created = outcomes.filter((o) => o.status === 'created').length;
+  if (created > 0) metrics.enrolmentsStarted.inc({ journey: journey.key, trigger: actor.split(':')[0] }, created);
+  return outcomes;
+}
+
+/** The journey's enrolments of these contacts or keys, in one query, looked up by contact and key. */
+async function priorEnrolments(db: Database, journeyId: string, items: EnrolItem[], contactIds: Array<string | DomainError>) {
+  const known = contactIds.filter((c): c is string => typeof c === 'string');
+  const keys = items.map((i) => i.idempotencyKey).filter((k): k is string => k !== undefined);
+  const rows = known.length === 0 ? [] : await db.select().from(enrolments).where(and(
+    eq(enrolments.journeyId, journeyId),
+    keys.length > 0 ? or(inArray(enrolments.contactId, known), inArray(enrolments.idempotencyKey, keys)) : inArray(enrolments.contactId, known),
+  ));
+  const byKey = new Map<string, EnrolmentRow>();
+  const latest = new Map<string, EnrolmentRow>();
+  const add = (row: EnrolmentRow) => {
+    if (row.idempotencyKey !== null) byKey.set(row.idempotencyKey, row);
+    if ((latest.get(row.contactId)?.sequence ?? 0) < row.sequence) latest.set(row.contactId, row);
+  };
+  rows.forEach(add);
+  return {
+    add,
+    of: (contactId: string, key?: string) => ({ byKey: key === undefined ? undefined : byKey.get(key), latest: latest.get(contactId) }),
+  };
+}
+
+/** Each item's contact id, or the error that item answers with. */
+async function resolveContacts(db: Database, items: EnrolItem[]): Promise<Array<string | DomainError>> {
+  const out = new Array<string | DomainError>(items.length);
+  const givenIds = [...new Set(items.map((i) => i.contactId).filter((id): id is string => id !== undefined))];
+  const found = givenIds.length === 0 ? new Set<string>()
+    : new Set((await db.select({ id: contacts.id }).from(contacts).where(inArray(contacts.id, givenIds))).map((r) => r.id));
+  const inline: number[] = [];
+  for (const [index, item] of items.entries()) {
+    if (item.contactId !== undefined) out[index] = found.has(item.contactId) ? item.contactId : notFound('contact', 'contactId', item.contactId);
+    else inline.push(index);
+  }
+  await inParallel(inline.length, async (i) => {
+    const index = inline[i]!;
+    out[index] = await upsertContact(db, items[index]!.contact!).then((r) => r.contact.id)
+      .catch((err: unknown) => { if (err instanceof DomainError) return err; throw err; });
+  });
+  return out;
+}
+
+/** Runs `fn(0..count-1)`, `CONCURRENCY` at a time. */
+async function inParallel(count: number, fn: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
+    while (next < count) await fn(next++);
+  }));
+}
