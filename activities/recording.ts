@@ -1,5 +1,5 @@
 import { appendAudit, type AuditEntry } from '../services/audit';
-import { progressWrite, type EnrolmentProgress } from '../services/enrolments';
+import type { EnrolmentProgress } from '../services/enrolment-progress';
 import { metrics } from '../services/metrics';
 import type { ActivityDeps } from './index';
 
@@ -14,7 +14,7 @@ export function createRecordingActivities(deps: ActivityDeps) {
     /** Writes a step's audit record (once per key) and then the enrolment's progress. */
     async recordStep(input: RecordStepInput): Promise<void> {
       const { progress } = input;
-      await appendAudit(deps.db, input.audit, progress && progressWrite(deps.db, input.audit.enrolmentId, progress));
+      await appendAudit(deps.db, input.audit, progress);
       if (input.audit.stepType) metrics.stepsExecuted.inc({ type: input.audit.stepType, outcome: input.audit.outcome });
     },
 

@@ -1,6 +1,6 @@
 import type { Harness } from '../test/support/harness';
 import { uniqueEmail } from '../test/support/harness';
-import { abba, pool, profiled, type Results } from './support';
+import { abba, jsonPoster, pool, profiled, type Results } from './support';
 
 export interface BenchContext {
   h: Harness;
@@ -23,12 +23,13 @@ function cycles(name: string, n: number, ours: (count: number) => Promise<unknow
 /** Single enrolments of new contacts through the API against raw starts of an empty workflow, 10 in flight each. */
 export async function singleEnrolment({ h, results, baselineQueue }: BenchContext, n: number): Promise<void> {
   const key = await publishWaitJourney(h);
+  const post = jsonPoster(h.baseUrl, h.keys.service);
   let batch = 0;
   const { ours, raw, roundsPerSide } = await cycles('enrolment, single', n,
     (count) => {
       const b = batch++;
       return pool(count, 10, async (i) => {
-        const res = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail(`s${b}-${i}`) } });
+        const res = await post(`/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail(`s${b}-${i}`) } });
         if (res.status !== 201) throw new Error(`enrolment: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
       });
     },
@@ -42,12 +43,13 @@ export async function singleEnrolment({ h, results, baselineQueue }: BenchContex
 /** Bulk requests of `n` new contacts against `n` raw starts, 16 in flight. */
 export async function bulkEnrolment({ h, results, baselineQueue }: BenchContext, n: number): Promise<void> {
   const key = await publishWaitJourney(h);
+  const post = jsonPoster(h.baseUrl, h.keys.service);
   let batch = 0;
   const { ours, raw, roundsPerSide } = await cycles('enrolment, bulk', n,
     async (count) => {
       const b = batch++;
       const items = Array.from({ length: count }, (_, i) => ({ contact: { email: uniqueEmail(`b${b}-${i}`) } }));
-      const res = await h.api('POST', `/v1/journeys/${key}/enrolments/bulk`, { items });
+      const res = await post(`/v1/journeys/${key}/enrolments/bulk`, { items }) as { status: number; body: { created?: number } };
       if (res.status !== 200 || res.body.created !== count) throw new Error(`bulk enrolment: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     },
     (count) => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
-import { columnNames, typedParams } from '../db/typed-params';
+import { columnNames, compiledStatement, runStatement, typedParams, type ParamOf } from '../db/statements';
+import { progressUpdate, progressValues, type EnrolmentProgress, type ProgressValues } from './enrolment-progress';
 import type { Database } from '../db/client';
 import { auditRecords, type AuditRecordRow } from '../db/schema';
 
@@ -105,43 +106,56 @@ export interface AppendResult {
   existing?: { outcome: string; details: Record<string, unknown> };
 }
 
-/**
- * A write that belongs with an audit record (an enrolment's progress): its SQL, limited by
- * `onlyIf` when given. It goes into the same statement as the record's insert.
- */
-export type AlongsideWrite = (onlyIf?: SQL) => SQL;
+/** The named values of the append statement: the record's content, its digest, and a progress update. */
+type AppendValues = Content & { digest: string } & Partial<Omit<ProgressValues, 'enrolmentId'>>;
+
+const contentColumns = getTableColumns(auditRecords);
+const contentFields = Object.keys(contentOf({ actor: '', action: '', outcome: '' })) as Array<keyof Content>;
 
 /**
- * Appends one audit record to its chain, once per idempotency key, in one statement and without
- * locks: it reads the chain's end and the key, and inserts the next record unless the key was
- * written before, with the hash computed by PostgreSQL from the end it read (`linkHash`). The
- * unique (chain, seq) index makes a concurrent append to the same chain lose the insert; it then
- * tries again, so each chain stays one unbroken line. `alongside` is written in the same
- * statement when the record went in or was in already (a retry), so a retried step still moves
- * its enrolment.
+ * The append, compiled once, with or without the enrolment's progress update: it reads the
+ * chain's end and the key, inserts the next record unless the key was written before, with its
+ * hash computed by PostgreSQL from the end it read (`linkHash`), and moves the enrolment when
+ * the record went in or was in already (a retry).
  */
-export async function appendAudit(db: Database, entry: AuditEntry, alongside?: AlongsideWrite): Promise<AppendResult> {
-  const content = contentOf(entry);
-  const digest = contentDigest(content);
-  const columns = getTableColumns(auditRecords);
-  const fields = Object.keys(content) as Array<keyof Content>;
-  const next = sql`coalesce(last.seq, 0) + 1`;
-  for (let attempt = 1; ; attempt++) {
-    const { rows: [found] } = await db.execute(sql`
-      with seen as (select id, outcome, details from ${auditRecords} where ${auditRecords.idempotencyKey} = ${content.idempotencyKey}),
-      last as (select seq, hash from ${auditRecords} where ${auditRecords.chain} = ${content.chain} order by seq desc limit 1),
+function appendStatement(name: string, withProgress: boolean) {
+  return compiledStatement<AppendValues>(name, (param) => {
+    const next = sql`coalesce(last.seq, 0) + 1`;
+    const moved = sql`(exists (select 1 from appended) or exists (select 1 from seen))`;
+    return sql`
+      with seen as (select id, outcome, details from ${auditRecords} where ${auditRecords.idempotencyKey} = ${param('idempotencyKey')}::text),
+      last as (select seq, hash from ${auditRecords} where ${auditRecords.chain} = ${param('chain')}::text order by seq desc limit 1),
       appended as (
-        insert into ${auditRecords} (${columnNames(columns, fields)}, seq, prev_hash, hash)
-        select ${typedParams(columns, content, fields)}, ${next}, last.hash,
-          'v2:' || encode(sha256(convert_to(coalesce(last.hash, '') || '|' || (${next}) || '|' || ${digest}::text, 'UTF8')), 'hex')
+        insert into ${auditRecords} (${columnNames(contentColumns, contentFields)}, seq, prev_hash, hash)
+        select ${typedParams(contentColumns, contentFields, param)}, ${next}, last.hash,
+          'v2:' || encode(sha256(convert_to(coalesce(last.hash, '') || '|' || (${next}) || '|' || ${param('digest')}::text, 'UTF8')), 'hex')
         from (select 1) one left join last on true
         where not exists (select 1 from seen)
         on conflict do nothing
         returning id
-      )${alongside ? sql`, alongside as (${alongside(sql`(exists (select 1 from appended) or exists (select 1 from seen))`)})` : sql``}
+      )${withProgress ? sql`, moved as (${progressUpdate(param as ParamOf<ProgressValues>, moved)})` : sql``}
       select (select count(*) from appended)::int as appended, seen.id as seen, seen.outcome as seen_outcome, seen.details as seen_details
-      from (select 1) one left join seen on true
-    `) as unknown as { rows: Array<{ appended: number; seen: string | null; seen_outcome: string; seen_details: Record<string, unknown> }> };
+      from (select 1) one left join seen on true`;
+  });
+}
+
+const append = appendStatement('nurture_append_audit', false);
+const appendWithProgress = appendStatement('nurture_append_audit_progress', true);
+
+/**
+ * Appends one audit record to its chain, once per idempotency key, in one statement and without
+ * locks (see `appendStatement`). The unique (chain, seq) index makes a concurrent append to the
+ * same chain lose the insert; it then tries again, so each chain stays one unbroken line.
+ * `progress` moves the record's enrolment in the same statement, also on a retry, so a retried
+ * step still moves its enrolment.
+ */
+export async function appendAudit(db: Database, entry: AuditEntry, progress?: EnrolmentProgress): Promise<AppendResult> {
+  const content = contentOf(entry);
+  if (progress && !entry.enrolmentId) throw new Error('appendAudit: progress needs the enrolment id');
+  const values: AppendValues = { ...content, digest: contentDigest(content), ...(progress ? progressValues(content.enrolmentId!, progress) : {}), enrolmentId: content.enrolmentId };
+  for (let attempt = 1; ; attempt++) {
+    const [found] = await runStatement<{ appended: number; seen: string | null; seen_outcome: string; seen_details: Record<string, unknown> }, AppendValues>(
+      db, progress ? appendWithProgress : append, values);
     if (found && found.appended > 0) return { appended: true };
     if (found?.seen != null) return { appended: false, existing: { outcome: found.seen_outcome, details: found.seen_details } };
     if (attempt >= 100) throw new Error(`Audit chain ${content.chain}: no free place after ${attempt} attempts`);

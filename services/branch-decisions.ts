@@ -2,7 +2,6 @@ import type { Database } from '../db/client';
 import type { Condition } from './condition-schema';
 import { evaluate, type Facts } from '../workflows/conditions';
 import { appendAudit, type AuditEntry } from './audit';
-import { progressWrite } from './enrolments';
 import { loadFacts } from './facts';
 
 export interface BranchDecisionRequest {
@@ -33,7 +32,7 @@ export async function decideBranch(db: Database, req: BranchDecisionRequest): Pr
   const result = await appendAudit(
     db,
     { ...req.audit, outcome: index >= 0 ? `case ${index + 1}` : 'default', details: { case: index >= 0 ? index : null, next: next ?? null } },
-    progressWrite(db, req.enrolmentId, { currentStep: req.stepId }),
+    { currentStep: req.stepId },
   );
   if (!result.existing) return { index };
   const recorded = result.existing.details.case;

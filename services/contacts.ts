@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { columnNames, compiledStatement, fieldsAs, runStatement } from '../db/statements';
 import { contactConsents, contacts, type ContactRow } from '../db/schema';
 import type { Contact, ContactPatch, ContactUpsert } from './contact-schema';
 import { setConsent } from './consent';
@@ -81,34 +82,15 @@ export async function upsertContact(db: Database, input: ContactUpsert): Promise
       throw conflict('contact_email_taken', `The email "${email}" belongs to another contact`, { field: 'email', contactId: owner.id });
     }
   }
-  const values = {
-    email,
-    externalId: input.externalId,
-    firstName: input.firstName,
-    lastName: input.lastName,
-    company: input.company,
-    title: input.title,
-    phone: input.phone,
-    locale: input.locale,
-    timezone: input.timezone,
-    owner: input.owner,
-    lifecycleStage: input.lifecycleStage,
-    attributes: input.attributes ?? {},
-    tags: dedupe(input.tags ?? []),
-    score: input.score,
+  const values: UpsertValues = {
+    email: email ?? null, externalId: input.externalId ?? null, attributes: input.attributes ?? {}, tags: dedupe(input.tags ?? []),
+    lifecycleStage: input.lifecycleStage ?? null, score: input.score ?? null,
   };
-  const set: Record<string, SQL | unknown> = {
-    updatedAt: sql`now()`,
-    attributes: sql`${contacts.attributes} || excluded.attributes`,
-    tags: sql`array(select distinct unnest(${contacts.tags} || excluded.tags) order by 1)`,
-  };
-  for (const key of ['email', ...FIELDS, 'score'] as const) {
-    if (values[key] !== undefined) set[key] = values[key];
-  }
+  for (const key of FIELDS) if (key !== 'lifecycleStage') values[key] = input[key] ?? null;
+  // Fields left out keep what the contact has; given ones (null too) replace it.
+  for (const key of UPDATED) values[`set.${key}`] = (key === 'email' ? email : input[key]) !== undefined;
   try {
-    const [row] = await db.insert(contacts).values(values)
-      .onConflictDoUpdate({ target: byExternal ? contacts.externalId : contacts.email, set })
-      .returning({ ...getTableColumns(contacts), inserted: sql<boolean>`(xmax = 0)` });
+    const [row] = await runStatement<ContactRow & { inserted: boolean }, UpsertValues>(db, byExternal ? upsertByExternalId : upsertByEmail, values);
     // Consents live in their own table: the contact row returned above stays current.
     const { inserted, ...contact } = row!;
     for (const consent of input.consents ?? []) await setConsent(db, contact.id, consent);
@@ -117,6 +99,41 @@ export async function upsertContact(db: Database, input: ContactUpsert): Promise
     throw uniqueViolation(err, email) ?? err;
   }
 }
+
+/** The fields an upsert replaces on an existing contact when given. */
+const UPDATED = ['email', ...FIELDS, 'score'] as const;
+type UpsertValues = Record<string, unknown>;
+
+const contactColumns = getTableColumns(contacts);
+const INSERTED = ['email', 'externalId', ...FIELDS, 'attributes', 'tags', 'score'] as const;
+
+/**
+ * The upsert, compiled once per key (email or external id): inserts the contact, or merges into
+ * the one with that key: attributes merged, tags added, given fields replaced, others kept.
+ */
+function upsertStatement(name: string, target: 'email' | 'externalId') {
+  return compiledStatement<UpsertValues>(name, (param) => {
+    const inserted = INSERTED.map((f) => {
+      const value = sql`${param(f, contactColumns[f])}::${sql.raw(contactColumns[f].getSQLType())}`;
+      return f === 'lifecycleStage' || f === 'score' ? sql`coalesce(${value}, ${contactColumns[f].default as string | number})` : value;
+    });
+    const replaced = UPDATED.map((f) => {
+      const column = sql.identifier(contactColumns[f].name);
+      return sql`${column} = case when ${param(`set.${f}`)}::boolean then excluded.${column} else ${contacts}.${column} end`;
+    });
+    return sql`
+      insert into ${contacts} (${columnNames(contactColumns, INSERTED)}) values (${sql.join(inserted, sql`, `)})
+      on conflict (${sql.identifier(contactColumns[target].name)}) do update set
+        updated_at = now(),
+        attributes = ${contacts.attributes} || excluded.attributes,
+        tags = array(select distinct unnest(${contacts.tags} || excluded.tags) order by 1),
+        ${sql.join(replaced, sql`, `)}
+      returning ${fieldsAs(contactColumns)}, (xmax = 0) as inserted`;
+  });
+}
+
+const upsertByEmail = upsertStatement('nurture_upsert_contact_by_email', 'email');
+const upsertByExternalId = upsertStatement('nurture_upsert_contact_by_external_id', 'externalId');
 
 /** PATCH semantics: absent leaves, null clears, attributes merge with null removing a key. */
 export async function patchContact(db: Database, id: string, patch: ContactPatch): Promise<ContactRow> {

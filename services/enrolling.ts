@@ -1,5 +1,6 @@
-import { and, eq, inArray, or } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { compiledStatement, fieldsAs, runStatement } from '../db/statements';
 import { contacts, enrolments, type EnrolmentRow } from '../db/schema';
 import { upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
@@ -93,14 +94,17 @@ export async function enrolMany(deps: EnrolDeps, target: EnrolmentTarget, items:
   return outcomes;
 }
 
+const priorStatement = compiledStatement<{ journeyId: string; contactIds: string[]; keys: string[] }>('nurture_prior_enrolments', (param) => sql`
+  select ${fieldsAs(getTableColumns(enrolments))} from ${enrolments}
+  where ${enrolments.journeyId} = ${param('journeyId')}::uuid
+    and (${enrolments.contactId} = any(${param('contactIds')}::uuid[]) or ${enrolments.idempotencyKey} = any(${param('keys')}::text[]))`);
+
 /** The journey's enrolments of these contacts or keys, in one query, looked up by contact and key. */
 async function priorEnrolments(db: Database, journeyId: string, items: EnrolItem[], contactIds: Array<string | DomainError>) {
   const known = contactIds.filter((c): c is string => typeof c === 'string');
   const keys = items.map((i) => i.idempotencyKey).filter((k): k is string => k !== undefined);
-  const rows = known.length === 0 ? [] : await db.select().from(enrolments).where(and(
-    eq(enrolments.journeyId, journeyId),
-    keys.length > 0 ? or(inArray(enrolments.contactId, known), inArray(enrolments.idempotencyKey, keys)) : inArray(enrolments.contactId, known),
-  ));
+  const rows = known.length === 0 ? [] : await runStatement<EnrolmentRow, { journeyId: string; contactIds: string[]; keys: string[] }>(
+    db, priorStatement, { journeyId, contactIds: known, keys });
   const byKey = new Map<string, EnrolmentRow>();
   const latest = new Map<string, EnrolmentRow>();
   const add = (row: EnrolmentRow) => {
@@ -114,12 +118,15 @@ async function priorEnrolments(db: Database, journeyId: string, items: EnrolItem
   };
 }
 
+const contactsFoundStatement = compiledStatement<{ ids: string[] }>('nurture_contacts_found', (param) =>
+  sql`select ${contacts.id} as id from ${contacts} where ${contacts.id} = any(${param('ids')}::uuid[])`);
+
 /** Each item's contact id, or the error that item answers with. */
 async function resolveContacts(db: Database, items: EnrolItem[]): Promise<Array<string | DomainError>> {
   const out = new Array<string | DomainError>(items.length);
   const givenIds = [...new Set(items.map((i) => i.contactId).filter((id): id is string => id !== undefined))];
   const found = givenIds.length === 0 ? new Set<string>()
-    : new Set((await db.select({ id: contacts.id }).from(contacts).where(inArray(contacts.id, givenIds))).map((r) => r.id));
+    : new Set((await runStatement<{ id: string }, { ids: string[] }>(db, contactsFoundStatement, { ids: givenIds })).map((r) => r.id));
   const inline: number[] = [];
   for (const [index, item] of items.entries()) {
     if (item.contactId !== undefined) out[index] = found.has(item.contactId) ? item.contactId : notFound('contact', 'contactId', item.contactId);

@@ -6,8 +6,9 @@ import { auditRecords, enrolments, type EnrolmentRow, type EnrolmentStatus, type
 import { ContactId, EnrolmentStatus as EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/search-attributes';
 import type { EnrolmentInput } from '../workflows/types';
 import type { JourneyDefinition } from './journey-definition';
-import { firstRecord, type AlongsideWrite } from './audit';
-import { columnNames, typedParams } from '../db/typed-params';
+import { firstRecord } from './audit';
+import { recordProgress } from './enrolment-progress';
+import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../db/statements';
 import { durationToMs } from './durations';
 import { conflict, notFound } from './errors';
 import { getJourney, getVersion, type JourneyVersion as PublishedVersion } from './journeys';
@@ -46,17 +47,40 @@ export function newEnrolment({ journey, version }: EnrolmentTarget, contactId: s
   };
 }
 
-/** Rows per statement: PostgreSQL takes at most 65,535 parameters (about 35 per enrolment here). */
+/** Rows per statement: each statement is atomic; a bulk request of 10,000 takes twenty. */
 const INSERT_CHUNK = 500;
 
+const enrolmentColumns = getTableColumns(enrolments);
+const enrolmentFields = Object.keys(enrolmentColumns) as Array<keyof EnrolmentRow>;
+const auditColumns = getTableColumns(auditRecords);
+type FirstRecord = ReturnType<typeof firstRecord>;
+const firstRecordFields = Object.keys(firstRecord({ actor: '', action: '', outcome: '' })) as Array<keyof FirstRecord>;
+
 /**
- * Enrolment rows and their first audit records, one statement per 500 rows (atomic each): a
- * record goes in only with its row. Returns the ids inserted; a row that exists already (same
- * workflow id, sequence or key: a concurrent identical request) is left out.
+ * Enrolment rows and their first audit records in one statement, compiled once: a record goes in
+ * only with its row, and a row that exists already (same workflow id, sequence or key: a
+ * concurrent identical request) is left out with its record.
+ */
+const insertEnrolmentsStatement = compiledStatement<Record<string, unknown[]>>('nurture_insert_enrolments', (param) => sql`
+  with enrolled as (
+    insert into ${enrolments} (${columnNames(enrolmentColumns, enrolmentFields)})
+    select ${selectList(enrolmentColumns, enrolmentFields, 'row')} from ${unnestRows(enrolmentColumns, enrolmentFields, (f) => param(`row.${f}`), 'row')}
+    on conflict do nothing
+    returning id
+  ),
+  recorded as (
+    insert into ${auditRecords} (${columnNames(auditColumns, firstRecordFields)})
+    select ${selectList(auditColumns, firstRecordFields, 'record')} from ${unnestRows(auditColumns, firstRecordFields, (f) => param(`record.${f}`), 'record')}
+    where record.enrolment_id in (select id from enrolled)
+  )
+  select id from enrolled`);
+
+/**
+ * Enrolment rows and their first audit records, 500 rows per statement (atomic each). Returns
+ * the ids inserted; rows that existed already are left out.
  */
 export async function insertEnrolments(db: Database, rows: EnrolmentRow[], actor: string): Promise<Set<string>> {
   const inserted = new Set<string>();
-  const columns = getTableColumns(auditRecords);
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
     // New chains: nothing else can write to them before their workflows start.
@@ -66,21 +90,18 @@ export async function insertEnrolments(db: Database, rows: EnrolmentRow[], actor
       workflowId: row.workflowId, idempotencyKey: `${row.workflowId}:enrolled`,
       details: { sequence: row.sequence, requestIdempotencyKey: row.idempotencyKey },
     }));
-    const fields = Object.keys(records[0]!) as Array<keyof (typeof records)[number]>;
-    const names = columnNames(columns, fields);
-    const values = sql.join(records.map((r) => sql`(${typedParams(columns, r, fields)})`), sql`, `);
-    const insertRows = db.insert(enrolments).values(chunk).onConflictDoNothing().returning({ id: enrolments.id });
-    const { rows: done } = await db.execute(sql`
-      with enrolled as (${insertRows.getSQL()}),
-      recorded as (
-        insert into ${auditRecords} (${names})
-        select ${names} from (values ${values}) as record (${names}) where enrolment_id in (select id from enrolled)
-      )
-      select id from enrolled`) as unknown as { rows: Array<{ id: string }> };
+    const values = {
+      ...prefixed('row', columnArrays(enrolmentColumns, enrolmentFields, chunk)),
+      ...prefixed('record', columnArrays(auditColumns, firstRecordFields, records)),
+    };
+    const done = await runStatement<{ id: string }, Record<string, unknown[]>>(db, insertEnrolmentsStatement, values);
     for (const { id } of done) inserted.add(id);
   }
   return inserted;
 }
+
+const prefixed = <T>(prefix: string, values: Record<string, T>) =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}.${k}`, v]));
 
 /** The enrolment a repeated request should get back, following the journey's re-entry rule. */
 export function reusableEnrolment(prior: { byKey?: EnrolmentRow; latest?: EnrolmentRow }, entry: JourneyDefinition['entry']): EnrolmentRow | undefined {
@@ -147,21 +168,4 @@ export async function getEnrolment(db: Database, id: string): Promise<EnrolmentR
   const [row] = await db.select().from(enrolments).where(eq(enrolments.id, id));
   if (!row) throw notFound('enrolment', 'id', id);
   return row;
-}
-
-/** Keeps the enrolment row's current step and status in step with its workflow. */
-export async function recordProgress(db: Database, enrolmentId: string, progress: EnrolmentProgress): Promise<void> {
-  await db.execute(progressWrite(db, enrolmentId, progress)());
-}
-
-export interface EnrolmentProgress { currentStep?: string | null; status?: EnrolmentStatus }
-
-/** The progress update as a write that can go with the step's audit record (`appendAudit`). */
-export function progressWrite(db: Database, enrolmentId: string, progress: EnrolmentProgress): AlongsideWrite {
-  const ended = progress.status && progress.status !== 'running';
-  return (onlyIf) => db.update(enrolments).set({
-    ...(progress.currentStep !== undefined ? { currentStep: progress.currentStep } : {}),
-    ...(progress.status ? { status: progress.status } : {}),
-    ...(ended ? { endedAt: sql`coalesce(${enrolments.endedAt}, now())` } : {}),
-  }).where(and(eq(enrolments.id, enrolmentId), onlyIf)).getSQL();
 }
