@@ -44,17 +44,32 @@ export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrol
 /**
  * Enrols contacts in one journey version, answered in order, in a few statements whatever
  * their number: inline contacts are upserted (32 at once), contacts given by id are read in one
- * query, the prior enrolments of all of them in one, the decisions (re-entry rule, idempotency
- * keys, sequences) are made in memory in item order as if one by one, and the new rows with
- * their first audit records go in together. Only then do the workflows start, 32 at once. A row
- * that a concurrent request inserted first is answered with the enrolment that won. One bad item
- * answers with its error; a paused journey fails the whole call.
+ * query, the prior enrolments of all of them in one (none for a contact the request just created
+ * without a key), the decisions (re-entry rule, idempotency keys, sequences) are made in memory
+ * in item order as if one by one, and the new rows with their first audit records go in
+ * together, if the target is still the journey's latest version and active; if not (a publish or
+ * pause elsewhere since it was read), once more with the journey read again. Only then do the
+ * workflows start, 32 at once. A row that a concurrent request inserted first is answered with
+ * the enrolment that won. One bad item answers with its error; a paused journey fails the call.
  */
 export async function enrolMany(deps: EnrolDeps, target: EnrolmentTarget, items: EnrolItem[], actor = 'api'): Promise<EnrolOutcome[]> {
+  const outcomes = await enrolIn(deps, target, items, actor);
+  if (outcomes !== 'stale') return outcomes;
+  // Published again or paused since `target` was read (by another process): once more, read now.
+  const again = await enrolIn(deps, await enrolmentTarget(deps.db, target.journey.key, true), items, actor);
+  if (again === 'stale') throw conflict('enrolment_conflict', `Journey "${target.journey.key}" changed during the enrolment; retry`);
+  return again;
+}
+
+async function enrolIn(deps: EnrolDeps, target: EnrolmentTarget, items: EnrolItem[], actor: string): Promise<EnrolOutcome[] | 'stale'> {
   const { db } = deps;
   const { journey, version } = target;
-  const contactIds = await resolveContacts(db, items);
-  const prior = await priorEnrolments(db, journey.id, items, contactIds);
+  const contacts = await resolveContacts(db, items);
+  const contactIds = contacts.map((c) => (c instanceof DomainError ? c : c.id));
+  // A contact this request created has no enrolments yet, unless an idempotency key says otherwise.
+  const prior = await priorEnrolments(db, journey.id,
+    contacts.flatMap((c, i) => (c instanceof DomainError || (c.created && items[i]!.idempotencyKey === undefined) ? [] : [c.id])),
+    items.flatMap((i) => (i.idempotencyKey === undefined ? [] : [i.idempotencyKey])));
 
   // In item order, as if enrolled one by one: a later item sees what an earlier one planned.
   const outcomes = new Array<EnrolOutcome>(items.length);
@@ -73,11 +88,13 @@ export async function enrolMany(deps: EnrolDeps, target: EnrolmentTarget, items:
     outcomes[index] = { status: 'created', enrolment: row };
   }
 
-  const inserted = await insertEnrolments(db, planned, actor);
+  const inserted = await insertEnrolments(db, target, planned, actor);
+  if (inserted === 'stale') return 'stale';
   const lost = outcomes.flatMap((o, index) => (o.status === 'created' && !inserted.has(o.enrolment.id) ? [index] : []));
   if (lost.length > 0) {
     // Concurrent identical requests won these rows: answer with what they wrote.
-    const winners = await priorEnrolments(db, journey.id, lost.map((i) => items[i]!), lost.map((i) => contactIds[i]!));
+    const winners = await priorEnrolments(db, journey.id, lost.map((i) => contactIds[i] as string),
+      lost.flatMap((i) => (items[i]!.idempotencyKey === undefined ? [] : [items[i]!.idempotencyKey!])));
     for (const index of lost) {
       const won = winners.of((outcomes[index] as { enrolment: EnrolmentRow }).enrolment.contactId, items[index]!.idempotencyKey);
       const enrolment = won.byKey ?? won.latest;
@@ -99,12 +116,10 @@ const priorStatement = compiledStatement<{ journeyId: string; contactIds: string
   where ${enrolments.journeyId} = ${param('journeyId')}::uuid
     and (${enrolments.contactId} = any(${param('contactIds')}::uuid[]) or ${enrolments.idempotencyKey} = any(${param('keys')}::text[]))`);
 
-/** The journey's enrolments of these contacts or keys, in one query, looked up by contact and key. */
-async function priorEnrolments(db: Database, journeyId: string, items: EnrolItem[], contactIds: Array<string | DomainError>) {
-  const known = contactIds.filter((c): c is string => typeof c === 'string');
-  const keys = items.map((i) => i.idempotencyKey).filter((k): k is string => k !== undefined);
-  const rows = known.length === 0 ? [] : await runStatement<EnrolmentRow, { journeyId: string; contactIds: string[]; keys: string[] }>(
-    db, priorStatement, { journeyId, contactIds: known, keys });
+/** The journey's enrolments of these contacts or keys, in one query (none when there are none), looked up by contact and key. */
+async function priorEnrolments(db: Database, journeyId: string, contactIds: string[], keys: string[]) {
+  const rows = contactIds.length === 0 && keys.length === 0 ? [] : await runStatement<EnrolmentRow, { journeyId: string; contactIds: string[]; keys: string[] }>(
+    db, priorStatement, { journeyId, contactIds, keys });
   const byKey = new Map<string, EnrolmentRow>();
   const latest = new Map<string, EnrolmentRow>();
   const add = (row: EnrolmentRow) => {
@@ -121,20 +136,21 @@ async function priorEnrolments(db: Database, journeyId: string, items: EnrolItem
 const contactsFoundStatement = compiledStatement<{ ids: string[] }>('nurture_contacts_found', (param) =>
   sql`select ${contacts.id} as id from ${contacts} where ${contacts.id} = any(${param('ids')}::uuid[])`);
 
-/** Each item's contact id, or the error that item answers with. */
-async function resolveContacts(db: Database, items: EnrolItem[]): Promise<Array<string | DomainError>> {
-  const out = new Array<string | DomainError>(items.length);
+/** Each item's contact (its id, and whether this request created it), or the error that item answers with. */
+async function resolveContacts(db: Database, items: EnrolItem[]): Promise<Array<{ id: string; created: boolean } | DomainError>> {
+  const out = new Array<{ id: string; created: boolean } | DomainError>(items.length);
   const givenIds = [...new Set(items.map((i) => i.contactId).filter((id): id is string => id !== undefined))];
   const found = givenIds.length === 0 ? new Set<string>()
     : new Set((await runStatement<{ id: string }, { ids: string[] }>(db, contactsFoundStatement, { ids: givenIds })).map((r) => r.id));
   const inline: number[] = [];
   for (const [index, item] of items.entries()) {
-    if (item.contactId !== undefined) out[index] = found.has(item.contactId) ? item.contactId : notFound('contact', 'contactId', item.contactId);
-    else inline.push(index);
+    if (item.contactId !== undefined) {
+      out[index] = found.has(item.contactId) ? { id: item.contactId, created: false } : notFound('contact', 'contactId', item.contactId);
+    } else inline.push(index);
   }
   await inParallel(inline.length, async (i) => {
     const index = inline[i]!;
-    out[index] = await upsertContact(db, items[index]!.contact!).then((r) => r.contact.id)
+    out[index] = await upsertContact(db, items[index]!.contact!).then((r) => ({ id: r.contact.id, created: r.created }))
       .catch((err: unknown) => { if (err instanceof DomainError) return err; throw err; });
   });
   return out;

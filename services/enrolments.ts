@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
-import { auditRecords, enrolments, type EnrolmentRow, type EnrolmentStatus, type JourneyRow } from '../db/schema';
+import { auditRecords, enrolments, journeys, type EnrolmentRow, type EnrolmentStatus, type JourneyRow } from '../db/schema';
 import { ContactId, EnrolmentStatus as EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/search-attributes';
 import type { EnrolmentInput } from '../workflows/types';
 import type { JourneyDefinition } from './journey-definition';
@@ -11,7 +11,7 @@ import { recordProgress } from './enrolment-progress';
 import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../db/statements';
 import { durationToMs } from './durations';
 import { conflict, notFound } from './errors';
-import { getJourney, getVersion, type JourneyVersion as PublishedVersion } from './journeys';
+import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from './journeys';
 
 export interface EnrolDeps {
   db: Database;
@@ -30,8 +30,9 @@ export interface EnrolmentTarget {
   version: PublishedVersion;
 }
 
-export async function enrolmentTarget(db: Database, journeyKey: string): Promise<EnrolmentTarget> {
-  const journey = await getJourney(db, journeyKey);
+/** The target from a recent read (`recentJourney`), or a fresh one. */
+export async function enrolmentTarget(db: Database, journeyKey: string, fresh = false): Promise<EnrolmentTarget> {
+  const journey = await recentJourney(db, journeyKey, fresh);
   if (journey.latestVersion === null) {
     throw conflict('journey_not_published', `Journey "${journey.key}" has no published version`, { field: 'journeyKey' });
   }
@@ -61,10 +62,16 @@ const firstRecordFields = Object.keys(firstRecord({ actor: '', action: '', outco
  * only with its row, and a row that exists already (same workflow id, sequence or key: a
  * concurrent identical request) is left out with its record.
  */
-const insertEnrolmentsStatement = compiledStatement<Record<string, unknown[]>>('nurture_insert_enrolments', (param) => sql`
-  with enrolled as (
+const insertEnrolmentsStatement = compiledStatement<Record<string, unknown>>('nurture_insert_enrolments', (param) => sql`
+  with target as (
+    select 1 where not ${param('check')}::boolean or exists (
+      select 1 from ${journeys}
+      where ${journeys.id} = ${param('journeyId')}::uuid and ${journeys.latestVersion} = ${param('version')}::int and ${journeys.status} = 'active')
+  ),
+  enrolled as (
     insert into ${enrolments} (${columnNames(enrolmentColumns, enrolmentFields)})
     select ${selectList(enrolmentColumns, enrolmentFields, 'row')} from ${unnestRows(enrolmentColumns, enrolmentFields, (f) => param(`row.${f}`), 'row')}
+    where exists (select 1 from target)
     on conflict do nothing
     returning id
   ),
@@ -73,13 +80,16 @@ const insertEnrolmentsStatement = compiledStatement<Record<string, unknown[]>>('
     select ${selectList(auditColumns, firstRecordFields, 'record')} from ${unnestRows(auditColumns, firstRecordFields, (f) => param(`record.${f}`), 'record')}
     where record.enrolment_id in (select id from enrolled)
   )
-  select id from enrolled`);
+  select array(select id::text from enrolled) as ids, exists (select 1 from target) as current`);
 
 /**
- * Enrolment rows and their first audit records, 500 rows per statement (atomic each). Returns
- * the ids inserted; rows that existed already are left out.
+ * Enrolment rows and their first audit records, 500 rows per statement (atomic each), for the
+ * target's version while it is still the journey's latest and the journey is active (checked by
+ * the first statement: one request, one version). Returns the ids inserted (rows that existed
+ * already are left out), or `stale` when the target was not current any more (published again,
+ * paused): then nothing went in.
  */
-export async function insertEnrolments(db: Database, rows: EnrolmentRow[], actor: string): Promise<Set<string>> {
+export async function insertEnrolments(db: Database, target: EnrolmentTarget, rows: EnrolmentRow[], actor: string): Promise<Set<string> | 'stale'> {
   const inserted = new Set<string>();
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
@@ -91,11 +101,13 @@ export async function insertEnrolments(db: Database, rows: EnrolmentRow[], actor
       details: { sequence: row.sequence, requestIdempotencyKey: row.idempotencyKey },
     }));
     const values = {
+      check: i === 0, journeyId: target.journey.id, version: target.version.version,
       ...prefixed('row', columnArrays(enrolmentColumns, enrolmentFields, chunk)),
       ...prefixed('record', columnArrays(auditColumns, firstRecordFields, records)),
     };
-    const done = await runStatement<{ id: string }, Record<string, unknown[]>>(db, insertEnrolmentsStatement, values);
-    for (const { id } of done) inserted.add(id);
+    const [done] = await runStatement<{ ids: string[]; current: boolean }, Record<string, unknown>>(db, insertEnrolmentsStatement, values);
+    if (!done!.current) return 'stale';
+    for (const id of done!.ids) inserted.add(id);
   }
   return inserted;
 }

@@ -25,6 +25,31 @@ export async function getJourney(db: Database, key: string): Promise<JourneyRow>
   return row;
 }
 
+/** How long a journey row read for enrolments is used again without reading it. */
+const RECENT_MS = 5_000;
+const recent = new WeakMap<Database, Map<string, { row: JourneyRow; until: number }>>();
+
+/**
+ * The journey as read within the last five seconds (`fresh` reads it now): every enrolment needs
+ * it, and it changes only when published, paused or resumed. Those drop it here at once; another
+ * process's change is caught where it matters, by the enrolment insert, which checks the version
+ * and status it was given and is then retried with a fresh read (`insertEnrolments`).
+ */
+export async function recentJourney(db: Database, key: string, fresh = false): Promise<JourneyRow> {
+  let rows = recent.get(db);
+  if (!rows) recent.set(db, rows = new Map());
+  const cached = rows.get(key);
+  if (cached && !fresh && cached.until > Date.now()) return cached.row;
+  const row = await getJourney(db, key);
+  if (rows.size > 1_000) rows.clear();
+  rows.set(key, { row, until: Date.now() + RECENT_MS });
+  return row;
+}
+
+function forgetRecent(db: Database, key: string): void {
+  recent.get(db)?.delete(key);
+}
+
 export async function listJourneys(db: Database): Promise<JourneyRow[]> {
   return db.select().from(journeys).orderBy(journeys.key);
 }
@@ -54,6 +79,7 @@ export async function updateDraft(
   const [row] = await db.update(journeys)
     .set({ draft: input.definition, name: input.name, description: input.description, updatedAt: sql`now()` })
     .where(eq(journeys.key, key)).returning();
+  forgetRecent(db, key);
   if (!row) throw notFound('journey', 'key', key);
   return row;
 }
@@ -84,7 +110,7 @@ export async function publishJourney(db: Database, key: string): Promise<{ journ
     })
       .where(eq(journeys.id, journey.id)).returning();
     return { journey: updated!, version, created: true };
-  });
+  }).finally(() => forgetRecent(db, key));
 }
 
 /** Published versions never change, so they are cached once read. */
@@ -112,6 +138,7 @@ async function readVersion(db: Database, journeyId: string, version: number): Pr
 export async function setJourneyStatus(db: Database, key: string, status: 'active' | 'paused'): Promise<JourneyRow> {
   const [row] = await db.update(journeys).set({ status, updatedAt: sql`now()` })
     .where(eq(journeys.key, key)).returning();
+  forgetRecent(db, key);
   if (!row) throw notFound('journey', 'key', key);
   return row;
 }

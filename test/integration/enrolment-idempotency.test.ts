@@ -1,6 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { enrolments, outgoingEmails } from '../../db/schema';
+import { openDatabase } from '../../db/client';
+import { publishJourney, setJourneyStatus, updateDraft } from '../../services/journeys';
 import { startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
+import { testEnvironment } from '../support/env';
 
 async function workflowIds(h: Harness, query: string): Promise<string[]> {
   const ids: string[] = [];
@@ -69,6 +72,26 @@ describe('enrolling is idempotent', () => {
     expect(c.body.workflowId).toBe(`journey:${key}:${a.body.contactId}:2`);
     await Promise.all([a, c].map((r) => h.client.workflow.getHandle(r.body.workflowId).result()));
     expect(h.smtp.to(email)).toHaveLength(2);
+  });
+
+  it('a journey published again or paused by another process is read again: enrolments go to the new version, or are refused', async () => {
+    const key = await h.publish({ steps: [{ id: 'rest', type: 'wait', duration: '1h' }] });
+    expect((await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('v1') } })).body.journeyVersion).toBe(1);
+    // Another process (its own database handle) publishes version 2: this API still has version 1 as recently read.
+    const other = await openDatabase({ url: testEnvironment().databaseUrl, poolSize: 1 });
+    try {
+      await updateDraft(other.db, key, { definition: { steps: [{ id: 'rest', type: 'wait', duration: '2h' }] } });
+      await publishJourney(other.db, key);
+      const next = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('v2') } });
+      expect(next.status).toBe(201);
+      expect(next.body.journeyVersion).toBe(2);
+      await setJourneyStatus(other.db, key, 'paused');
+      const refused = await h.api('POST', `/v1/journeys/${key}/enrolments/bulk`, { items: [{ contact: { email: uniqueEmail('paused') } }] });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('journey_paused');
+    } finally {
+      await other.close();
+    }
   });
 });
 

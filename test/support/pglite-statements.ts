@@ -30,8 +30,8 @@ async function main() {
     await upsertContact(db, { email: 'B@pglite.test', firstName: 'Bea', tags: ['vip', 'a,"b"'], attributes: { plan: 'pro', seats: 3 } });
     const merged = await upsertContact(db, { email: 'b@pglite.test', lastName: 'Lee', tags: ['vip', 'new'], attributes: { seats: 4 } });
     const rows = [newEnrolment(target, a, 1, 'key "quoted", {braced}'), newEnrolment(target, b, 1)];
-    const first = await insertEnrolments(db, rows, 'api');
-    const again = await insertEnrolments(db, rows, 'api');
+    const first = await insertEnrolments(db, target, rows, 'api') as Set<string>;
+    const again = await insertEnrolments(db, target, rows, 'api') as Set<string>;
     const [stored] = await db.select().from(enrolments).where(eq(enrolments.contactId, a));
     const entry = {
       actor: 'journey', action: 'wait.started', outcome: 'waiting', enrolmentId: rows[0]!.id, contactId: a,
