@@ -107,3 +107,17 @@ export function columnNames<K extends string>(columns: Record<K, PgColumn>, fiel
 export function fieldsAs<K extends string>(columns: Record<K, PgColumn>, fields: readonly K[] = Object.keys(columns) as K[]): SQL {
   return sql.join(fields.map((f) => sql`${sql.identifier(columns[f].name)} as ${sql.identifier(f)}`), sql`, `);
 }
+
+/**
+ * A Drizzle query built and prepared once per database handle, for the many short reads of the
+ * hot paths: `build` puts `sql.placeholder(name)` where values go; over node-postgres it runs as
+ * a named prepared statement. Rows come back mapped as Drizzle maps them.
+ */
+export function preparedQuery<Q>(name: string, build: (db: Database) => { prepare(name: string): Q }): (db: Database) => Q {
+  const byDatabase = new WeakMap<Database, Q>();
+  return (db) => {
+    let query = byDatabase.get(db);
+    if (!query) byDatabase.set(db, query = build(db).prepare(name));
+    return query;
+  };
+}

@@ -1,6 +1,6 @@
 import { and, asc, eq, getTableColumns, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { columnNames, compiledStatement, fieldsAs, runStatement } from '../db/statements';
+import { columnNames, compiledStatement, fieldsAs, preparedQuery, runStatement } from '../db/statements';
 import { contactConsents, contacts, type ContactRow } from '../db/schema';
 import type { Contact, ContactPatch, ContactUpsert } from './contact-schema';
 import { setConsent } from './consent';
@@ -33,29 +33,33 @@ const FIELDS = ['firstName', 'lastName', 'company', 'title', 'phone', 'locale', 
 
 const normaliseEmail = (email: string | null | undefined) => email?.trim().toLowerCase() ?? email;
 
+const contactById = preparedQuery('nurture_contact_by_id', (db) => db.select().from(contacts).where(eq(contacts.id, sql.placeholder('id'))));
+
 export async function getContact(db: Database, id: string): Promise<ContactRow> {
-  const [row] = await db.select().from(contacts).where(eq(contacts.id, id));
+  const [row] = await contactById(db).execute({ id });
   if (!row) throw notFound('contact', 'id', id);
   return row;
 }
 
 export interface ConsentView { channel: string; topic: string; status: string; source: string; at: string }
 
+const contactWithConsents = preparedQuery('nurture_contact_with_consents', (db) => db.select({
+  ...getTableColumns(contacts),
+  consents: sql<ConsentView[]>`coalesce((
+    select json_agg(json_build_object('channel', c.channel, 'topic', c.topic, 'status', c.status, 'source', c.source,
+      'at', to_char(c.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by c.channel, c.topic)
+    from ${contactConsents} c where c.contact_id = ${contacts.id}), '[]'::json)`,
+}).from(contacts).where(eq(contacts.id, sql.placeholder('id'))));
+
 /** A contact with its consents, in one query (the API's read route). */
 export async function getContactWithConsents(db: Database, id: string): Promise<ContactRow & { consents: ConsentView[] }> {
-  const [row] = await db.select({
-    ...getTableColumns(contacts),
-    consents: sql<ConsentView[]>`coalesce((
-      select json_agg(json_build_object('channel', c.channel, 'topic', c.topic, 'status', c.status, 'source', c.source,
-        'at', to_char(c.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by c.channel, c.topic)
-      from ${contactConsents} c where c.contact_id = ${contacts.id}), '[]'::json)`,
-  }).from(contacts).where(eq(contacts.id, id));
+  const [row] = await contactWithConsents(db).execute({ id });
   if (!row) throw notFound('contact', 'id', id);
   return row;
 }
 
 export async function findContact(db: Database, id: string): Promise<ContactRow | undefined> {
-  const [row] = await db.select().from(contacts).where(eq(contacts.id, id));
+  const [row] = await contactById(db).execute({ id });
   return row;
 }
 

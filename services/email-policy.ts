@@ -1,8 +1,15 @@
-import { and, count, eq, gt, inArray } from 'drizzle-orm';
+import { and, count, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { preparedQuery } from '../db/statements';
 import { outgoingEmails, type ContactRow } from '../db/schema';
 import { consentFor, suppressionOf, type ConsentMode } from './consent';
 import { durationToMs } from './durations';
+
+/** Marketing emails sent (or in flight) to a contact since a time: the frequency cap's count. */
+const marketingSentSince = preparedQuery('nurture_marketing_sent_since', (db) => db.select({ n: count() }).from(outgoingEmails).where(and(
+  eq(outgoingEmails.contactId, sql.placeholder('contactId')), eq(outgoingEmails.category, 'marketing'),
+  inArray(outgoingEmails.status, ['sent', 'captured', 'sending', 'unknown']), gt(outgoingEmails.createdAt, sql.placeholder('since')),
+)));
 
 export interface FrequencyCap {
   count: number;
@@ -39,10 +46,7 @@ export async function checkSend(
   if (!consent.allowed) return { allowed: false, reason: 'no_consent', consentState: consent.state, detail: `email/${topic}: ${consent.state}` };
   if (policy.frequencyCap) {
     const since = new Date(Date.now() - policy.frequencyCap.windowMs);
-    const [row] = await db.select({ n: count() }).from(outgoingEmails).where(and(
-      eq(outgoingEmails.contactId, contact.id), eq(outgoingEmails.category, 'marketing'),
-      inArray(outgoingEmails.status, ['sent', 'captured', 'sending', 'unknown']), gt(outgoingEmails.createdAt, since),
-    ));
+    const [row] = await marketingSentSince(db).execute({ contactId: contact.id, since });
     if ((row?.n ?? 0) >= policy.frequencyCap.count) {
       return { allowed: false, reason: 'frequency_cap', consentState: consent.state, detail: `${row?.n} marketing emails in the window (cap ${policy.frequencyCap.count})` };
     }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { preparedQuery } from '../db/statements';
 import { outgoingEmails, type OutgoingEmailStatus } from '../db/schema';
 import { findContact, toContact } from './contacts';
 import { getTemplate, renderContent, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './email-content';
@@ -101,8 +102,10 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
   return { status, to, providerMessageId, consentState: verdict.consentState, templateVersion: template?.version, replayed: false };
 }
 
+const emailByKey = preparedQuery('nurture_email_by_key', (db) => db.select().from(outgoingEmails).where(eq(outgoingEmails.idempotencyKey, sql.placeholder('key'))));
+
 async function previousOutcome(db: Database, key: string): Promise<EmailResult | undefined> {
-  const [row] = await db.select().from(outgoingEmails).where(eq(outgoingEmails.idempotencyKey, key));
+  const [row] = await emailByKey(db).execute({ key });
   if (!row || row.status === 'retry') return undefined;
   if (row.status === 'sending') {
     await setStatus(db, key, 'unknown', 'sending');

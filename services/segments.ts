@@ -1,5 +1,6 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { contacts, journeys, type ContactRow } from '../db/schema';
+import { preparedQuery } from '../db/statements';
 import { evaluate } from '../workflows/conditions';
 import { enrol, enrolMany } from './enrolling';
 import type { EnrolDeps } from './enrolments';
@@ -11,10 +12,12 @@ import { getJourney, getVersion } from './journeys';
  * did not match before the change (`before` undefined: a new contact). Entry rules apply; the
  * idempotency key ties the enrolment to this change, so a retried change enrols nobody twice.
  */
+const segmentJourneys = preparedQuery('nurture_segment_journeys', (db) => db.select().from(journeys)
+  .where(and(eq(journeys.triggerType, 'segment'), eq(journeys.status, 'active'))));
+
 export async function enrolNewlyMatching(deps: EnrolDeps, before: ContactRow | undefined, after: ContactRow): Promise<string[]> {
   if (after.test) return [];
-  const candidates = await deps.db.select().from(journeys)
-    .where(and(eq(journeys.triggerType, 'segment'), eq(journeys.status, 'active')));
+  const candidates = await segmentJourneys(deps.db).execute();
   const enrolled: string[] = [];
   for (const journey of candidates) {
     const { definition } = await getVersion(deps.db, journey.id, journey.latestVersion!);
