@@ -42,6 +42,22 @@ export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrol
 }
 
 /**
+ * A trigger's enrolment (an event, a contact entering a segment) in the journey as the trigger
+ * read it: a journey paused since then is passed over (undefined), not made the failure of the
+ * event or contact change that triggered it.
+ */
+export async function triggerEnrolment(deps: EnrolDeps, target: EnrolmentTarget, item: EnrolItem, actor: string): Promise<EnrolmentRow | undefined> {
+  try {
+    const [outcome] = await enrolMany(deps, target, [item], actor);
+    if (outcome!.status === 'error') throw outcome!.error;
+    return outcome!.status === 'created' ? outcome!.enrolment : undefined;
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'journey_paused') return undefined;
+    throw err;
+  }
+}
+
+/**
  * Enrols contacts in one journey version, answered in order, in a few statements whatever
  * their number: inline contacts are upserted (32 at once), contacts given by id are read in one
  * query, the prior enrolments of all of them in one (none for a contact the request just created
@@ -53,18 +69,21 @@ export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrol
  * the enrolment that won. One bad item answers with its error; a paused journey fails the call.
  */
 export async function enrolMany(deps: EnrolDeps, target: EnrolmentTarget, items: EnrolItem[], actor = 'api'): Promise<EnrolOutcome[]> {
-  const outcomes = await enrolIn(deps, target, items, actor);
+  const contacts = await resolveContacts(deps.db, items);
+  const outcomes = await enrolIn(deps, target, items, contacts, actor);
   if (outcomes !== 'stale') return outcomes;
   // Published again or paused since `target` was read (by another process): once more, read now.
-  const again = await enrolIn(deps, await enrolmentTarget(deps.db, target.journey.key, true), items, actor);
+  const again = await enrolIn(deps, await enrolmentTarget(deps.db, target.journey.key, true), items, contacts, actor);
   if (again === 'stale') throw conflict('enrolment_conflict', `Journey "${target.journey.key}" changed during the enrolment; retry`);
   return again;
 }
 
-async function enrolIn(deps: EnrolDeps, target: EnrolmentTarget, items: EnrolItem[], actor: string): Promise<EnrolOutcome[] | 'stale'> {
+/** Plans, inserts and starts the enrolments of resolved contacts in one target; nothing went in if `stale`. */
+async function enrolIn(
+  deps: EnrolDeps, target: EnrolmentTarget, items: EnrolItem[], contacts: ResolvedContact[], actor: string,
+): Promise<EnrolOutcome[] | 'stale'> {
   const { db } = deps;
   const { journey, version } = target;
-  const contacts = await resolveContacts(db, items);
   const contactIds = contacts.map((c) => (c instanceof DomainError ? c : c.id));
   // A contact this request created has no enrolments yet, unless an idempotency key says otherwise.
   const prior = await priorEnrolments(db, journey.id,
@@ -137,8 +156,10 @@ const contactsFoundStatement = compiledStatement<{ ids: string[] }>('nurture_con
   sql`select ${contacts.id} as id from ${contacts} where ${contacts.id} = any(${param('ids')}::uuid[])`);
 
 /** Each item's contact (its id, and whether this request created it), or the error that item answers with. */
-async function resolveContacts(db: Database, items: EnrolItem[]): Promise<Array<{ id: string; created: boolean } | DomainError>> {
-  const out = new Array<{ id: string; created: boolean } | DomainError>(items.length);
+type ResolvedContact = { id: string; created: boolean } | DomainError;
+
+async function resolveContacts(db: Database, items: EnrolItem[]): Promise<ResolvedContact[]> {
+  const out = new Array<ResolvedContact>(items.length);
   const givenIds = [...new Set(items.map((i) => i.contactId).filter((id): id is string => id !== undefined))];
   const found = givenIds.length === 0 ? new Set<string>()
     : new Set((await runStatement<{ id: string }, { ids: string[] }>(db, contactsFoundStatement, { ids: givenIds })).map((r) => r.id));

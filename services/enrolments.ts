@@ -66,7 +66,9 @@ const insertEnrolmentsStatement = compiledStatement<Record<string, unknown>>('nu
   with target as (
     select 1 where not ${param('check')}::boolean or exists (
       select 1 from ${journeys}
-      where ${journeys.id} = ${param('journeyId')}::uuid and ${journeys.latestVersion} = ${param('version')}::int and ${journeys.status} = 'active')
+      where ${journeys.id} = ${param('journeyId')}::uuid and ${journeys.latestVersion} = ${param('version')}::int and ${journeys.status} = 'active'
+      -- Waits for a publish or pause in flight and checks the row it committed.
+      for share)
   ),
   enrolled as (
     insert into ${enrolments} (${columnNames(enrolmentColumns, enrolmentFields)})

@@ -8,7 +8,7 @@ import { evaluate } from '../workflows/conditions';
 import { appendAudit } from './audit';
 import { getContact, upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
-import { enrol } from './enrolling';
+import { triggerEnrolment } from './enrolling';
 import { runningEnrolments, type EnrolDeps } from './enrolments';
 import { contactFacts } from './facts';
 import { getVersion } from './journeys';
@@ -61,12 +61,12 @@ async function enrolByTrigger(deps: EnrolDeps, event: EventRow, facts: Parameter
     .where(and(eq(journeys.triggerType, 'event'), eq(journeys.triggerEvent, event.name), eq(journeys.status, 'active')));
   const enrolled: string[] = [];
   for (const journey of candidates) {
-    const { definition } = await getVersion(deps.db, journey.id, journey.latestVersion!);
-    if (definition.trigger.type !== 'event' || (definition.trigger.condition && !evaluate(definition.trigger.condition, facts))) continue;
-    const { enrolment, created } = await enrol(deps, {
-      journeyKey: journey.key, contactId: event.contactId, idempotencyKey: `event:${event.id}`, actor: `event:${event.name}`,
-    });
-    if (created) enrolled.push(enrolment.id);
+    const version = await getVersion(deps.db, journey.id, journey.latestVersion!);
+    const { trigger } = version.definition;
+    if (trigger.type !== 'event' || (trigger.condition && !evaluate(trigger.condition, facts))) continue;
+    const enrolment = await triggerEnrolment(deps, { journey, version },
+      { contactId: event.contactId, idempotencyKey: `event:${event.id}` }, `event:${event.name}`);
+    if (enrolment) enrolled.push(enrolment.id);
   }
   return enrolled;
 }

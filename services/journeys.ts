@@ -33,7 +33,9 @@ const recent = new WeakMap<Database, Map<string, { row: JourneyRow; until: numbe
  * The journey as read within the last five seconds (`fresh` reads it now): every enrolment needs
  * it, and it changes only when published, paused or resumed. Those drop it here at once; another
  * process's change is caught where it matters, by the enrolment insert, which checks the version
- * and status it was given and is then retried with a fresh read (`insertEnrolments`).
+ * and status it was given and is then retried with a fresh read (`insertEnrolments`). Only an
+ * active, published journey is kept: a refusal (paused, not published) always comes from a read
+ * made now, so a resume or a first publish elsewhere is seen at once.
  */
 export async function recentJourney(db: Database, key: string, fresh = false): Promise<JourneyRow> {
   let rows = recent.get(db);
@@ -42,7 +44,8 @@ export async function recentJourney(db: Database, key: string, fresh = false): P
   if (cached && !fresh && cached.until > Date.now()) return cached.row;
   const row = await getJourney(db, key);
   if (rows.size > 1_000) rows.clear();
-  rows.set(key, { row, until: Date.now() + RECENT_MS });
+  if (row.status === 'active' && row.latestVersion !== null) rows.set(key, { row, until: Date.now() + RECENT_MS });
+  else rows.delete(key);
   return row;
 }
 

@@ -2,9 +2,10 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import { contacts, journeys, type ContactRow } from '../db/schema';
 import { preparedQuery } from '../db/statements';
 import { evaluate } from '../workflows/conditions';
-import { enrol, enrolMany } from './enrolling';
+import { enrolMany, triggerEnrolment } from './enrolling';
 import type { EnrolDeps } from './enrolments';
 import { contactFacts } from './facts';
+import { DomainError } from './errors';
 import { getJourney, getVersion } from './journeys';
 
 /**
@@ -20,16 +21,14 @@ export async function enrolNewlyMatching(deps: EnrolDeps, before: ContactRow | u
   const candidates = await segmentJourneys(deps.db).execute();
   const enrolled: string[] = [];
   for (const journey of candidates) {
-    const { definition } = await getVersion(deps.db, journey.id, journey.latestVersion!);
-    if (definition.trigger.type !== 'segment') continue;
-    const condition = definition.trigger.condition;
+    const version = await getVersion(deps.db, journey.id, journey.latestVersion!);
+    if (version.definition.trigger.type !== 'segment') continue;
+    const condition = version.definition.trigger.condition;
     const matchedBefore = before !== undefined && evaluate(condition, { contact: contactFacts(before) });
     if (matchedBefore || !evaluate(condition, { contact: contactFacts(after) })) continue;
-    const { enrolment, created } = await enrol(deps, {
-      journeyKey: journey.key, contactId: after.id, actor: 'segment',
-      idempotencyKey: `segment:${after.id}:${after.updatedAt.toISOString()}`,
-    });
-    if (created) enrolled.push(enrolment.id);
+    const enrolment = await triggerEnrolment(deps, { journey, version },
+      { contactId: after.id, idempotencyKey: `segment:${after.id}:${after.updatedAt.toISOString()}` }, 'segment');
+    if (enrolment) enrolled.push(enrolment.id);
   }
   return enrolled;
 }
@@ -53,7 +52,12 @@ export async function enrolSegmentPage(
   const matching = page.filter((contact) => !trigger.condition || evaluate(trigger.condition, { contact: contactFacts(contact) }));
   // The whole page in a few statements; each contact once per run time.
   const outcomes = await enrolMany(deps, { journey, version },
-    matching.map((contact) => ({ contactId: contact.id, idempotencyKey: `schedule:${runAt}:${contact.id}` })), 'schedule');
+    matching.map((contact) => ({ contactId: contact.id, idempotencyKey: `schedule:${runAt}:${contact.id}` })), 'schedule')
+    .catch((err: unknown) => {
+      // Paused since it was read above: the run enrols nobody, as it would have a moment earlier.
+      if (err instanceof DomainError && err.code === 'journey_paused') return [];
+      throw err;
+    });
   const enrolled = outcomes.filter((o) => o.status === 'created').length;
   return { enrolled, matched: matching.length, nextCursor: page.length === PAGE ? page[page.length - 1]!.id : undefined };
 }

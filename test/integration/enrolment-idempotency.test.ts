@@ -74,7 +74,7 @@ describe('enrolling is idempotent', () => {
     expect(h.smtp.to(email)).toHaveLength(2);
   });
 
-  it('a journey published again or paused by another process is read again: enrolments go to the new version, or are refused', async () => {
+  it('a journey published again, paused or resumed by another process is read again: enrolments go to the new version, are refused, are taken', async () => {
     const key = await h.publish({ steps: [{ id: 'rest', type: 'wait', duration: '1h' }] });
     expect((await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('v1') } })).body.journeyVersion).toBe(1);
     // Another process (its own database handle) publishes version 2: this API still has version 1 as recently read.
@@ -89,6 +89,9 @@ describe('enrolling is idempotent', () => {
       const refused = await h.api('POST', `/v1/journeys/${key}/enrolments/bulk`, { items: [{ contact: { email: uniqueEmail('paused') } }] });
       expect(refused.status).toBe(409);
       expect(refused.body.error.code).toBe('journey_paused');
+      // Resumed there: taken here at once (a refusal is never answered from a kept copy).
+      await setJourneyStatus(other.db, key, 'active');
+      expect((await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('resumed') } })).status).toBe(201);
     } finally {
       await other.close();
     }
