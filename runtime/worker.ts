@@ -72,4 +72,3 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   };
 }
 
-export { NativeConnection };

@@ -88,9 +88,9 @@ export async function upsertContact(db: Database, input: ContactUpsert): Promise
   }
   const values: UpsertValues = {
     email: email ?? null, externalId: input.externalId ?? null, attributes: input.attributes ?? {}, tags: dedupe(input.tags ?? []),
-    lifecycleStage: input.lifecycleStage ?? null, score: input.score ?? null,
+    score: input.score ?? null,
   };
-  for (const key of FIELDS) if (key !== 'lifecycleStage') values[key] = input[key] ?? null;
+  for (const key of FIELDS) values[key] = input[key] ?? null;
   // Fields left out keep what the contact has; given ones (null too) replace it.
   for (const key of UPDATED) values[`set.${key}`] = (key === 'email' ? email : input[key]) !== undefined;
   try {

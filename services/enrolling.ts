@@ -42,19 +42,24 @@ export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrol
 }
 
 /**
- * A trigger's enrolment (an event, a contact entering a segment) in the journey as the trigger
- * read it: a journey paused since then is passed over (undefined), not made the failure of the
- * event or contact change that triggered it.
+ * Enrolments a trigger asks for (an event, a contact entering a segment, a scheduled run) in the
+ * journey as the trigger read it: a journey paused since then enrols nobody (no outcomes), as it
+ * would have a moment earlier, rather than failing the event or change that triggered it.
  */
-export async function triggerEnrolment(deps: EnrolDeps, target: EnrolmentTarget, item: EnrolItem, actor: string): Promise<EnrolmentRow | undefined> {
+export async function triggeredEnrolments(deps: EnrolDeps, target: EnrolmentTarget, items: EnrolItem[], actor: string): Promise<EnrolOutcome[]> {
   try {
-    const [outcome] = await enrolMany(deps, target, [item], actor);
-    if (outcome!.status === 'error') throw outcome!.error;
-    return outcome!.status === 'created' ? outcome!.enrolment : undefined;
+    return await enrolMany(deps, target, items, actor);
   } catch (err) {
-    if (err instanceof DomainError && err.code === 'journey_paused') return undefined;
+    if (err instanceof DomainError && err.code === 'journey_paused') return [];
     throw err;
   }
+}
+
+/** One triggered enrolment: the enrolment it created, if it created one; an item's error is thrown. */
+export async function triggerEnrolment(deps: EnrolDeps, target: EnrolmentTarget, item: EnrolItem, actor: string): Promise<EnrolmentRow | undefined> {
+  const [outcome] = await triggeredEnrolments(deps, target, [item], actor);
+  if (outcome?.status === 'error') throw outcome.error;
+  return outcome?.status === 'created' ? outcome.enrolment : undefined;
 }
 
 /**
@@ -155,9 +160,9 @@ async function priorEnrolments(db: Database, journeyId: string, contactIds: stri
 const contactsFoundStatement = compiledStatement<{ ids: string[] }>('nurture_contacts_found', (param) =>
   sql`select ${contacts.id} as id from ${contacts} where ${contacts.id} = any(${param('ids')}::uuid[])`);
 
-/** Each item's contact (its id, and whether this request created it), or the error that item answers with. */
 type ResolvedContact = { id: string; created: boolean } | DomainError;
 
+/** Each item's contact (its id, and whether this request created it), or the error that item answers with. */
 async function resolveContacts(db: Database, items: EnrolItem[]): Promise<ResolvedContact[]> {
   const out = new Array<ResolvedContact>(items.length);
   const givenIds = [...new Set(items.map((i) => i.contactId).filter((id): id is string => id !== undefined))];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
-import { auditRecords, enrolments, journeys, type EnrolmentRow, type EnrolmentStatus, type JourneyRow } from '../db/schema';
+import { auditRecords, enrolments, journeys, type EnrolmentRow, type JourneyRow } from '../db/schema';
 import { ContactId, EnrolmentStatus as EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/search-attributes';
 import type { EnrolmentInput } from '../workflows/types';
 import type { JourneyDefinition } from './journey-definition';

@@ -2,20 +2,19 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import { contacts, journeys, type ContactRow } from '../db/schema';
 import { preparedQuery } from '../db/statements';
 import { evaluate } from '../workflows/conditions';
-import { enrolMany, triggerEnrolment } from './enrolling';
+import { triggerEnrolment, triggeredEnrolments } from './enrolling';
 import type { EnrolDeps } from './enrolments';
 import { contactFacts } from './facts';
-import { DomainError } from './errors';
 import { getJourney, getVersion } from './journeys';
+
+const segmentJourneys = preparedQuery('nurture_segment_journeys', (db) => db.select().from(journeys)
+  .where(and(eq(journeys.triggerType, 'segment'), eq(journeys.status, 'active'))));
 
 /**
  * Enrols a contact in every active segment-triggered journey whose condition it matches now but
  * did not match before the change (`before` undefined: a new contact). Entry rules apply; the
  * idempotency key ties the enrolment to this change, so a retried change enrols nobody twice.
  */
-const segmentJourneys = preparedQuery('nurture_segment_journeys', (db) => db.select().from(journeys)
-  .where(and(eq(journeys.triggerType, 'segment'), eq(journeys.status, 'active'))));
-
 export async function enrolNewlyMatching(deps: EnrolDeps, before: ContactRow | undefined, after: ContactRow): Promise<string[]> {
   if (after.test) return [];
   const candidates = await segmentJourneys(deps.db).execute();
@@ -51,13 +50,8 @@ export async function enrolSegmentPage(
     .where(and(eq(contacts.test, false), after ? gt(contacts.id, after) : undefined)).orderBy(asc(contacts.id)).limit(PAGE);
   const matching = page.filter((contact) => !trigger.condition || evaluate(trigger.condition, { contact: contactFacts(contact) }));
   // The whole page in a few statements; each contact once per run time.
-  const outcomes = await enrolMany(deps, { journey, version },
-    matching.map((contact) => ({ contactId: contact.id, idempotencyKey: `schedule:${runAt}:${contact.id}` })), 'schedule')
-    .catch((err: unknown) => {
-      // Paused since it was read above: the run enrols nobody, as it would have a moment earlier.
-      if (err instanceof DomainError && err.code === 'journey_paused') return [];
-      throw err;
-    });
+  const outcomes = await triggeredEnrolments(deps, { journey, version },
+    matching.map((contact) => ({ contactId: contact.id, idempotencyKey: `schedule:${runAt}:${contact.id}` })), 'schedule');
   const enrolled = outcomes.filter((o) => o.status === 'created').length;
   return { enrolled, matched: matching.length, nextCursor: page.length === PAGE ? page[page.length - 1]!.id : undefined };
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Client } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { buildApp } from '../../api/app';
 import { openDatabase, type DatabaseHandle } from '../../db/client';
+import { connectTemporal, createClient } from '../../runtime/temporal';
 import { createJourneyWorkers, type JourneyWorkers } from '../../runtime/worker';
 import type { EmailSettings } from '../../services/email';
 import { createMailer } from '../../services/mailer';
@@ -67,8 +68,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const temporalAddress = options.temporalAddress ?? env.temporalAddress;
   // One native connection for the API's client and the workers, as bin/dev.ts runs them.
-  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-  const client = new Client({ connection: nativeConnection, namespace: 'default' });
+  const nativeConnection = await connectTemporal(temporalAddress);
+  const client = createClient(nativeConnection, 'default');
   const taskQueue = `test-${randomUUID()}`;
   const mailer = createMailer(smtp.url, logger);
   const app: FastifyInstance = await buildApp({
