@@ -1,7 +1,7 @@
 import { applyContactChanges, type ContactChanges } from '../services/contact-changes';
 import { loadFacts } from '../services/facts';
 import { enrolNewlyMatching } from '../services/segments';
-import type { Facts } from '../workflows/conditions';
+import type { Facts } from '../journey-language';
 import type { ActivityDeps } from './index';
 
 export interface UpdateContactInput {

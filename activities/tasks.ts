@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { tasks, type TaskRow } from '../db/schema';
 import { appendAudit } from '../services/audit';
 import { createTask, emailLinks, getTask, markTask, resolvePrincipal, type NewTask } from '../services/tasks';
-import type { Principal } from '../services/journey-definition';
+import type { Principal } from '../journey-language';
 import type { ActivityDeps } from './index';
 
 export interface TaskEventInput {

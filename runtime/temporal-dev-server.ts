@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { JOURNEY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { JOURNEY_SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { connectTemporal } from './temporal';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -1,7 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { JOURNEY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { JOURNEY_SEARCH_ATTRIBUTES } from '../workflows/contract';
 import type { Logger } from './logger';
 
 const INDEXED_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {

@@ -57,9 +57,15 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
     db: options.db, mailer: options.mailer, sandboxMailer: createMailer(undefined, silentLogger), email: options.email, webhookSecret: options.webhookSecret,
     temporal: options.client, taskQueue: options.taskQueue,
   });
+  const maxCachedWorkflows = options.maxCachedWorkflows ?? 250;
   const journeys = await Worker.create({
     connection: options.connection, namespace: options.namespace, taskQueue: options.taskQueue, ...workflows, activities,
-    maxCachedWorkflows: options.maxCachedWorkflows ?? 250,
+    maxCachedWorkflows,
+    // Without a cache, each workflow task that starts evicts the least recently used run, even
+    // one whose local activities (audit writes, branch decisions) are still in flight: the SDK
+    // then drops their results and the task times out. One task at a time keeps every run
+    // until its task completes.
+    ...(maxCachedWorkflows === 0 ? { maxConcurrentWorkflowTaskExecutions: 1 } : {}),
   });
   const email = await Worker.create({
     connection: options.connection, namespace: options.namespace, taskQueue: `${options.taskQueue}-email`,

@@ -1,6 +1,5 @@
 import type { Database } from '../db/client';
-import type { Condition } from './condition-schema';
-import { evaluate, type Facts } from '../workflows/conditions';
+import { evaluate, type Condition, type Facts } from '../journey-language';
 import { appendAudit, type AuditEntry } from './audit';
 import { loadFacts } from './facts';
 

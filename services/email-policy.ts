@@ -3,7 +3,7 @@ import type { Database } from '../db/client';
 import { preparedQuery } from '../db/statements';
 import { outgoingEmails, type ContactRow } from '../db/schema';
 import { consentFor, suppressionOf, type ConsentMode } from './consent';
-import { durationToMs } from './durations';
+import { durationToMs } from '../journey-language';
 
 /** Marketing emails sent (or in flight) to a contact since a time: the frequency cap's count. */
 const marketingSentSince = preparedQuery('nurture_marketing_sent_since', (db) => db.select({ n: count() }).from(outgoingEmails).where(and(

@@ -3,7 +3,7 @@ import type { Database } from '../db/client';
 import { emailTemplates, type TemplateRow } from '../db/schema';
 import { getTemplate, renderContent, type EmailContent } from './email-content';
 import { invalid, type FieldProblem } from './errors';
-import type { JourneyDefinition } from './journey-definition';
+import type { JourneyDefinition } from '../journey-language';
 import { templateProblem } from './templates';
 
 /** A contact with every field set, to prove a template renders before it is published. */

@@ -3,13 +3,12 @@ import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { auditRecords, enrolments, journeys, type EnrolmentRow, type JourneyRow } from '../db/schema';
-import { ContactId, EnrolmentStatus as EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/search-attributes';
-import type { EnrolmentInput } from '../workflows/types';
-import type { JourneyDefinition } from './journey-definition';
+import { ContactId, EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/contract';
+import { cancelEnrolmentSignal, journeyWorkflow, type EnrolmentInput } from '../workflows/contract';
+import { durationToMs, type JourneyDefinition } from '../journey-language';
 import { firstRecord } from './audit';
 import { recordProgress } from './enrolment-progress';
 import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../db/statements';
-import { durationToMs } from './durations';
 import { conflict, notFound } from './errors';
 import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from './journeys';
 
@@ -140,7 +139,7 @@ export async function cancelEnrolment(deps: EnrolDeps, id: string, reason: strin
   const enrolment = await getEnrolment(deps.db, id);
   if (enrolment.status !== 'running') return enrolment;
   try {
-    await deps.temporal.workflow.getHandle(enrolment.workflowId).signal('cancelEnrolment', { reason });
+    await deps.temporal.workflow.getHandle(enrolment.workflowId).signal(cancelEnrolmentSignal, { reason });
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
     await recordProgress(deps.db, id, { status: 'cancelled', currentStep: null });
@@ -156,7 +155,7 @@ export async function startWorkflow(deps: EnrolDeps, enrolment: EnrolmentRow, jo
     contactId: enrolment.contactId, definition: version.definition,
   };
   try {
-    await deps.temporal.workflow.start('journeyWorkflow', {
+    await deps.temporal.workflow.start(journeyWorkflow, {
       workflowId: enrolment.workflowId,
       taskQueue: deps.taskQueue,
       args: [input],

@@ -3,8 +3,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { EventRow } from '../db/schema';
 import { events, journeys } from '../db/schema';
-import type { JourneyEvent } from '../workflows/types';
-import { evaluate } from '../workflows/conditions';
+import { journeyEventSignal, type JourneyEvent } from '../workflows/contract';
+import { evaluate } from '../journey-language';
 import { appendAudit } from './audit';
 import { getContact, upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
@@ -80,7 +80,7 @@ async function deliver(deps: EnrolDeps, event: EventRow, contact: Record<string,
   let delivered = 0;
   for (const enrolment of running.filter((e) => !skip.includes(e.id))) {
     try {
-      await deps.temporal.workflow.getHandle(enrolment.workflowId).signal('journeyEvent', payload);
+      await deps.temporal.workflow.getHandle(enrolment.workflowId).signal(journeyEventSignal, payload);
       delivered += 1;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;

@@ -1,6 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { JourneyRow } from '../db/schema';
-import type { JourneyDefinition } from './journey-definition';
+import type { JourneyDefinition } from '../journey-language';
+import { scheduledEnrolmentWorkflow } from '../workflows/contract';
 
 export const scheduleIdFor = (journeyKey: string) => `journey-schedule:${journeyKey}`;
 
@@ -20,9 +21,9 @@ export async function syncJourneySchedule(
   const spec = { cronExpressions: [definition.trigger.cron], timezone: definition.trigger.timezone };
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'scheduledEnrolmentWorkflow',
+    workflowType: scheduledEnrolmentWorkflow,
     workflowId: `journey-schedule-run:${journey.key}`,
-    args: [{ journeyKey: journey.key }],
+    args: [{ journeyKey: journey.key }] as [{ journeyKey: string }],
     taskQueue: deps.taskQueue,
     staticSummary: `Scheduled enrolment into journey "${journey.name}" (${journey.key})`,
   };

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Database } from '../db/client';
 import { journeys, journeyVersions, type JourneyRow } from '../db/schema';
 import { conflict, invalid, notFound, type FieldProblem } from './errors';
-import { JourneyDefinitionSchema, type JourneyDefinition } from './journey-definition';
+import { JourneyDefinitionSchema, type JourneyDefinition } from '../journey-language';
 import { toProblems } from './validation';
 import { pinTemplates } from './email-templates';
 

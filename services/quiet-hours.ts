@@ -4,17 +4,9 @@
  * time that does not exist (spring forward) moves to the first valid instant after it; one that
  * happens twice (fall back) takes the first.
  */
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+import { WEEKDAYS, type WaitUntil } from '../journey-language/time-of-day';
 
-export interface WaitUntil {
-  /** "HH:MM": wait for the next occurrence. */
-  at?: string;
-  /** Or only within this window: no wait when inside it already. */
-  between?: { start: string; end: string };
-  /** Allowed days; all when absent. */
-  weekdays?: Weekday[];
-}
+export type { WaitUntil, Weekday } from '../journey-language/time-of-day';
 
 interface LocalParts { year: number; month: number; day: number; hour: number; minute: number; second: number }
 

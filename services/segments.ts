@@ -1,7 +1,7 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { contacts, journeys, type ContactRow } from '../db/schema';
 import { preparedQuery } from '../db/statements';
-import { evaluate } from '../workflows/conditions';
+import { evaluate } from '../journey-language';
 import { triggerEnrolment, triggeredEnrolments } from './enrolling';
 import type { EnrolDeps } from './enrolments';
 import { contactFacts } from './facts';

@@ -1,11 +1,10 @@
 import { and, eq } from 'drizzle-orm';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { tasks, type TaskRow } from '../db/schema';
-import type { DecisionInput } from '../workflows/approval';
-import { validateValues } from '../workflows/form';
+import { validateValues, type FormField, type FormProblem } from '../journey-language';
+import { decideTaskUpdate, DecisionRefusal, type DecisionInput } from '../workflows/contract';
 import { conflict, DomainError, invalid } from './errors';
-import type { FormField } from './journey-definition';
 import { getTask, mayDecide } from './tasks';
 
 export interface Decision {
@@ -35,7 +34,7 @@ export async function completeTask(
   if (!claimed.length) throw conflict('task_closed', 'Another decision on this task is under way or done');
   const input: DecisionInput = { taskId, decision: decision.decision, values: decision.values, comment: decision.comment, actor: { userId: user.id, roles: user.roles } };
   try {
-    await deps.temporal.workflow.getHandle(task.workflowId).executeUpdate('decideTask', { args: [input], updateId: task.id });
+    await deps.temporal.workflow.getHandle(task.workflowId).executeUpdate(decideTaskUpdate, { args: [input], updateId: task.id });
   } catch (err) {
     await deps.db.update(tasks).set({ status: 'open' }).where(and(eq(tasks.id, taskId), eq(tasks.status, 'deciding')));
     throw mapUpdateError(err);
@@ -46,13 +45,18 @@ export async function completeTask(
 function mapUpdateError(err: unknown): unknown {
   if (err instanceof WorkflowNotFoundError) return conflict('task_closed', 'The journey of this task has ended');
   if (!(err instanceof WorkflowUpdateFailedError)) return err;
-  const message = (err.cause as Error | undefined)?.message ?? err.message;
-  const [code, ...rest] = message.split(': ');
-  const detail = rest.join(': ');
-  if (code === 'not_allowed') return new DomainError(403, 'not_allowed', detail);
-  if (code === 'invalid_values') {
-    const problems = JSON.parse(detail) as Array<{ field: string; message: string }>;
-    return invalid('invalid_task_values', problems[0]?.message ?? 'invalid values', problems.map((p) => ({ path: `body.values.${p.field}`, message: p.message })));
+  const failure = err.cause;
+  if (!(failure instanceof ApplicationFailure)) return err;
+  switch (failure.type) {
+    case DecisionRefusal.notAllowed:
+      return new DomainError(403, 'not_allowed', failure.message);
+    case DecisionRefusal.invalidValues: {
+      const problems = (failure.details?.[0] ?? []) as FormProblem[];
+      return invalid('invalid_task_values', problems[0]?.message ?? failure.message, problems.map((p) => ({ path: `body.values.${p.field}`, message: p.message })));
+    }
+    case DecisionRefusal.taskClosed:
+      return conflict('task_closed', failure.message);
+    default:
+      return err;
   }
-  return conflict('task_closed', detail || message);
 }

@@ -5,7 +5,7 @@ import { appendAudit } from './audit';
 import { findContact, toContact, upsertContact } from './contacts';
 import { deliverEmail, type EmailSettings } from './email';
 import { notFound } from './errors';
-import type { FormField, Principal } from './journey-definition';
+import type { FormField, Principal } from '../journey-language';
 import type { Mailer } from './mailer';
 import { findUserByEmail, usersInRole, type Caller } from './people';
 import { linkFor } from './task-links';

@@ -1,17 +1,6 @@
-import { Liquid } from 'liquidjs';
+import { liquid } from '../journey-language/templates';
 
-/** One Liquid engine for every template: strict filters, lenient variables (defaults apply). */
-export const liquid = new Liquid({ strictFilters: true, strictVariables: false, cache: 500 });
-
-/** The reason a template does not parse, or undefined when it does. */
-export function templateProblem(source: string): string | undefined {
-  try {
-    liquid.parse(source);
-    return undefined;
-  } catch (err) {
-    return `does not parse as a Liquid template: ${(err as Error).message.split('\n')[0]}`;
-  }
-}
+export { templateProblem } from '../journey-language/templates';
 
 export function renderTemplate(source: string, scope: Record<string, unknown>): Promise<string> {
   return liquid.parseAndRender(source, scope);

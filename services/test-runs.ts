@@ -3,12 +3,12 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { contacts, enrolments, outgoingEmails, testRuns } from '../db/schema';
-import type { EnrolmentInput } from '../workflows/types';
+import { journeyWorkflow, testRunScriptWorkflow, type EnrolmentInput } from '../workflows/contract';
 import { auditForEnrolment } from './audit';
 import type { ContactUpsert } from './contact-schema';
 import { pinTemplates } from './email-templates';
 import { invalid, notFound } from './errors';
-import { JourneyDefinitionSchema, type JourneyDefinition } from './journey-definition';
+import { JourneyDefinitionSchema, type JourneyDefinition } from '../journey-language';
 import { getJourney, getVersion } from './journeys';
 import { toProblems } from './validation';
 
@@ -60,10 +60,10 @@ export async function startTestRun(deps: { db: Database; temporal: Client; taskQ
       enrolmentId: m.enrolmentId, journeyKey: key, journeyVersion: version ?? 0, contactId: m.contactId, definition,
       sandbox: { testRunId: runId, timeScale: input.timeScale },
     };
-    await deps.temporal.workflow.start('journeyWorkflow', { workflowId: m.workflowId, taskQueue: deps.taskQueue, args: [args], staticSummary: `Test run ${runId} of ${key}: contact ${m.ref}` });
+    await deps.temporal.workflow.start(journeyWorkflow, { workflowId: m.workflowId, taskQueue: deps.taskQueue, args: [args], staticSummary: `Test run ${runId} of ${key}: contact ${m.ref}` });
   }
   if (input.events?.length) {
-    await deps.temporal.workflow.start('testRunScriptWorkflow', {
+    await deps.temporal.workflow.start(testRunScriptWorkflow, {
       workflowId: `test:${runId}:script`, taskQueue: deps.taskQueue, staticSummary: `Scripted events of test run ${runId}`,
       args: [{ events: input.events.map((e) => ({ contactId: members.find((m) => m.ref === e.ref)!.contactId, name: e.name, properties: e.properties ?? {}, atMs: Math.round(e.after / input.timeScale) })) }],
     });

@@ -1,6 +1,6 @@
 import { workflowInfo } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time';
-import type { AssignOwnerStep, NotifyStep, SendEmailStep } from '../services/journey-definition';
+import { msOf } from '../journey-language/interpreter';
+import type { AssignOwnerStep, NotifyStep, SendEmailStep } from '../journey-language';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
 import type { StepOutcome } from './steps';
@@ -55,7 +55,7 @@ export async function notify(step: NotifyStep, ctx: EnrolmentContext): Promise<S
     { activityId: ctx.activityId(step, 'notify'), summary: `Webhook to ${new URL(step.url).host}` },
     [{
       idempotencyKey: ctx.keyFor(step), contactId: ctx.input.contactId, journeyKey: ctx.input.journeyKey, stepId: step.id,
-      url: step.url, format: step.format, body: step.body, text: step.text, timeoutMs: msToNumber(step.timeout),
+      url: step.url, format: step.format, body: step.body, text: step.text, timeoutMs: msOf(step.timeout),
     }],
   );
   await ctx.recordOutcome(step, {

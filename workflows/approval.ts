@@ -1,26 +1,14 @@
-import { ApplicationFailure, condition, defineUpdate, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time';
-import type { ApprovalStep } from '../services/journey-definition';
+import { ApplicationFailure, condition, setHandler, uuid4 } from '@temporalio/workflow';
+import { msOf, validateValues } from '../journey-language/interpreter';
+import type { ApprovalStep } from '../journey-language';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
-import { validateValues } from './form';
+import { decideTaskUpdate, DecisionRefusal, type DecisionInput, type DecisionRefusalType, type EnrolmentState, type OpenTask } from './contract';
 import type { StepOutcome } from './steps';
-import type { EnrolmentState, OpenTask } from './types';
 
-export interface DecisionInput {
-  taskId: string;
-  decision: 'approve' | 'reject';
-  values: Record<string, unknown>;
-  comment?: string;
-  actor: { userId: string; roles: string[] };
-}
-
-/** The decision of an approval task; the API uses the task id as the update id. */
-export const decideTaskUpdate = defineUpdate<{ status: 'approved' | 'rejected' }, [DecisionInput]>('decideTask');
-
-/** Errors the validator raises start with a code the API maps to 409, 403 or 422. */
-function refuse(code: 'task_closed' | 'not_allowed' | 'invalid_values', message: string): never {
-  throw new Error(`${code}: ${message}`);
+/** Refuses a decision with a typed, non-retryable failure the API maps to 409, 403 or 422. */
+function refuse(type: DecisionRefusalType, message: string, details?: unknown): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });
 }
 
 /** Registers the decision update: its validator refuses a closed task, a caller who may not decide, or bad values. */
@@ -33,8 +21,8 @@ export function registerApprovalHandlers(state: EnrolmentState): void {
     const task = state.openTask!;
     // A decision may arrive while the task is being created: wait until its approvers are known.
     await condition(() => task.deciders !== undefined);
-    if (task.decision || state.ending) throw ApplicationFailure.nonRetryable('task_closed: this task is closed or already decided');
-    if (!allowed(task, input.actor)) throw ApplicationFailure.nonRetryable('not_allowed: only the assigned approver or the escalation target may decide');
+    if (task.decision || state.ending) refuse(DecisionRefusal.taskClosed, 'this task is closed or already decided');
+    if (!allowed(task, input.actor)) refuse(DecisionRefusal.notAllowed, 'only the assigned approver or the escalation target may decide');
     task.decision = { decision: input.decision, values: input.values, decidedBy: input.actor.userId };
     await actions.recordDecision.executeWithOptions(
       { activityId: `${task.stepId}:${state.visits[task.stepId] ?? 1}:decision`, summary: `Record the ${input.decision} decision` },
@@ -45,10 +33,10 @@ export function registerApprovalHandlers(state: EnrolmentState): void {
   }, {
     validator: (input) => {
       const task = state.openTask;
-      if (!task || task.taskId !== input.taskId || task.decision || state.ending) refuse('task_closed', 'this task is closed or already decided');
-      if (task.deciders && !allowed(task, input.actor)) refuse('not_allowed', 'only the assigned approver or the escalation target may decide');
+      if (!task || task.taskId !== input.taskId || task.decision || state.ending) refuse(DecisionRefusal.taskClosed, 'this task is closed or already decided');
+      if (task.deciders && !allowed(task, input.actor)) refuse(DecisionRefusal.notAllowed, 'only the assigned approver or the escalation target may decide');
       const problems = validateValues(task.fields, input.values);
-      if (problems.length) refuse('invalid_values', JSON.stringify(problems));
+      if (problems.length) refuse(DecisionRefusal.invalidValues, 'the form values are not valid', problems);
     },
   });
 }
@@ -58,8 +46,9 @@ export function registerApprovalHandlers(state: EnrolmentState): void {
  * and finally expiring it on its schedule. Approve and reject take their own paths.
  */
 export async function approval(step: ApprovalStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  const start = workflowInfo().unsafe.now();
-  const at = (d?: string) => (d === undefined ? undefined : start + ctx.scaled(msToNumber(d)));
+  // The workflow clock: the time of the workflow task, the same on every replay.
+  const start = Date.now();
+  const at = (d?: string) => (d === undefined ? undefined : start + ctx.scaled(msOf(d)));
   const expireAt = at(step.expireAfter)!;
   const key = ctx.keyFor(step);
   // The id is known before the task row exists, so a decision racing its creation is recognised.
@@ -90,10 +79,11 @@ export async function approval(step: ApprovalStep, ctx: EnrolmentContext): Promi
   for (;;) {
     const pending = milestones.filter((m) => !m.done);
     const nextAt = Math.min(expireAt, ...pending.map((m) => m.at!));
-    const wake = await condition(() => task.decision !== undefined || ctx.state.ending !== undefined, Math.max(0, nextAt - workflowInfo().unsafe.now()),
+    const wake = await condition(() => task.decision !== undefined || ctx.state.ending !== undefined, Math.max(1, nextAt - Date.now()),
       { summary: `Wait for the decision on task ${task.taskId} until ${new Date(nextAt).toISOString()}` });
     if (wake) break;
-    const now = workflowInfo().unsafe.now();
+    // The timer fired: `nextAt` has come, even if the workflow clock reads a moment before it.
+    const now = Math.max(Date.now(), nextAt);
     if (now >= expireAt) {
       await actions.expireTask.executeWithOptions({ activityId: ctx.activityId(step, 'expire'), summary: 'Expire the task' }, [{ taskId: task.taskId, idempotencyKey: key, expiresAt }]);
       ctx.state.openTask = undefined;

@@ -1,10 +1,10 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { EnrolmentStatus } from '../db/schema';
-import type { Step } from '../services/journey-definition';
+import type { Step } from '../journey-language';
 import type { RecordStepInput } from '../activities/recording';
 import { local, recording } from './activities';
 import { FEWER_ROUND_TRIPS_PATCH, LOCAL_RECORDING_PATCH } from './patches';
-import type { EnrolmentInput, EnrolmentState } from './types';
+import type { EnrolmentInput, EnrolmentState } from './contract';
 
 export interface StepRecord {
   action: string;

@@ -1,10 +1,8 @@
 import { condition } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time';
-import type { BranchStep, SplitStep } from '../services/journey-definition';
+import { assign, evaluate, msOf, readsEngagement } from '../journey-language/interpreter';
+import type { BranchStep, SplitStep } from '../journey-language';
 import { actions, local } from './activities';
-import { evaluate, readsEngagement } from './conditions';
 import type { EnrolmentContext } from './context';
-import { assign } from './split';
 import type { StepOutcome } from './steps';
 
 /** Takes the first case whose condition holds, over the contact as it is now. */
@@ -50,6 +48,6 @@ export async function split(step: SplitStep, ctx: EnrolmentContext): Promise<Ste
   }
   await ctx.record(step, record);
   const hold = step.holdout?.duration ?? '30d';
-  await condition(() => ctx.state.ending !== undefined, ctx.scaled(msToNumber(hold)), { summary: `Holdout (control group) for ${hold}: no steps, goal still counts` });
+  await condition(() => ctx.state.ending !== undefined, ctx.scaled(msOf(hold)), { summary: `Holdout (control group) for ${hold}: no steps, goal still counts` });
   return { outcome: 'holdout', end: ctx.state.ending ?? { status: 'completed', reason: `holdout (control group) for ${hold}` } };
 }

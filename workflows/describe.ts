@@ -1,4 +1,4 @@
-import type { Step } from '../services/journey-definition';
+import type { Step } from '../journey-language';
 
 /** A step in plain words, for the Temporal UI's current details. */
 export function describeStep(step: Step): string {

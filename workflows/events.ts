@@ -1,10 +1,7 @@
-import { defineSignal } from '@temporalio/workflow';
-import type { JourneyDefinition } from '../services/journey-definition';
-import { evaluate } from './conditions';
-import type { EnrolmentState, JourneyEvent } from './types';
+import { evaluate } from '../journey-language/interpreter';
+import type { JourneyDefinition } from '../journey-language';
+import type { EnrolmentState, JourneyEvent } from './contract';
 
-export const journeyEventSignal = defineSignal<[JourneyEvent]>('journeyEvent');
-export const cancelEnrolmentSignal = defineSignal<[{ reason: string }]>('cancelEnrolment');
 
 const SEEN_KEPT = 200;
 const INBOX_KEPT = 100;

@@ -1,5 +1,8 @@
-/** The workflow bundle's entry: every workflow type the worker registers. */
-export { journeyWorkflow, enrolmentStateQuery } from './journey';
-export { journeyEventSignal, cancelEnrolmentSignal } from './events';
+/**
+ * The workflow bundle's entry: the implementation of every workflow type the worker registers.
+ * Callers never import these: they start workflows through the stand-ins of the same names in
+ * ./contract.ts, which also holds the signals, queries and updates.
+ */
+export { journeyWorkflow } from './journey';
 export { scheduledEnrolmentWorkflow } from './scheduled-enrolment';
 export { testRunScriptWorkflow } from './test-run-script';

@@ -1,17 +1,17 @@
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { Step } from '../services/journey-definition';
+import type { Step } from '../journey-language';
 import { registerApprovalHandlers } from './approval';
 import type { RecordStepInput } from '../activities/recording';
 import { EnrolmentContext } from './context';
 import { describeStep } from './describe';
-import { cancelEnrolmentSignal, journeyEventSignal, receiveEvent } from './events';
-import { EnrolmentStatus as EnrolmentStatusKey, JourneyStep } from './search-attributes';
+import { receiveEvent } from './events';
 import { runStep } from './steps';
-import type { EnrolmentEnd, EnrolmentInput, EnrolmentResult, EnrolmentState } from './types';
-
-export const enrolmentStateQuery = defineQuery<EnrolmentState>('enrolmentState');
+import {
+  cancelEnrolmentSignal, enrolmentStateQuery, EnrolmentStatusKey, journeyEventSignal, JourneyStep,
+  type EnrolmentEnd, type EnrolmentInput, type EnrolmentResult, type EnrolmentState, type JourneyWorkflow,
+} from './contract';
 
 /** Keep this many recent path entries in workflow state; the audit log holds the full path. */
 const PATH_KEPT = 50;
@@ -76,6 +76,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
   }
   return finish(input, state, ctx, state.ending ?? end);
 }
+journeyWorkflow satisfies JourneyWorkflow;
 
 /**
  * Whether to move the JourneyStep search attribute to this step: only where an enrolment rests

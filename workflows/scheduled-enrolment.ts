@@ -1,5 +1,6 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { actions } from './activities';
+import type { ScheduledEnrolmentWorkflow } from './contract';
 
 /**
  * Started by a journey's Temporal Schedule: enrols the contacts its segment matches. Each run's
@@ -21,3 +22,4 @@ export async function scheduledEnrolmentWorkflow(input: { journeyKey: string }):
   } while (cursor);
   return { enrolled, matched };
 }
+scheduledEnrolmentWorkflow satisfies ScheduledEnrolmentWorkflow;

@@ -1,10 +1,10 @@
-import type { ExitStep, Step, UpdateContactStep } from '../services/journey-definition';
+import type { ExitStep, Step, UpdateContactStep } from '../journey-language';
 import { assignOwner, notify, sendEmail } from './actions';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
 import { approval } from './approval';
 import { branch, split } from './decisions';
-import type { EnrolmentEnd } from './types';
+import type { EnrolmentEnd } from './contract';
 import { wait, waitForEvent } from './waits';
 
 /** Where the enrolment goes after a step: the next step, or its end. */

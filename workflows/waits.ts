@@ -1,8 +1,7 @@
-import { condition, workflowInfo } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time';
-import type { WaitForEventStep, WaitStep } from '../services/journey-definition';
+import { condition } from '@temporalio/workflow';
+import { evaluate, msOf } from '../journey-language/interpreter';
+import type { WaitForEventStep, WaitStep } from '../journey-language';
 import { actions } from './activities';
-import { evaluate } from './conditions';
 import type { EnrolmentContext } from './context';
 import type { StepOutcome } from './steps';
 
@@ -14,11 +13,12 @@ async function interruptibleSleep(ctx: EnrolmentContext, ms: number, summary: st
 
 /** A fixed delay, or until a time of day / weekday in the contact's time zone (quiet hours). */
 export async function wait(step: WaitStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  const now = workflowInfo().unsafe.now();
+  // The workflow clock (the time of this workflow task), identical on every replay.
+  const now = Date.now();
   let untilMs: number;
   let summary: string;
   if (step.duration) {
-    untilMs = now + ctx.scaled(msToNumber(step.duration));
+    untilMs = now + ctx.scaled(msOf(step.duration));
     summary = `Wait ${step.duration} (step ${step.id})`;
   } else {
     const until = await actions.computeWaitUntil.executeWithOptions(
@@ -30,14 +30,14 @@ export async function wait(step: WaitStep, ctx: EnrolmentContext): Promise<StepO
   }
   const until = new Date(untilMs).toISOString();
   await ctx.record(step, { action: 'wait.started', outcome: 'waiting', details: { duration: step.duration ?? null, until } });
-  const interrupted = await interruptibleSleep(ctx, untilMs - workflowInfo().unsafe.now(), `${summary}, until ${until}`);
+  const interrupted = await interruptibleSleep(ctx, untilMs - Date.now(), `${summary}, until ${until}`);
   return { outcome: interrupted ? 'interrupted' : 'waited', next: step.next };
 }
 
 /** Waits for a matching event (received after the step began) or the timeout. */
 export async function waitForEvent(step: WaitForEventStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  const timeoutMs = ctx.scaled(msToNumber(step.timeout));
-  const until = new Date(workflowInfo().unsafe.now() + timeoutMs).toISOString();
+  const timeoutMs = ctx.scaled(msOf(step.timeout));
+  const until = new Date(Date.now() + timeoutMs).toISOString();
   ctx.state.inbox = [];
   await ctx.record(step, { action: 'wait_for_event.started', outcome: 'waiting', details: { event: step.event, until } });
   const matches = () => ctx.state.inbox.find((e) => e.name === step.event

@@ -1,5 +1,4 @@
-import type { JourneyDefinition } from '../../services/journey-definition';
-import { exits } from '../../services/journey-definition';
+import { exits, type JourneyDefinition } from '../../journey-language';
 import type { VersionStats } from '../../services/stats';
 import { escapeHtml as e, page } from './layout';
 

@@ -1,5 +1,5 @@
 import type { TaskRow } from '../../db/schema';
-import type { FormField } from '../../services/journey-definition';
+import type { FormField } from '../../journey-language';
 import { escapeHtml as e, page } from './layout';
 
 export interface FormState {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ContactUpsertSchema } from '../../services/contact-schema';
 import { ingestEvent } from '../../services/events';
-import { EventNameSchema } from '../../services/journey-definition';
+import { EventNameSchema } from '../../journey-language';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';

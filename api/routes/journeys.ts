@@ -5,7 +5,7 @@ import {
   createJourney, draftProblems, getJourney, getVersion, listJourneys, listVersions, publishJourney,
   setJourneyStatus, updateDraft,
 } from '../../services/journeys';
-import { JourneyDefinitionSchema, JourneyKeySchema } from '../../services/journey-definition';
+import { JourneyDefinitionSchema, JourneyKeySchema } from '../../journey-language';
 import type { Database } from '../../db/client';
 import { syncJourneySchedule } from '../../services/journey-schedules';
 import { scopes } from '../auth';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { JourneyKeySchema } from '../../services/journey-definition';
+import { JourneyKeySchema } from '../../journey-language';
 import { getJourney, getVersion } from '../../services/journeys';
 import { journeyStats } from '../../services/stats';
 import { scopes } from '../auth';

@@ -4,12 +4,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TaskRow } from '../../db/schema';
 import { DomainError } from '../../services/errors';
-import type { FormField } from '../../services/journey-definition';
+import { validateValues, type FormField } from '../../journey-language';
 import { authenticate, getUser } from '../../services/people';
 import { completeTask } from '../../services/task-decisions';
 import { checkLink, consumeLink } from '../../services/task-links';
 import { getTask, mayDecide } from '../../services/tasks';
-import { validateValues } from '../../workflows/form';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { messagePage, taskFormPage } from '../pages/task-form';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { createTemplateVersion, listTemplateVersions } from '../../services/email-templates';
 import { notFound } from '../../services/errors';
-import { TemplateKeySchema } from '../../services/journey-definition';
+import { TemplateKeySchema } from '../../journey-language';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ContactFieldsSchema, TagSchema } from '../../services/contact-schema';
-import { EventNameSchema, JourneyKeySchema } from '../../services/journey-definition';
-import { durationToMs } from '../../services/durations';
-import { DurationSchema } from '../../services/journey-steps';
+import { DurationSchema, durationToMs, EventNameSchema, JourneyKeySchema } from '../../journey-language';
 import { runningInTestRun, startTestRun, testRunView } from '../../services/test-runs';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';

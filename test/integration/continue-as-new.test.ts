@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { auditRecords } from '../../db/schema';
-import { JourneyDefinitionSchema } from '../../services/journey-definition';
+import { JourneyDefinitionSchema } from '../../journey-language';
+import { journeyEventSignal, journeyWorkflow } from '../../workflows/contract';
 import { eventually, startHarness, uniqueEmail, type Harness } from '../support/harness';
 
 /** A long-running loop continues as new, carrying its state, without repeating a side effect. */
@@ -21,7 +22,7 @@ describe('continue-as-new', () => {
     });
     const enrolmentId = randomUUID();
     const workflowId = `journey:loop-test:${contact.body.id}`;
-    const handle = await h.client.workflow.start('journeyWorkflow', {
+    const handle = await h.client.workflow.start(journeyWorkflow, {
       workflowId, taskQueue: h.taskQueue,
       args: [{ enrolmentId, journeyKey: 'loop-test', journeyVersion: 1, contactId: contact.body.id, definition, historyLimit: 40 }],
     });
@@ -32,7 +33,7 @@ describe('continue-as-new', () => {
     const latest = () => h.client.workflow.getHandle(workflowId);
     const result = await eventually(async () => {
       if ((await latest().describe()).status.name === 'COMPLETED') return latest().result();
-      await latest().signal('journeyEvent', { id: randomUUID(), name: 'stop', properties: {}, occurredAt: new Date().toISOString() });
+      await latest().signal(journeyEventSignal, { id: randomUUID(), name: 'stop', properties: {}, occurredAt: new Date().toISOString() });
       await new Promise((r) => setTimeout(r, 200));
       return undefined;
     }, 30_000);

@@ -1,4 +1,4 @@
-import { assign } from '../../workflows/split';
+import { assign } from '../../journey-language';
 import { eventually, startHarness, uniqueEmail, type Harness } from '../support/harness';
 
 /** Step types, goals and exits, and versions, with durations in seconds on the real server. */

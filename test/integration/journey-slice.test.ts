@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { auditRecords, contacts, outgoingEmails } from '../../db/schema';
-import { ContactId, EnrolmentStatus, JourneyKey, JourneyStep } from '../../workflows/search-attributes';
+import { ContactId, EnrolmentStatusKey, JourneyKey, JourneyStep } from '../../workflows/contract';
 import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 /** The thin journey through every layer: HTTP → Postgres → Temporal → SMTP → Postgres. */
@@ -86,7 +86,7 @@ describe('a journey end to end', () => {
     expect(description.typedSearchAttributes.get(ContactId)).toBe(contact.body.id);
     // JourneyStep names where the enrolment rests or last rested (the wait), not passing actions.
     expect(description.typedSearchAttributes.get(JourneyStep)).toBe('pause');
-    expect(description.typedSearchAttributes.get(EnrolmentStatus)).toBe('completed');
+    expect(description.typedSearchAttributes.get(EnrolmentStatusKey)).toBe('completed');
     expect(await description.staticSummary()).toContain(`${key} v1`);
     const found = await eventually(async () => {
       const ids: string[] = [];

@@ -1,4 +1,4 @@
-import { assign } from '../../workflows/split';
+import { assign } from '../../journey-language';
 import { wilson } from '../../services/stats';
 import { eventually, startHarness, uniqueEmail, type Harness } from '../support/harness';
 

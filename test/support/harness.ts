@@ -87,6 +87,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     webhookSecret: TEST_SECRETS.webhook, emailRatePerSecond: options.emailRatePerSecond ?? 1000,
     workflowBundle: { codePath: env.workflowBundlePath },
+    // No workflow cache: every activation replays the run from its history, so any
+    // non-determinism fails the test that meets it (as a restart or eviction would in production).
+    maxCachedWorkflows: 0,
   });
   const running = worker?.run();
 

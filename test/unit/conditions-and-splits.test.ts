@@ -1,5 +1,4 @@
-import { evaluate, readsEngagement, type Facts } from '../../workflows/conditions';
-import { assign, bucketOf } from '../../workflows/split';
+import { assign, bucketOf, evaluate, readsEngagement, type Facts } from '../../journey-language';
 
 const facts: Facts = {
   contact: { email: 'Ada@Example.com', score: 72, lifecycleStage: 'lead', tags: ['vip', 'beta'], attributes: { plan: 'pro', seats: '12' } },

@@ -1,6 +1,5 @@
-import { JourneyDefinitionSchema } from '../../services/journey-definition';
+import { durationToMs, JourneyDefinitionSchema } from '../../journey-language';
 import { draftProblems } from '../../services/journeys';
-import { durationToMs } from '../../services/durations';
 
 const email = (id: string, next?: string) => ({ id, type: 'send_email', subject: 'Hi', text: 'Hello', next });
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ConditionSchema } from './condition-schema';
-import { ContactFieldsSchema, TagSchema, TimeZoneSchema } from './contact-schema';
+import { ContactFieldsSchema, TagSchema, TimeZoneSchema } from './contact-fields';
 import { DURATION_PATTERN, durationToMs } from './durations';
-import { WEEKDAYS } from './quiet-hours';
+import { WEEKDAYS } from './time-of-day';
 import { templateProblem } from './templates';
 
 /** The step types of the journey language, one schema each; see journey-definition.ts. */

@@ -12,3 +12,10 @@ export function durationToMs(duration: string): number | undefined {
   const [, amount, unit] = match;
   return Math.round(Number(amount) * UNIT_MS[unit!]!);
 }
+
+/** Milliseconds in a duration the definition schema accepted (throws on anything else). */
+export function msOf(duration: string): number {
+  const ms = durationToMs(duration);
+  if (ms === undefined) throw new TypeError(`not a duration: "${duration}"`);
+  return ms;
+}

@@ -1,4 +1,4 @@
-import type { FormField } from '../services/journey-definition';
+import type { FormField } from './definition';
 
 export interface FormProblem {
   field: string;

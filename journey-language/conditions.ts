@@ -1,4 +1,4 @@
-import type { Condition } from '../services/condition-schema';
+import type { Condition } from './condition-schema';
 
 /** What a condition is evaluated against. Pure data: the evaluator does no I/O. */
 export interface Facts {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ConditionSchema, engagementSteps, readsEvent, type Condition } from './condition-schema';
-import { TimeZoneSchema } from './contact-schema';
-import { DurationSchema, EventNameSchema, exits, pauses, StepSchema, type Step } from './journey-steps';
+import { TimeZoneSchema } from './contact-fields';
+import { DurationSchema, EventNameSchema, exits, pauses, StepSchema, type Step } from './steps';
 
-export * from './journey-steps';
+export * from './steps';
 
 /**
  * The journey language: a versioned JSON definition of a trigger, entry rules, a goal, exit

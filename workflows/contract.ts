@@ -1,0 +1,181 @@
+/**
+ * The journey workflows' contract: every workflow type, signal, query and update with its
+ * argument and result types, and the failures callers can tell apart. The workflows implement it
+ * and every caller (services, tests, bench) goes through it: no string names elsewhere.
+ * Deterministic code only: the workflow bundle and the API both load it.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { EnrolmentStatus } from '../db/schema';
+import type { FormField, JourneyDefinition, StepType } from '../journey-language';
+
+/** What an enrolment workflow starts with; the definition pins the journey version. */
+export interface EnrolmentInput {
+  enrolmentId: string;
+  journeyKey: string;
+  journeyVersion: number;
+  contactId: string;
+  definition: JourneyDefinition;
+  /** Carried across continue-as-new. */
+  resume?: EnrolmentProgress;
+  /** Continue as new past this many history events (default 5,000; tests lower it). */
+  historyLimit?: number;
+  /** A test run: time runs `timeScale` times faster, email is captured, webhooks are not called. */
+  sandbox?: { testRunId: string; timeScale: number };
+}
+
+/** An event delivered to a running enrolment (signal `journeyEvent`). */
+export interface JourneyEvent {
+  id: string;
+  name: string;
+  properties: Record<string, unknown>;
+  occurredAt: string;
+  /** The contact as it was when the event arrived, for conditions over contact.* fields. */
+  contact?: Record<string, unknown>;
+}
+
+export interface PathEntry {
+  stepId: string;
+  type: StepType;
+  at: string;
+  outcome: string;
+}
+
+/** The approval task an enrolment waits on. */
+export interface OpenTask {
+  taskId: string;
+  stepId: string;
+  idempotencyKey: string;
+  fields: FormField[];
+  /** Resolved by the task's creation; undefined while it is being created. */
+  deciders?: { userIds: string[]; role?: string };
+  escalation?: { userIds: string[]; role?: string };
+  /** Set when escalation begins: from then on the escalation target may decide. */
+  escalating: boolean;
+  decision?: ApprovalDecision;
+  /** The decision is stored and audited. */
+  recorded: boolean;
+}
+
+export interface ApprovalDecision {
+  decision: 'approve' | 'reject';
+  values: Record<string, unknown>;
+  decidedBy: string;
+}
+
+export interface EnrolmentProgress {
+  nextStepId?: string;
+  /** How often each step was entered: makes idempotency keys unique per visit. */
+  visits: Record<string, number>;
+  /** The most recent steps (the audit log holds all of them). */
+  path: PathEntry[];
+  /** Ids of the latest events received, to ignore a delivery twice. */
+  seenEventIds: string[];
+  variant?: string;
+  /** Decisions of approval steps, for later conditions and templates. */
+  approvals: Record<string, ApprovalDecision>;
+}
+
+export interface EnrolmentEnd {
+  status: EnrolmentStatus;
+  reason: string;
+  eventId?: string;
+}
+
+export interface EnrolmentState extends EnrolmentProgress {
+  status: EnrolmentStatus;
+  currentStepId?: string;
+  journeyKey: string;
+  journeyVersion: number;
+  /** Set when a goal or exit event (or cancellation) ends the enrolment. */
+  ending?: EnrolmentEnd;
+  /** Events received since the current step began (wait_for_event reads them). */
+  inbox: JourneyEvent[];
+  openTask?: OpenTask;
+}
+
+export interface EnrolmentResult {
+  status: EnrolmentStatus;
+  reason?: string;
+  variant?: string;
+  path: PathEntry[];
+}
+
+/** A test run's scripted event, delivered at `atMs` (journey time, compressed) after the run starts. */
+export interface ScriptedEvent {
+  contactId: string;
+  name: string;
+  properties: Record<string, unknown>;
+  atMs: number;
+}
+
+/** An approver's decision on an open approval task (update `decideTask`). */
+export interface DecisionInput {
+  taskId: string;
+  decision: 'approve' | 'reject';
+  values: Record<string, unknown>;
+  comment?: string;
+  actor: { userId: string; roles: string[] };
+}
+
+export interface DecisionResult {
+  status: 'approved' | 'rejected';
+}
+
+/**
+ * Why `decideTask` refused a decision: the `type` of the ApplicationFailure its validator or
+ * handler throws. `details[0]` carries the form problems of `InvalidValues`.
+ */
+export const DecisionRefusal = {
+  /** The task is not open any more (decided, expired, or its enrolment ended). */
+  taskClosed: 'TaskClosed',
+  /** The caller is neither an assigned approver nor (once escalated) the escalation target. */
+  notAllowed: 'NotAllowed',
+  /** The form values do not match the task's fields. */
+  invalidValues: 'InvalidValues',
+} as const;
+export type DecisionRefusalType = (typeof DecisionRefusal)[keyof typeof DecisionRefusal];
+
+/** The failure type an activity raises for an error no retry can fix (non-retryable). */
+export const PERMANENT_FAILURE = 'PermanentStepFailure';
+
+export const journeyEventSignal = defineSignal<[JourneyEvent]>('journeyEvent');
+export const cancelEnrolmentSignal = defineSignal<[{ reason: string }]>('cancelEnrolment');
+export const enrolmentStateQuery = defineQuery<EnrolmentState>('enrolmentState');
+/** The decision of an approval task; callers use the task id as the update id. */
+export const decideTaskUpdate = defineUpdate<DecisionResult, [DecisionInput]>('decideTask');
+
+export type JourneyWorkflow = (input: EnrolmentInput) => Promise<EnrolmentResult>;
+export type TestRunScriptWorkflow = (input: { events: ScriptedEvent[] }) => Promise<void>;
+export type ScheduledEnrolmentWorkflow = (input: { journeyKey: string }) => Promise<{ enrolled: number; matched: number }>;
+
+/**
+ * A workflow type as a caller sees it: its name bound to its signature, so
+ * `client.workflow.start(journeyWorkflow, { args: [input] })` is type-checked without loading
+ * the implementation. The worker registers the implementation of the same name (workflows/index.ts
+ * exports them; test/unit/workflow-contract.test.ts checks the names and signatures match).
+ */
+function workflowType<T extends (...args: never[]) => Promise<unknown>>(name: string): T {
+  const standIn = () => {
+    throw new Error(`${name} runs in a Temporal worker: start it with a client`);
+  };
+  Object.defineProperty(standIn, 'name', { value: name });
+  return standIn as unknown as T;
+}
+
+export const journeyWorkflow = workflowType<JourneyWorkflow>('journeyWorkflow');
+export const testRunScriptWorkflow = workflowType<TestRunScriptWorkflow>('testRunScriptWorkflow');
+export const scheduledEnrolmentWorkflow = workflowType<ScheduledEnrolmentWorkflow>('scheduledEnrolmentWorkflow');
+
+/** A typed search attribute key (what `defineSearchAttributeKey` of @temporalio/common returns). */
+const searchAttribute = <T extends SearchAttributeType>(name: string, type: T): ReturnType<typeof defineSearchAttributeKey<T>> => ({ name, type });
+
+/** Typed search attributes that let operators find a run in the Temporal Web UI. */
+export const JourneyKey = searchAttribute('JourneyKey', 'KEYWORD');
+export const JourneyVersion = searchAttribute('JourneyVersion', 'INT');
+export const ContactId = searchAttribute('ContactId', 'KEYWORD');
+export const JourneyStep = searchAttribute('JourneyStep', 'KEYWORD');
+/** Named EnrolmentStatus in Temporal; `EnrolmentStatus` here is the status type. */
+export const EnrolmentStatusKey = searchAttribute('EnrolmentStatus', 'KEYWORD');
+
+export const JOURNEY_SEARCH_ATTRIBUTES = [JourneyKey, JourneyVersion, ContactId, JourneyStep, EnrolmentStatusKey];
