@@ -1,4 +1,5 @@
 import { applyContactChanges, type ContactChanges } from '../services/contact-changes';
+import { PermanentError } from '../services/errors';
 import { loadFacts } from '../services/facts';
 import { enrolNewlyMatching } from '../services/segments';
 import type { Facts } from '../journey-language';
@@ -15,6 +16,7 @@ export function createContactActivities(deps: ActivityDeps) {
     /** Applies an update_contact step to the CRM record exactly once; may enter segment journeys. */
     async updateContact(input: UpdateContactInput): Promise<{ applied: boolean; found: boolean }> {
       const result = await applyContactChanges(deps.db, input.idempotencyKey, input.contactId, input.changes);
+      if (!result.found) throw new PermanentError('contact_not_found', `contact ${input.contactId} does not exist (deleted or erased)`);
       if (result.before && result.after) await enrolNewlyMatching(deps, result.before, result.after);
       return { applied: result.applied, found: result.found };
     },

@@ -1,4 +1,5 @@
 import { findContact, toContact } from '../services/contacts';
+import { PermanentError } from '../services/errors';
 import { metrics } from '../services/metrics';
 import { assignOwner } from '../services/owners';
 import { deliverWebhook, renderJson, type WebhookResult } from '../services/webhooks';
@@ -22,7 +23,8 @@ export function createNotifyActivities(deps: ActivityDeps) {
     /** A signed webhook (JSON or Slack-compatible), delivered once per idempotency key. */
     async notify(input: NotifyInput): Promise<WebhookResult> {
       const contact = await findContact(deps.db, input.contactId);
-      const scope = { contact: contact ? toContact(contact) : {}, journey: { key: input.journeyKey }, step: { id: input.stepId } };
+      if (!contact) throw new PermanentError('contact_not_found', `contact ${input.contactId} does not exist (deleted or erased)`);
+      const scope = { contact: toContact(contact), journey: { key: input.journeyKey }, step: { id: input.stepId } };
       const body = input.format === 'slack'
         ? { text: await renderTemplate(input.text ?? '', scope) }
         : await renderJson(input.body ?? { event: 'journey.notify', journey: input.journeyKey, step: input.stepId, contact: scope.contact }, scope);

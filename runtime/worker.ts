@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { activityFailures } from './activity-failures';
 import type { Database } from '../db/client';
 import type { EmailSettings } from '../services/email';
 import { parseFrequencyCap } from '../services/email-policy';
@@ -60,6 +61,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   const maxCachedWorkflows = options.maxCachedWorkflows ?? 250;
   const journeys = await Worker.create({
     connection: options.connection, namespace: options.namespace, taskQueue: options.taskQueue, ...workflows, activities,
+    interceptors: { activity: [activityFailures] },
     maxCachedWorkflows,
     // Without a cache, each workflow task that starts evicts the least recently used run, even
     // one whose local activities (audit writes, branch decisions) are still in flight: the SDK
@@ -70,6 +72,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   const email = await Worker.create({
     connection: options.connection, namespace: options.namespace, taskQueue: `${options.taskQueue}-email`,
     activities: { sendEmail: activities.sendEmail },
+    interceptors: { activity: [activityFailures] },
     maxTaskQueueActivitiesPerSecond: options.emailRatePerSecond,
   });
   return {

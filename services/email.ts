@@ -4,6 +4,7 @@ import type { Database } from '../db/client';
 import { preparedQuery } from '../db/statements';
 import { outgoingEmails, type OutgoingEmailStatus } from '../db/schema';
 import { findContact, toContact } from './contacts';
+import { PermanentError } from './errors';
 import { getTemplate, renderContent, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './email-content';
 import { checkSend, type SendPolicy } from './email-policy';
 import type { Mailer } from './mailer';
@@ -59,7 +60,7 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
   const category = req.category ?? 'marketing';
   const topic = req.topic ?? 'marketing';
   const contact = await findContact(db, req.contactId);
-  if (!contact) return { status: 'skipped', reason: 'contact_deleted', replayed: false };
+  if (!contact) throw new PermanentError('contact_not_found', `contact ${req.contactId} does not exist (deleted or erased)`);
   if (!contact.email) return { status: 'skipped', reason: 'no_email_address', replayed: false };
   const to = contact.email;
   const template = req.template ? await getTemplate(db, req.template.key, req.template.version) : undefined;

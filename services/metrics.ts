@@ -13,6 +13,9 @@ export const metrics = {
   enrolmentsStarted: new Counter({ name: 'nurture_enrolments_started_total', help: 'Enrolments started', labelNames: ['journey', 'trigger'] }),
   stepsExecuted: new Counter({ name: 'nurture_steps_executed_total', help: 'Journey steps recorded', labelNames: ['type', 'outcome'] }),
   emails: new Counter({ name: 'nurture_emails_total', help: 'Journey emails by result (sent, captured, skipped by reason)', labelNames: ['status', 'reason'] }),
+  activityRetriesFlagged: new Counter({
+    name: 'nurture_activity_retries_flagged_total', help: 'Activity failures at or past the attempt that flags a stuck side effect (retried still)', labelNames: ['activity'],
+  }),
   webhooks: new Counter({ name: 'nurture_webhooks_total', help: 'Webhook deliveries by result', labelNames: ['status'] }),
 };
 

@@ -7,7 +7,7 @@ import type { RecordStepInput } from '../activities/recording';
 import { EnrolmentContext } from './context';
 import { describeStep } from './describe';
 import { receiveEvent } from './events';
-import { runStep } from './steps';
+import { runStepOrFail } from './steps';
 import {
   cancelEnrolmentSignal, enrolmentStateQuery, EnrolmentStatusKey, journeyEventSignal, JourneyStep,
   type EnrolmentEnd, type EnrolmentInput, type EnrolmentResult, type EnrolmentState, type JourneyWorkflow,
@@ -66,7 +66,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     if (showsStep(step, ctx)) upsertSearchAttributes([{ key: JourneyStep, value: step.id }]);
     setCurrentDetails(`${describeStep(step)}. Journey ${input.journeyKey} v${input.journeyVersion}, contact ${input.contactId}.`);
 
-    const outcome = await runStep(step, ctx);
+    const outcome = await runStepOrFail(step, ctx);
     state.path.push({ stepId: step.id, type: step.type, at: new Date().toISOString(), outcome: outcome.outcome });
     if (state.path.length > PATH_KEPT) state.path.splice(0, state.path.length - PATH_KEPT);
     state.nextStepId = outcome.next;

@@ -1,10 +1,11 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ExitStep, Step, UpdateContactStep } from '../journey-language';
 import { assignOwner, notify, sendEmail } from './actions';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
 import { approval } from './approval';
 import { branch, split } from './decisions';
-import type { EnrolmentEnd } from './contract';
+import { PERMANENT_FAILURE, type EnrolmentEnd } from './contract';
 import { wait, waitForEvent } from './waits';
 
 /** Where the enrolment goes after a step: the next step, or its end. */
@@ -12,6 +13,32 @@ export interface StepOutcome {
   outcome: string;
   next?: string;
   end?: EnrolmentEnd;
+}
+
+/**
+ * Runs one step. A permanent failure of its side effect (unknown or erased contact, a template
+ * that cannot render with this data, a 4xx domain error: non-retryable, see
+ * runtime/activity-failures.ts) ends the enrolment `failed`, with a `step.failed` record that
+ * names the code and the reason. Other errors propagate as before (transient ones never reach
+ * here: their activities retry with backoff until they succeed).
+ */
+export async function runStepOrFail(step: Step, ctx: EnrolmentContext): Promise<StepOutcome> {
+  try {
+    return await runStep(step, ctx);
+  } catch (err) {
+    const failure = permanentFailureOf(err);
+    if (!failure) throw err;
+    ctx.state.openTask = undefined;
+    await ctx.recordOutcome(step, { action: 'step.failed', outcome: 'failed', details: failure, suffix: 'failed' });
+    return { outcome: 'failed', end: { status: 'failed', reason: `step "${step.id}" failed: ${failure.error}` } };
+  }
+}
+
+function permanentFailureOf(err: unknown): { code: string; error: string } | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== PERMANENT_FAILURE) return undefined;
+  const code = (cause.details?.[0] as { code?: unknown } | undefined)?.code;
+  return { code: typeof code === 'string' ? code : 'permanent_failure', error: cause.message };
 }
 
 /** Runs one step. Exhaustive: a new step type fails to compile until it has a handler here. */
