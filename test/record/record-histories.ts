@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import { tasks } from '../../db/schema';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { assign } from '../../journey-language';
 import { provisionTemporalCli } from '../../runtime/temporal-dev-server';
 import { testEnvironment } from '../support/env';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
@@ -52,13 +53,23 @@ function save(name: string, workflowId: string): void {
   writeFileSync(file, json.trim() + '\n');
 }
 
+/** `RECORD_ONLY=a,b npm run histories:record` records only those scenarios. */
+const only = process.env.RECORD_ONLY?.split(',').map((n) => n.trim()).filter(Boolean);
+const recording = (name: string) => (only && !only.includes(name) ? it.skip : it);
+
+/** The next UTC minute at least 15 s away, as "HH:MM" (a time-of-day wait that really sleeps). */
+function nextMinuteUtc(): string {
+  const at = new Date(Math.ceil((Date.now() + 15_000) / 60_000) * 60_000);
+  return `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
+}
+
 describe('record histories', () => {
   let h: Harness;
   beforeAll(async () => { h = await startHarness(); });
   afterAll(async () => { await h?.stop(); });
 
   for (const [name, { definition, events = [] }] of Object.entries(journeys)) {
-    it(name, async () => {
+    recording(name)(name, async () => {
       const key = await h.publish(definition);
       const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail(name) } });
       for (const event of events) {
@@ -71,7 +82,7 @@ describe('record histories', () => {
     });
   }
 
-  it('approval-owner-notify', async () => {
+  recording('approval-owner-notify')('approval-owner-notify', async () => {
     const receiver = await startWebhookReceiver(TEST_SECRETS.webhook);
     const user = await h.api('POST', '/v1/users', { email: uniqueEmail('approver'), name: 'Approver', roles: [] });
     const apiKey = await h.api('POST', '/v1/api-keys', { name: 'approver', scopes: ['approver'], userId: user.body.id });
@@ -91,5 +102,82 @@ describe('record histories', () => {
     expect(receiver.delivered()).toHaveLength(1);
     await receiver.close();
     save('approval-owner-notify', enrolled.body.workflowId);
+  });
+
+  recording('time-of-day-wait')('time-of-day-wait', async () => {
+    const key = await h.publish({ steps: [
+      { id: 'morning', type: 'wait', until: { at: nextMinuteUtc(), timezone: 'UTC' }, next: 'mark' },
+      { id: 'mark', type: 'update_contact', addTags: ['woke'] },
+    ] });
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('morning') } });
+    expect(await h.result(enrolled.body.workflowId)).toMatchObject({ status: 'completed' });
+    save('time-of-day-wait', enrolled.body.workflowId);
+  });
+
+  recording('approval-remind-escalate-expire')('approval-remind-escalate-expire', async () => {
+    const approver = await h.api('POST', '/v1/users', { email: uniqueEmail('approver'), name: 'Approver', roles: [] });
+    const manager = await h.api('POST', '/v1/users', { email: uniqueEmail('manager'), name: 'Manager', roles: [] });
+    const key = await h.publish({ steps: [
+      { id: 'approve', type: 'approval', title: 'Send the offer?', assignee: { user: approver.body.email }, escalateTo: { user: manager.body.email },
+        remindAfter: '2s', escalateAfter: '4s', expireAfter: '6s', onApprove: 'yes', onReject: 'no', onExpire: 'late' },
+      { id: 'yes', type: 'update_contact', addTags: ['approved'] },
+      { id: 'no', type: 'update_contact', addTags: ['rejected'] },
+      { id: 'late', type: 'update_contact', addTags: ['expired'] },
+    ] });
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('approval') } });
+    const result = await h.result(enrolled.body.workflowId);
+    expect(result.path.map((p: { outcome: string }) => p.outcome)).toEqual(['expired', 'updated']);
+    save('approval-remind-escalate-expire', enrolled.body.workflowId);
+  });
+
+  recording('holdout')('holdout', async () => {
+    const key = await h.publish({
+      goal: { event: 'purchased' },
+      steps: [
+        { id: 'ab', type: 'split', variants: [{ id: 'a', weight: 1, next: 'mail' }], holdout: { weight: 1, duration: '3s' } },
+        { id: 'mail', type: 'send_email', subject: 'Offer', text: 'Offer' },
+      ],
+    });
+    // A contact the deterministic assignment puts in the holdout.
+    for (;;) {
+      const contact = await h.api('POST', '/v1/contacts', { email: uniqueEmail('holdout') });
+      if (assign(`${key}:ab:${contact.body.id}`, [{ id: 'a', weight: 1 }, { id: 'holdout', weight: 1 }]).id !== 'holdout') continue;
+      const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contactId: contact.body.id });
+      expect(await h.result(enrolled.body.workflowId)).toMatchObject({ status: 'completed', variant: 'holdout' });
+      save('holdout', enrolled.body.workflowId);
+      return;
+    }
+  });
+
+  recording('goal-mid-wait')('goal-mid-wait', async () => {
+    const key = await h.publish({
+      goal: { event: 'demo_booked' },
+      steps: [
+        { id: 'hello', type: 'send_email', subject: 'Hello', text: 'Hello', next: 'pause' },
+        { id: 'pause', type: 'wait', duration: '1h', next: 'nudge' },
+        { id: 'nudge', type: 'send_email', subject: 'Still there?', text: 'Nudge' },
+      ],
+    });
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('goal') } });
+    await eventually(async () => (await h.api('GET', `/v1/enrolments/${enrolled.body.id}`)).body.currentStep === 'pause');
+    await new Promise((r) => setTimeout(r, 1_000));
+    await h.api('POST', '/v1/events', { contactId: enrolled.body.contactId, name: 'demo_booked' });
+    expect(await h.result(enrolled.body.workflowId)).toMatchObject({ status: 'converted' });
+    save('goal-mid-wait', enrolled.body.workflowId);
+  });
+
+  recording('test-run-compressed')('test-run-compressed', async () => {
+    const key = await h.publish({ steps: [
+      { id: 'welcome', type: 'send_email', subject: 'Welcome', text: 'Hi', next: 'day' },
+      { id: 'day', type: 'wait', duration: '1d', next: 'demo' },
+      { id: 'demo', type: 'wait_for_event', event: 'demo_booked', timeout: '3d', next: 'tag', onTimeout: 'tag' },
+      { id: 'tag', type: 'update_contact', addTags: ['tried'] },
+    ] });
+    const run = await h.api('POST', `/v1/journeys/${key}/test-runs`, {
+      contacts: [{ ref: 'alice' }], events: [{ ref: 'alice', name: 'demo_booked', after: '36h' }], timeScale: 86_400, waitSeconds: 30,
+    });
+    expect(run.body.status).toBe('finished');
+    save('test-run-compressed', run.body.contacts[0].workflowId);
+    save('test-run-script', `test:${run.body.id}:script`);
   });
 });
