@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { testEnvironment } from '../support/env';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
 import { restartPostgres } from '../support/postgres-restart';
 import { startWebhookReceiver } from '../support/webhook-receiver';
+import { startWorkerProcess } from '../support/worker-process';
 
 const N = Number(process.env.FAULT_N ?? 500);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -21,18 +22,7 @@ describe('faults', () => {
   let h: Harness;
   let worker: ChildProcess | undefined;
   let temporalAddress = '';
-  const startWorker = () => {
-    const env = testEnvironment();
-    worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin', 'worker.ts')], {
-      cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env, NODE_ENV: 'test', DATABASE_URL: env.databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TASK_QUEUE: h.taskQueue,
-        SMTP_URL: h.smtp.url, WORKFLOW_BUNDLE_PATH: env.workflowBundlePath, SIGNING_SECRET: TEST_SECRETS.signing,
-        WEBHOOK_SIGNING_SECRET: TEST_SECRETS.webhook, EMAIL_FREQUENCY_CAP: 'off', LOG_LEVEL: 'error',
-        TEMPORAL_METRICS_PORT: '0', WORKER_METRICS_PORT: '0', EMAIL_RATE_LIMIT_PER_SECOND: '1000', DATA_DIR: path.join(ROOT, '.data', 'faults'),
-      },
-    });
-  };
+  const startWorker = () => { worker = startWorkerProcess(h, { temporalAddress, env: { DATA_DIR: path.join(ROOT, '.data', 'faults') } }); };
   let server: DevServer;
   let dir: string;
   beforeAll(async () => {
