@@ -5,7 +5,7 @@ import { contacts, enrolments, type EnrolmentRow } from '../db/schema';
 import { upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
 import {
-  enrolmentTarget, insertEnrolments, newEnrolment, reusableEnrolment, startWorkflow, type EnrolDeps, type EnrolmentTarget,
+  enrolmentTarget, insertEnrolments, newEnrolment, reusableEnrolment, startMissingWorkflow, startWorkflow, type EnrolDeps, type EnrolmentTarget,
 } from './enrolments';
 import { conflict, DomainError, notFound } from './errors';
 import { metrics } from './metrics';
@@ -33,7 +33,8 @@ const CONCURRENCY = 32;
  * Enrols a contact in a journey's latest version, idempotently: the same request (same
  * idempotency key, or a contact the entry rules do not let in again) returns the enrolment that
  * exists and starts nothing new. Safe to retry after a failure at any point: the enrolment row
- * and its `enrolment.started` audit record commit together, before the workflow starts.
+ * and its `enrolment.started` audit record commit together, before the workflow starts, and a
+ * retry starts the run of a running enrolment whose run is missing (never that of a finished one).
  */
 export async function enrol(deps: EnrolDeps, req: EnrolRequest): Promise<{ enrolment: EnrolmentRow; created: boolean }> {
   const [outcome] = await enrolMany(deps, await enrolmentTarget(deps.db, req.journeyKey), [req], req.actor);
@@ -70,8 +71,9 @@ export async function triggerEnrolment(deps: EnrolDeps, target: EnrolmentTarget,
  * in item order as if one by one, and the new rows with their first audit records go in
  * together, if the target is still the journey's latest version and active; if not (a publish or
  * pause elsewhere since it was read), once more with the journey read again. Only then do the
- * workflows start, 32 at once. A row that a concurrent request inserted first is answered with
- * the enrolment that won. One bad item answers with its error; a paused journey fails the call.
+ * new enrolments' workflows start, 32 at once (an existing one's only if it is running and its
+ * run is missing). A row that a concurrent request inserted first is answered with the
+ * enrolment that won. One bad item answers with its error; a paused journey fails the call.
  */
 export async function enrolMany(deps: EnrolDeps, target: EnrolmentTarget, items: EnrolItem[], actor = 'api'): Promise<EnrolOutcome[]> {
   const contacts = await resolveContacts(deps.db, items);
@@ -126,9 +128,12 @@ async function enrolIn(
         : { status: 'error', error: conflict('enrolment_conflict', 'A concurrent enrolment of this contact is under way; retry') };
     }
   }
+  // New enrolments start; an existing one only if it is running and its run is missing.
+  const starting = new Set(outcomes.flatMap((o) => (o.status === 'created' ? [o.enrolment.id] : [])));
   await inParallel(items.length, async (index) => {
     const outcome = outcomes[index]!;
-    if (outcome.status !== 'error') await startWorkflow(deps, outcome.enrolment, journey);
+    if (outcome.status === 'created') await startWorkflow(deps, outcome.enrolment, journey);
+    else if (outcome.status === 'existing' && !starting.has(outcome.enrolment.id)) await startMissingWorkflow(deps, outcome.enrolment, journey);
   });
   const created = outcomes.filter((o) => o.status === 'created').length;
   if (created > 0) metrics.enrolmentsStarted.inc({ journey: journey.key, trigger: actor.split(':')[0] }, created);

@@ -147,6 +147,22 @@ export async function cancelEnrolment(deps: EnrolDeps, id: string, reason: strin
   return enrolment;
 }
 
+/**
+ * Starts the run of a `running` enrolment whose run Temporal does not know (a crash between the
+ * row's insert and the start), asked again: one describe. A finished enrolment, or one whose run
+ * exists, is left alone: a run is never started again for an enrolment that ended, even once
+ * Temporal no longer retains its closed run (REJECT_DUPLICATE protects only while it does).
+ */
+export async function startMissingWorkflow(deps: EnrolDeps, enrolment: EnrolmentRow, journey: JourneyRow): Promise<void> {
+  if (enrolment.status !== 'running') return;
+  try {
+    await deps.temporal.workflow.getHandle(enrolment.workflowId).describe();
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    await startWorkflow(deps, enrolment, journey);
+  }
+}
+
 /** Starts the enrolment's workflow; a no-op when it runs or ran already. */
 export async function startWorkflow(deps: EnrolDeps, enrolment: EnrolmentRow, journey: JourneyRow): Promise<void> {
   const version = await getVersion(deps.db, enrolment.journeyId, enrolment.journeyVersion);

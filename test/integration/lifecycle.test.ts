@@ -1,0 +1,83 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import { enrolments, journeys } from '../../db/schema';
+import { eventually, startHarness, uniqueEmail, type Harness } from '../support/harness';
+
+/** Enrolments, tasks and journeys through crashes and time: nothing comes back, nothing stays stuck. */
+describe('lifecycle', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness(); });
+  afterAll(async () => { await h?.stop(); });
+
+  /** Whether Temporal knows a run of this workflow id (open or closed). */
+  async function runExists(workflowId: string): Promise<boolean> {
+    try {
+      await h.client.workflow.getHandle(workflowId).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Removes the run from Temporal, as retention does with a closed one, and waits until it is gone. */
+  async function deleteRun(workflowId: string): Promise<void> {
+    await h.client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId } });
+    // The server deletes a closed run in the background (about half a minute on the dev server).
+    await eventually(async () => !(await runExists(workflowId)), 80_000);
+  }
+
+  describe('a finished enrolment is never started again', () => {
+    it('stays finished after its run left Temporal: the single and bulk routes answer with it and start nothing', async () => {
+      const key = await h.publish({
+        entry: { reentry: 'once' },
+        steps: [{ id: 'hello', type: 'send_email', subject: 'Hi', text: 'Hello {{ contact.email }}', next: 'rest' }, { id: 'rest', type: 'wait', duration: '1s' }],
+      });
+      const email = uniqueEmail('finished');
+      const first = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email } });
+      expect(first.status).toBe(201);
+      expect((await h.result(first.body.workflowId)).status).toBe('completed');
+      await deleteRun(first.body.workflowId);
+
+      const single = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email } });
+      expect(single.status).toBe(200);
+      expect(single.body).toMatchObject({ id: first.body.id, status: 'completed' });
+      const bulk = await h.api('POST', `/v1/journeys/${key}/enrolments/bulk`, { items: [{ contactId: first.body.contactId }, { contact: { email } }] });
+      expect(bulk.body).toMatchObject({ created: 0, existing: 2, failed: 0 });
+      expect(bulk.body.results.map((r: { enrolment: { id: string } }) => r.enrolment.id)).toEqual([first.body.id, first.body.id]);
+
+      expect(await runExists(first.body.workflowId)).toBe(false);
+      const rows = await h.database.db.select().from(enrolments).where(eq(enrolments.contactId, first.body.contactId));
+      expect(rows.map((r) => r.status)).toEqual(['completed']);
+      expect(h.smtp.to(email)).toHaveLength(1);
+    });
+
+    it('a running enrolment whose run is missing (a crash between insert and start) gets its run when enrolled again', async () => {
+      const key = await h.publish({ steps: [{ id: 'rest', type: 'wait', duration: '1h', next: 'tag' }, { id: 'tag', type: 'update_contact', addTags: ['rested'] }] });
+      const [journey] = await h.database.db.select().from(journeys).where(eq(journeys.key, key));
+      // Rows as a crashed request leaves them: inserted, running, their runs never started.
+      const crashed = await Promise.all(['single', 'bulk'].map(async (name) => {
+        const contact = await h.api('POST', '/v1/contacts', { email: uniqueEmail(name) });
+        const [row] = await h.database.db.insert(enrolments).values({
+          journeyId: journey!.id, journeyKey: key, journeyVersion: 1, contactId: contact.body.id, sequence: 1, workflowId: `journey:${key}:${contact.body.id}`,
+        }).returning();
+        expect(await runExists(row!.workflowId)).toBe(false);
+        return row!;
+      }));
+      const [single, bulk] = crashed as [typeof crashed[0], typeof crashed[0]];
+
+      const again = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contactId: single.contactId });
+      expect(again.status).toBe(200);
+      expect(again.body.id).toBe(single.id);
+      const run = await h.client.workflow.getHandle(single.workflowId).describe();
+      expect(run.status.name).toBe('RUNNING');
+
+      // In bulk: the missing run starts; the one that runs now is left as it is.
+      const both = await h.api('POST', `/v1/journeys/${key}/enrolments/bulk`, { items: [{ contactId: single.contactId }, { contactId: bulk.contactId }] });
+      expect(both.body).toMatchObject({ created: 0, existing: 2 });
+      expect((await h.client.workflow.getHandle(bulk.workflowId).describe()).status.name).toBe('RUNNING');
+      expect((await h.client.workflow.getHandle(single.workflowId).describe()).runId).toBe(run.runId);
+      await eventually(async () => (await h.api('GET', `/v1/enrolments/${bulk.id}`)).body.currentStep === 'rest');
+    });
+  });
+});
