@@ -306,6 +306,8 @@ export const tasks = pgTable(
     comment: text('comment'),
     decidedBy: uuid('decided_by').references(() => users.id),
     decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** A test run's task: nobody real is emailed, and it stays out of approvers' inboxes and the metrics. */
+    test: boolean('test').notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [index('tasks_assignee_idx').on(t.assigneeUserId, t.status), index('tasks_role_idx').on(t.assigneeRole, t.status)],

@@ -51,7 +51,7 @@ export async function ingestEvent(deps: EnrolDeps, input: EventInput): Promise<E
 
   const facts = { contact: contactFacts(contact), event: { name: event.name, properties: event.properties } };
   const enrolled = contact.test ? [] : await enrolByTrigger(deps, event, facts);
-  const delivered = await deliver(deps, event, facts.contact, enrolled);
+  const delivered = await deliver(deps, event, facts.contact, enrolled, contact.test);
   await deps.db.update(events).set({ processedAt: sql`now()` }).where(eq(events.id, event.id));
   return { event, duplicate: !inserted, enrolled, delivered };
 }
@@ -71,8 +71,11 @@ async function enrolByTrigger(deps: EnrolDeps, event: EventRow, facts: Parameter
   return enrolled;
 }
 
-/** Signals the event to every running enrolment of the contact (not the ones it just started). */
-async function deliver(deps: EnrolDeps, event: EventRow, contact: Record<string, unknown>, skip: string[]): Promise<number> {
+/**
+ * Signals the event to every running enrolment of the contact (not the ones it just started); a
+ * test contact's (a test run's scripted event) is recorded as test.
+ */
+async function deliver(deps: EnrolDeps, event: EventRow, contact: Record<string, unknown>, skip: string[], test: boolean): Promise<number> {
   const running = await runningEnrolments(deps.db, event.contactId);
   const payload: JourneyEvent = {
     id: event.id, name: event.name, properties: event.properties, occurredAt: event.occurredAt.toISOString(), contact,
@@ -89,7 +92,7 @@ async function deliver(deps: EnrolDeps, event: EventRow, contact: Record<string,
   if (delivered) {
     await appendAudit(deps.db, {
       actor: 'api', action: 'event.delivered', outcome: 'delivered', contactId: event.contactId,
-      idempotencyKey: `event:${event.id}:delivered`, details: { event: event.name, eventId: event.id, enrolments: delivered },
+      idempotencyKey: `event:${event.id}:delivered`, test, details: { event: event.name, eventId: event.id, enrolments: delivered },
     });
   }
   return delivered;

@@ -6,6 +6,8 @@ import { appliedEffects, contacts, ownerPools } from '../db/schema';
  * Assigns the contact an owner by round-robin over `pool`, exactly once per idempotency key.
  * The rotation advances with one atomic UPDATE … RETURNING, so concurrent assignments each get
  * the next owner in turn (fair under concurrency); a retried step gets the owner it got before.
+ * A test contact (a test run's) changes nothing: neither the rotation nor the contact turn; the
+ * answer (`sandboxed`) names the owner whose turn it is, the one it would have assigned.
  */
 export async function assignOwner(
   db: Database,
@@ -14,12 +16,15 @@ export async function assignOwner(
   return db.transaction(async (tx) => {
     const [previous] = await tx.select().from(appliedEffects).where(eq(appliedEffects.idempotencyKey, input.idempotencyKey));
     if (previous) return previous.result as { owner: string | null; assigned: boolean; reason?: string };
-    const [contact] = await tx.select({ owner: contacts.owner }).from(contacts).where(eq(contacts.id, input.contactId)).for('update');
+    const [contact] = await tx.select({ owner: contacts.owner, test: contacts.test }).from(contacts).where(eq(contacts.id, input.contactId)).for('update');
     let result: { owner: string | null; assigned: boolean; reason?: string };
     if (!contact) {
       result = { owner: null, assigned: false, reason: 'contact_missing' };
     } else if (input.onlyIfUnassigned && contact.owner) {
       result = { owner: contact.owner, assigned: false, reason: 'already_owned' };
+    } else if (contact.test) {
+      const [pool] = await tx.select({ next: ownerPools.nextIndex }).from(ownerPools).where(eq(ownerPools.key, input.poolKey));
+      return { owner: input.pool[(pool?.next ?? 0) % input.pool.length]!, assigned: false, reason: 'sandboxed' };
     } else {
       await tx.insert(ownerPools).values({ key: input.poolKey, nextIndex: 0 }).onConflictDoNothing();
       const [turn] = await tx.update(ownerPools).set({ nextIndex: sql`${ownerPools.nextIndex} + 1` })

@@ -34,6 +34,8 @@ export interface NewTask {
   fields: FormField[];
   dueAt?: string;
   expiresAt: string;
+  /** A test run's task: it emails nobody and stays out of approvers' inboxes (a test contact's task is one too). */
+  test?: boolean;
 }
 
 /** Who may decide a task: user ids and a role, resolved when it is created or escalated. */
@@ -57,31 +59,36 @@ export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ task
   const scope = { contact: contact ? toContact(contact) : {}, journey: { key: input.journeyKey } };
   const assignee = await resolve(deps.db, input.assignee);
   const escalation = input.escalateTo ? await resolve(deps.db, input.escalateTo) : undefined;
+  const test = input.test === true || contact?.test === true;
   const [inserted] = await deps.db.insert(tasks).values({
     id: input.taskId, idempotencyKey: input.idempotencyKey, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
     journeyKey: input.journeyKey, contactId: input.contactId,
     title: await renderTemplate(input.title, scope), description: input.description ? await renderTemplate(input.description, scope) : null,
     assigneeUserId: 'user' in input.assignee ? assignee.userIds[0] : undefined, assigneeRole: assignee.role,
     escalationUserId: input.escalateTo && 'user' in input.escalateTo ? escalation?.userIds[0] : undefined, escalationRole: escalation?.role,
-    fields: input.fields, dueAt: input.dueAt ? new Date(input.dueAt) : undefined,
+    fields: input.fields, dueAt: input.dueAt ? new Date(input.dueAt) : undefined, test,
   }).onConflictDoNothing().returning();
   const task = inserted ?? (await deps.db.select().from(tasks).where(eq(tasks.idempotencyKey, input.idempotencyKey)))[0]!;
   if (inserted) {
     await appendAudit(deps.db, {
       actor: 'journey', action: 'task.created', outcome: 'open', contactId: input.contactId, journeyKey: input.journeyKey,
       journeyVersion: input.journeyVersion, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
-      stepType: 'approval', idempotencyKey: `${input.idempotencyKey}:task`,
-      details: { taskId: task.id, assignee: input.assignee, approvers: assignee.userIds, dueAt: input.dueAt ?? null, expiresAt: input.expiresAt },
+      stepType: 'approval', idempotencyKey: `${input.idempotencyKey}:task`, test,
+      details: { taskId: task.id, assignee: input.assignee, approvers: assignee.userIds, dueAt: input.dueAt ?? null, expiresAt: input.expiresAt, ...sandboxed(task) },
     });
   }
   await emailLinks(deps, task, assignee.emails, new Date(input.expiresAt), 'created');
   return { taskId: task.id, deciders: { userIds: assignee.userIds, role: assignee.role }, escalation: escalation && { userIds: escalation.userIds, role: escalation.role } };
 }
 
-/** Emails the signed form link to each person, once per task, person and purpose. */
+/**
+ * Emails the signed form link to each person, once per task, person and purpose. A test task
+ * emails nobody: its audit records name the approvers it would have emailed (`sandboxed`).
+ */
 export async function emailLinks(
   deps: TaskDeps, task: TaskRow, people: Array<{ id: string; email: string }>, expiresAt: Date, purpose: 'created' | 'reminder' | 'escalated',
 ): Promise<void> {
+  if (task.test) return;
   const intro = { created: 'You have a task to decide', reminder: 'Reminder: a task waits for your decision', escalated: 'A task was escalated to you' }[purpose];
   for (const person of people) {
     const url = await linkFor(deps.db, deps.email.signingSecret, deps.email.publicUrl, task.id, person.id, expiresAt);
@@ -102,6 +109,11 @@ async function ensureContactFor(db: Database, email: string): Promise<{ contactI
   return { contactId: contact.id };
 }
 
+/** Marks the audit details of a test task's records: the approvers they name were not emailed. */
+export function sandboxed(task: TaskRow): { sandboxed?: true } {
+  return task.test ? { sandboxed: true } : {};
+}
+
 export async function getTask(db: Database, id: string): Promise<TaskRow> {
   const [row] = await db.select().from(tasks).where(eq(tasks.id, id));
   if (!row) throw notFound('task', 'id', id);
@@ -116,12 +128,12 @@ export function mayDecide(task: TaskRow, user: { id: string; roles: string[] }):
   return assigned || escalated;
 }
 
-/** An approver's inbox (or every task, for an admin): open and overdue first, then newest. */
+/** An approver's inbox (never a test run's task), or every task for an admin: open and overdue first, then newest. */
 export async function listTasks(db: Database, caller: Caller, page: { limit: number; offset: number; status?: TaskStatus }): Promise<TaskRow[]> {
   const filters: Array<SQL | undefined> = [page.status ? eq(tasks.status, page.status) : undefined];
   if (caller.user) {
     const user = caller.user;
-    filters.push(or(
+    filters.push(eq(tasks.test, false), or(
       eq(tasks.assigneeUserId, user.id),
       user.roles.length ? inArray(tasks.assigneeRole, user.roles) : undefined,
       and(sql`${tasks.escalatedAt} is not null`, or(eq(tasks.escalationUserId, user.id), user.roles.length ? inArray(tasks.escalationRole, user.roles) : undefined)),
@@ -142,7 +154,7 @@ export async function taskCounts(db: Database): Promise<{ open: number; overdue:
   const [row] = await db.select({
     open: sql<number>`count(*) filter (where ${tasks.status} = 'open')::int`,
     overdue: sql<number>`count(*) filter (where ${tasks.status} = 'open' and ${tasks.dueAt} < now())::int`,
-  }).from(tasks);
+  }).from(tasks).where(eq(tasks.test, false));
   return { open: row?.open ?? 0, overdue: row?.overdue ?? 0 };
 }
 

@@ -16,6 +16,7 @@ export const TaskView = z.object({
   fields: z.array(z.unknown()), dueAt: z.string().nullable(), overdue: z.boolean(),
   decision: z.string().nullable(), values: z.record(z.string(), z.unknown()).nullable(), comment: z.string().nullable(),
   decidedBy: z.string().nullable(), decidedAt: z.string().nullable(), createdAt: z.string(),
+  test: z.boolean().describe("a test run's task: nobody was emailed, and it is in no approver's inbox"),
 }).meta({ id: 'Task' });
 
 export function taskView(t: TaskRow): z.infer<typeof TaskView> {
@@ -25,7 +26,7 @@ export function taskView(t: TaskRow): z.infer<typeof TaskView> {
     escalation: { userId: t.escalationUserId, role: t.escalationRole, escalatedAt: t.escalatedAt?.toISOString() ?? null },
     fields: t.fields, dueAt: t.dueAt?.toISOString() ?? null, overdue: t.status === 'open' && !!t.dueAt && t.dueAt.getTime() < Date.now(),
     decision: t.decision, values: t.values, comment: t.comment, decidedBy: t.decidedBy,
-    decidedAt: t.decidedAt?.toISOString() ?? null, createdAt: t.createdAt.toISOString(),
+    decidedAt: t.decidedAt?.toISOString() ?? null, createdAt: t.createdAt.toISOString(), test: t.test,
   };
 }
 
