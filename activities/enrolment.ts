@@ -2,6 +2,7 @@ import { findContact } from '../services/contacts';
 import { ingestEvent } from '../services/events';
 import { nextAllowedInstant, type WaitUntil } from '../services/quiet-hours';
 import { enrolSegmentPage } from '../services/segments';
+import { decideAsTestRun } from '../services/test-run-decisions';
 import type { ActivityDeps } from './index';
 
 export function createEnrolmentActivities(deps: ActivityDeps) {
@@ -16,6 +17,11 @@ export function createEnrolmentActivities(deps: ActivityDeps) {
     /** A test run's scripted event, through the normal event path (its contact is a sandbox contact). */
     async sendTestEvent(input: { id: string; contactId: string; name: string; properties: Record<string, unknown> }) {
       await ingestEvent(deps, { id: input.id, contactId: input.contactId, name: input.name, properties: input.properties });
+    },
+
+    /** A test run's scripted decision, sent through the decideTask update as the run's sandbox approver. */
+    async decideAsTestRun(input: Parameters<typeof decideAsTestRun>[1]) {
+      return decideAsTestRun(deps, input);
     },
 
     /** One page of a scheduled run's segment enrolment. */

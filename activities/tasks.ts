@@ -1,8 +1,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { tasks, type TaskRow } from '../db/schema';
 import { appendAudit } from '../services/audit';
-import { createTask, emailLinks, getTask, markTask, resolvePrincipal, type NewTask } from '../services/tasks';
+import { createTask, emailLinks, getTask, markTask, resolvePrincipal, sandboxed, type NewTask } from '../services/tasks';
 import type { Principal } from '../journey-language';
+import { SANDBOX_APPROVER_PREFIX } from '../workflows/contract';
 import type { ActivityDeps } from './index';
 
 export interface TaskEventInput {
@@ -16,7 +17,8 @@ export function createTaskActivities(deps: ActivityDeps) {
   const audit = async (task: TaskRow, action: string, outcome: string, key: string, details: Record<string, unknown>, actor = 'journey') => {
     await appendAudit(deps.db, {
       actor, action, outcome, contactId: task.contactId, journeyKey: task.journeyKey, enrolmentId: task.enrolmentId,
-      workflowId: task.workflowId, stepId: task.stepId, stepType: 'approval', idempotencyKey: key, details: { taskId: task.id, ...details },
+      workflowId: task.workflowId, stepId: task.stepId, stepType: 'approval', idempotencyKey: key, test: task.test,
+      details: { taskId: task.id, ...details, ...sandboxed(task) },
     });
   };
   return {
@@ -57,14 +59,15 @@ export function createTaskActivities(deps: ActivityDeps) {
       await audit(row ?? await getTask(deps.db, input.taskId), 'task.cancelled', 'cancelled', `${input.idempotencyKey}:cancelled`, { reason: input.reason });
     },
 
-    /** Stores the accepted decision (who, which values) and audits it. */
+    /** Stores the accepted decision (who, which values) and audits it; a test run's sandbox approver is no user. */
     async recordDecision(input: { taskId: string; idempotencyKey: string; decision: 'approve' | 'reject'; values: Record<string, unknown>; comment?: string; userId: string }) {
+      const synthetic = input.userId.startsWith(SANDBOX_APPROVER_PREFIX);
       const [decided] = await deps.db.update(tasks).set({
         status: input.decision === 'approve' ? 'approved' : 'rejected', decision: input.decision, values: input.values,
-        comment: input.comment ?? null, decidedBy: input.userId, decidedAt: sql`now()`,
+        comment: input.comment ?? null, decidedBy: synthetic ? null : input.userId, decidedAt: sql`now()`,
       }).where(eq(tasks.id, input.taskId)).returning();
       await audit(decided ?? await getTask(deps.db, input.taskId), 'task.decided', input.decision === 'approve' ? 'approved' : 'rejected', `${input.idempotencyKey}:decided`,
-        { decidedBy: input.userId, values: input.values, comment: input.comment ?? null }, `user:${input.userId}`);
+        { decidedBy: input.userId, values: input.values, comment: input.comment ?? null }, synthetic ? input.userId : `user:${input.userId}`);
     },
   };
 }

@@ -4,25 +4,30 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { contacts, enrolments, outgoingEmails, testRuns } from '../db/schema';
 import { journeyWorkflow, testRunScriptWorkflow, type EnrolmentInput } from '../workflows/contract';
-import { auditForEnrolment } from './audit';
+import { appendAudit, auditForEnrolment } from './audit';
 import type { ContactUpsert } from './contact-schema';
 import { pinTemplates } from './email-templates';
 import { invalid, notFound } from './errors';
 import { JourneyDefinitionSchema, type JourneyDefinition } from '../journey-language';
 import { getJourney, getVersion } from './journeys';
+import { scriptDecisions, type TestRunDecision } from './test-run-decisions';
 import { toProblems } from './validation';
 
 export interface TestRunInput {
   version?: number | 'draft';
   contacts: Array<Omit<ContactUpsert, 'email' | 'externalId' | 'consents'> & { ref: string }>;
   events?: Array<{ ref: string; name: string; properties?: Record<string, unknown>; after: number }>;
+  /** Approval decisions, made as the run's sandbox approver once the task is open and `after` has come. */
+  decisions?: TestRunDecision[];
   timeScale: number;
 }
 
 /**
  * Runs a journey version (or the draft) for sandbox contacts in compressed time: contacts are
- * marked test (no segments, triggers or lists), email is captured, webhooks are not called, audit
- * records are marked test, and stats leave it all out. Scripted events arrive at their journey times.
+ * marked test (no segments, triggers or lists), email is captured, webhooks are not called,
+ * approval tasks are test tasks (no approver emailed, in nobody's inbox), owner rotation does not
+ * turn, every audit record is marked test, and stats leave it all out. Scripted events arrive at
+ * their journey times; scripted decisions are made as the run's sandbox approver.
  */
 export async function startTestRun(deps: { db: Database; temporal: Client; taskQueue: string }, key: string, input: TestRunInput) {
   const journey = await getJourney(deps.db, key);
@@ -40,6 +45,8 @@ export async function startTestRun(deps: { db: Database; temporal: Client; taskQ
   input.events?.forEach((e, i) => {
     if (!refs.has(e.ref)) throw invalid('invalid_test_run', `event ${i} names an unknown contact "${e.ref}"`, [{ path: `body.events.${i}.ref`, message: 'not one of the contacts' }]);
   });
+  const startedAt = Date.now();
+  const decisions = scriptDecisions(definition, refs, input.decisions ?? [], { startedAt, timeScale: input.timeScale });
   const runId = randomUUID();
   const short = runId.slice(0, 8);
   const members: Array<{ ref: string; contactId: string; enrolmentId: string; workflowId: string }> = [];
@@ -52,13 +59,17 @@ export async function startTestRun(deps: { db: Database; temporal: Client; taskQ
     const [enrolment] = await deps.db.insert(enrolments).values({
       journeyId: journey.id, journeyKey: key, journeyVersion: version ?? 0, contactId: contact!.id, sequence: 1, workflowId, testRunId: runId,
     }).returning();
+    await appendAudit(deps.db, {
+      actor: 'test-run', action: 'enrolment.started', outcome: 'started', contactId: contact!.id, journeyKey: key, journeyVersion: version ?? 0,
+      enrolmentId: enrolment!.id, workflowId, idempotencyKey: `${workflowId}:enrolled`, test: true, details: { testRunId: runId, ref },
+    });
     members.push({ ref, contactId: contact!.id, enrolmentId: enrolment!.id, workflowId });
   }
   await deps.db.insert(testRuns).values({ id: runId, journeyKey: key, version, timeScale: input.timeScale, definition, contacts: members });
   for (const m of members) {
     const args: EnrolmentInput = {
       enrolmentId: m.enrolmentId, journeyKey: key, journeyVersion: version ?? 0, contactId: m.contactId, definition,
-      sandbox: { testRunId: runId, timeScale: input.timeScale },
+      sandbox: { testRunId: runId, timeScale: input.timeScale, decisions: decisions.get(m.ref) },
     };
     await deps.temporal.workflow.start(journeyWorkflow, { workflowId: m.workflowId, taskQueue: deps.taskQueue, args: [args], staticSummary: `Test run ${runId} of ${key}: contact ${m.ref}` });
   }

@@ -3,7 +3,10 @@ import { msOf, validateValues } from '../journey-language/interpreter';
 import type { ApprovalStep } from '../journey-language';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
-import { decideTaskUpdate, DecisionRefusal, type DecisionInput, type DecisionRefusalType, type EnrolmentState, type OpenTask } from './contract';
+import {
+  decideTaskUpdate, DecisionRefusal, SANDBOX_APPROVER_PREFIX, sandboxApprover,
+  type DecisionInput, type DecisionRefusalType, type EnrolmentState, type OpenTask, type ScriptedDecision,
+} from './contract';
 import type { StepOutcome } from './steps';
 
 /** Refuses a decision with a typed, non-retryable failure the API maps to 409, 403 or 422. */
@@ -14,6 +17,8 @@ function refuse(type: DecisionRefusalType, message: string, details?: unknown): 
 /** Registers the decision update: its validator refuses a closed task, a caller who may not decide, or bad values. */
 export function registerApprovalHandlers(state: EnrolmentState): void {
   const allowed = (task: OpenTask, { userId, roles }: DecisionInput['actor']) => {
+    // A test run's synthetic approver decides only its own run's tasks, never a real one.
+    if (userId.startsWith(SANDBOX_APPROVER_PREFIX)) return task.sandboxApprover === userId;
     const inSet = (d?: { userIds: string[]; role?: string }) => !!d && (d.userIds.includes(userId) || (d.role !== undefined && roles.includes(d.role)));
     return inSet(task.deciders) || (task.escalating && inSet(task.escalation));
   };
@@ -42,6 +47,26 @@ export function registerApprovalHandlers(state: EnrolmentState): void {
 }
 
 /**
+ * A test run's scripted decision on this visit of the step (the n-th decision for a step decides
+ * its n-th task), made once the task is open and its time has come: as the run's sandbox
+ * approver, through the same decideTask update as an approver's (an activity sends it).
+ */
+function scriptedDecisionMilestone(step: ApprovalStep, ctx: EnrolmentContext, task: OpenTask, start: number) {
+  const scripted: ScriptedDecision | undefined = (ctx.input.sandbox?.decisions ?? [])
+    .filter((d) => d.stepId === step.id)[(ctx.state.visits[step.id] ?? 1) - 1];
+  return {
+    at: scripted && Math.max(start, scripted.at), done: false,
+    run: async () => {
+      const r = await actions.decideAsTestRun.executeWithOptions(
+        { activityId: ctx.activityId(step, 'scripted-decision'), summary: `Scripted decision: ${scripted!.decision}` },
+        [{ workflowId: ctx.workflowId, taskId: task.taskId, decision: scripted!.decision, values: scripted!.values, approver: task.sandboxApprover! }],
+      );
+      if (!r.decided) await ctx.record(step, { action: 'task.scripted_decision_refused', outcome: 'refused', details: { reason: r.reason ?? null }, suffix: 'scripted' });
+    },
+  };
+}
+
+/**
  * Creates the task, then waits for the decision (the update above) while reminding, escalating
  * and finally expiring it on its schedule. Approve and reject take their own paths.
  */
@@ -52,7 +77,10 @@ export async function approval(step: ApprovalStep, ctx: EnrolmentContext): Promi
   const expireAt = at(step.expireAfter)!;
   const key = ctx.keyFor(step);
   // The id is known before the task row exists, so a decision racing its creation is recognised.
-  const task: OpenTask = { taskId: uuid4(), stepId: step.id, idempotencyKey: key, fields: step.fields, escalating: false, recorded: false };
+  const task: OpenTask = {
+    taskId: uuid4(), stepId: step.id, idempotencyKey: key, fields: step.fields, escalating: false, recorded: false,
+    sandboxApprover: ctx.input.sandbox && sandboxApprover(ctx.input.sandbox.testRunId),
+  };
   ctx.state.openTask = task;
   const created = await actions.createTask.executeWithOptions(
     { activityId: ctx.activityId(step, 'task'), summary: `Create approval task "${step.title}"` },
@@ -61,6 +89,7 @@ export async function approval(step: ApprovalStep, ctx: EnrolmentContext): Promi
       journeyKey: ctx.input.journeyKey, journeyVersion: ctx.input.journeyVersion, contactId: ctx.input.contactId,
       title: step.title, description: step.description, assignee: step.assignee, escalateTo: step.escalateTo, fields: step.fields,
       dueAt: step.due ? new Date(at(step.due)!).toISOString() : undefined, expiresAt: new Date(expireAt).toISOString(),
+      test: ctx.sandboxed || undefined,
     }],
   );
   task.taskId = created.taskId;
@@ -74,6 +103,7 @@ export async function approval(step: ApprovalStep, ctx: EnrolmentContext): Promi
       const r = await actions.escalateTask.executeWithOptions({ activityId: ctx.activityId(step, 'escalate'), summary: 'Escalate the task' }, [{ taskId: task.taskId, idempotencyKey: key, expiresAt, escalateTo: step.escalateTo! }]);
       if (r.escalated) task.escalation = { userIds: r.userIds, role: r.role };
     } },
+    scriptedDecisionMilestone(step, ctx, task, start),
   ].filter((m) => m.at !== undefined && m.at < expireAt);
 
   for (;;) {

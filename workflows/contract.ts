@@ -20,8 +20,11 @@ export interface EnrolmentInput {
   resume?: EnrolmentProgress;
   /** Continue as new past this many history events (default 5,000; tests lower it). */
   historyLimit?: number;
-  /** A test run: time runs `timeScale` times faster, email is captured, webhooks are not called. */
-  sandbox?: { testRunId: string; timeScale: number };
+  /**
+   * A test run: time runs `timeScale` times faster, email is captured, webhooks are not called,
+   * approvers are not emailed, and its scripted decisions are made as the run's sandbox approver.
+   */
+  sandbox?: { testRunId: string; timeScale: number; decisions?: ScriptedDecision[] };
 }
 
 /** An event delivered to a running enrolment (signal `journeyEvent`). */
@@ -52,6 +55,8 @@ export interface OpenTask {
   escalation?: { userIds: string[]; role?: string };
   /** Set when escalation begins: from then on the escalation target may decide. */
   escalating: boolean;
+  /** A test run's task: its sandbox approver (`sandboxApprover`) may decide it too. */
+  sandboxApprover?: string;
   decision?: ApprovalDecision;
   /** The decision is stored and audited. */
   recorded: boolean;
@@ -107,6 +112,28 @@ export interface ScriptedEvent {
   name: string;
   properties: Record<string, unknown>;
   atMs: number;
+}
+
+/**
+ * A test run's scripted decision on one approval step of one contact: the n-th decision for a
+ * step decides its n-th task, once the task is open and `at` (epoch ms, compressed journey time
+ * after the run's start) has come.
+ */
+export interface ScriptedDecision {
+  stepId: string;
+  decision: 'approve' | 'reject';
+  values: Record<string, unknown>;
+  at: number;
+}
+
+export const SANDBOX_APPROVER_PREFIX = 'test-run:';
+
+/**
+ * The synthetic approver who makes a test run's scripted decisions. Only a task of that run's
+ * sandbox enrolments accepts it; a real enrolment refuses every `test-run:` actor.
+ */
+export function sandboxApprover(testRunId: string): string {
+  return `${SANDBOX_APPROVER_PREFIX}${testRunId}`;
 }
 
 /** An approver's decision on an open approval task (update `decideTask`). */

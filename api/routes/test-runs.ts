@@ -13,6 +13,16 @@ const TestRunBody = z.object({
   contacts: z.array(ContactFieldsSchema.extend({ ref: Ref, tags: z.array(TagSchema).max(200).optional(), score: z.number().int().optional() })).min(1).max(100)
     .describe('sandbox contacts (fields, tags, score, attributes); they get sandbox addresses'),
   events: z.array(z.object({ ref: Ref, name: EventNameSchema, properties: z.record(z.string(), z.unknown()).default({}), after: DurationSchema.describe('journey time after the start') })).max(500).default([]),
+  decisions: z.array(z.object({
+    ref: Ref.describe('the contact whose approval task is decided'),
+    step: z.string().min(1).max(100).optional().describe('the approval step; may be left out when the version has only one'),
+    decide: z.enum(['approve', 'reject']),
+    values: z.record(z.string(), z.unknown()).default({}).describe("the form's values, checked against the step's fields"),
+    after: DurationSchema.describe('journey time after the start, like an event\'s; a task that opens later is decided as soon as it opens'),
+  })).max(500).default([]).describe(
+    'approval decisions made as the run\'s sandbox approver (test-run:<run id>), through the same path as an approver\'s; '
+    + 'the n-th decision for a contact and step decides its n-th task. Test tasks email nobody and are in nobody\'s inbox',
+  ),
   timeScale: z.number().int().min(1).max(604_800).default(86_400).describe('journey seconds per real second (86400: a day in a second)'),
   waitSeconds: z.number().int().min(0).max(60).default(15).describe('answer once every contact finished, or after this long'),
 });
@@ -33,13 +43,15 @@ export const testRunRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     config: scopes.admin,
     schema: {
       tags: ['journeys'], summary: 'Test a journey in a sandbox, in compressed time',
-      description: 'No real email (captured), no webhook calls, audit records marked test, left out of the stats. Answers with each contact\'s path and what each step would have sent.',
+      description: 'No real email (captured), no webhook calls, no email to approvers (test tasks, in nobody\'s inbox), no turn of owner rotation, '
+        + 'audit records marked test, left out of the stats. Scripted events and approval decisions arrive at their journey times. '
+        + 'Answers with each contact\'s path and what each step would have sent.',
       params: z.object({ key: JourneyKeySchema }), body: TestRunBody, response: { 201: Run, ...errorResponses },
     },
   }, async (request, reply) => {
-    const { waitSeconds, events, ...rest } = request.body;
+    const { waitSeconds, events, decisions, ...rest } = request.body;
     const runId = await startTestRun({ db, temporal: deps.temporal, taskQueue: deps.taskQueue }, request.params.key, {
-      ...rest, events: events.map((e) => ({ ...e, after: durationToMs(e.after)! })),
+      ...rest, events: events.map((e) => ({ ...e, after: durationToMs(e.after)! })), decisions: decisions.map((d) => ({ ...d, after: durationToMs(d.after)! })),
     });
     const deadline = Date.now() + waitSeconds * 1000;
     while (Date.now() < deadline && (await runningInTestRun(db, runId)) > 0) await new Promise((r) => setTimeout(r, 100));
