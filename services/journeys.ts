@@ -6,6 +6,7 @@ import { conflict, invalid, notFound, type FieldProblem } from './errors';
 import { JourneyDefinitionSchema, type JourneyDefinition } from '../journey-language';
 import { toProblems } from './validation';
 import { pinTemplates } from './email-templates';
+import { missingPrincipal } from './people';
 
 export interface JourneyVersion {
   version: number;
@@ -99,6 +100,8 @@ export async function publishJourney(db: Database, key: string): Promise<{ journ
     if (!parsed.success) {
       throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, toProblems(parsed.error, 'definition', journey.draft));
     }
+    const approvers = await approverProblems(tx as unknown as Database, parsed.data);
+    if (approvers.length) throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, approvers);
     const definition = await pinTemplates(tx as unknown as Database, parsed.data);
     if (journey.latestVersion !== null) {
       const latest = await getVersion(tx as unknown as Database, journey.id, journey.latestVersion);
@@ -114,6 +117,23 @@ export async function publishJourney(db: Database, key: string): Promise<{ journ
       .where(eq(journeys.id, journey.id)).returning();
     return { journey: updated!, version, created: true };
   }).finally(() => forgetRecent(db, key));
+}
+
+/**
+ * Approval steps whose assignee or escalation target nobody is (no such user, nobody in the
+ * role), each naming its step and field: such a task could never be decided, only expire.
+ */
+async function approverProblems(db: Database, definition: JourneyDefinition): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  for (const [i, step] of definition.steps.entries()) {
+    if (step.type !== 'approval') continue;
+    for (const field of ['assignee', 'escalateTo'] as const) {
+      const principal = step[field];
+      const missing = principal && await missingPrincipal(db, principal);
+      if (missing) problems.push({ path: `definition.steps[${i}].${field}`, stepId: step.id, message: `step "${step.id}": ${field}: ${missing}` });
+    }
+  }
+  return problems;
 }
 
 /** Published versions never change, so they are cached once read. */

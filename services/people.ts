@@ -32,6 +32,15 @@ export async function usersInRole(db: Database, role: string): Promise<UserRow[]
   return db.select().from(users).where(sql`${role} = any(${users.roles})`);
 }
 
+/**
+ * Why a principal (an approval's assignee or escalation target) cannot decide anything: no user
+ * with that email, or nobody with that role; undefined when someone can.
+ */
+export async function missingPrincipal(db: Database, principal: { user: string } | { role: string }): Promise<string | undefined> {
+  if ('user' in principal) return (await findUserByEmail(db, principal.user)) ? undefined : `no user has the email "${principal.user}"`;
+  return (await usersInRole(db, principal.role)).length ? undefined : `no user has the role "${principal.role}"`;
+}
+
 const hashOf = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 /**

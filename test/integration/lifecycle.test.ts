@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { enrolments, journeys } from '../../db/schema';
-import { eventually, startHarness, uniqueEmail, type Harness } from '../support/harness';
+import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 /** Enrolments, tasks and journeys through crashes and time: nothing comes back, nothing stays stuck. */
 describe('lifecycle', () => {
@@ -78,6 +78,33 @@ describe('lifecycle', () => {
       expect((await h.client.workflow.getHandle(bulk.workflowId).describe()).status.name).toBe('RUNNING');
       expect((await h.client.workflow.getHandle(single.workflowId).describe()).runId).toBe(run.runId);
       await eventually(async () => (await h.api('GET', `/v1/enrolments/${bulk.id}`)).body.currentStep === 'rest');
+    });
+  });
+
+  describe('publishing', () => {
+    it("refuses an approval whose assignee or escalation target nobody is, naming the step and field", async () => {
+      const key = uniqueKey('approvers');
+      const email = uniqueEmail('approver');
+      const role = uniqueKey('role');
+      const definition = { steps: [
+        { id: 'hello', type: 'send_email', subject: 'Hi', text: 'Hello', next: 'approve' },
+        { id: 'approve', type: 'approval', title: 'OK?', assignee: { user: email }, escalateAfter: '1h', escalateTo: { role }, expireAfter: '2h' },
+      ] };
+      expect((await h.api('POST', '/v1/journeys', { key, name: key, definition })).status).toBe(201);
+      const refused = await h.api('POST', `/v1/journeys/${key}/publish`);
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.code).toBe('invalid_definition');
+      expect(refused.body.error.details.problems).toEqual([
+        { path: 'definition.steps[1].assignee', stepId: 'approve', message: `step "approve": assignee: no user has the email "${email}"` },
+        { path: 'definition.steps[1].escalateTo', stepId: 'approve', message: `step "approve": escalateTo: no user has the role "${role}"` },
+      ]);
+      expect((await h.api('GET', `/v1/journeys/${key}`)).body.versions).toEqual([]);
+
+      await h.api('POST', '/v1/users', { email, name: 'Approver', roles: [] });
+      const half = await h.api('POST', `/v1/journeys/${key}/publish`);
+      expect(half.body.error.details.problems.map((p: { path: string }) => p.path)).toEqual(['definition.steps[1].escalateTo']);
+      await h.api('POST', '/v1/users', { email: uniqueEmail('boss'), name: 'Boss', roles: [role] });
+      expect((await h.api('POST', `/v1/journeys/${key}/publish`)).status).toBe(201);
     });
   });
 });
