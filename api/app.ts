@@ -47,7 +47,9 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
-    parseJson(request, body as string, done);
+    // The default parser is the callback form: it answers, errors included, through done and
+    // returns nothing (its type also allows the promise form, hence the void).
+    void parseJson(request, body as string, done);
   });
   registerAuth(app, deps.database.db);
   watchTasks(() => taskCounts(deps.database.db));
