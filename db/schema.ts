@@ -306,6 +306,8 @@ export const tasks = pgTable(
     comment: text('comment'),
     decidedBy: uuid('decided_by').references(() => users.id),
     decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** When the running decision claimed the task (`deciding`): a claim older than a minute was left by a crash. */
+    decidingSince: timestamp('deciding_since', { withTimezone: true }),
     /** A test run's task: nobody real is emailed, and it stays out of approvers' inboxes and the metrics. */
     test: boolean('test').notNull().default(false),
     createdAt: createdAt(),

@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { tasks, type TaskRow } from '../db/schema';
 import { validateValues, type FormField, type FormProblem } from '../journey-language';
-import { decideTaskUpdate, DecisionRefusal, type DecisionInput } from '../workflows/contract';
+import { decideTaskUpdate, DecisionRefusal, type DecisionInput, type DecisionResult } from '../workflows/contract';
 import { conflict, DomainError, invalid } from './errors';
 import { getTask, mayDecide } from './tasks';
 
@@ -14,32 +14,49 @@ export interface Decision {
 }
 
 /**
+ * How long a decision may hold its claim on a task. The journey answers in seconds; a claim
+ * older than this was left by a crash between the claim and the update, and may be taken over.
+ */
+const CLAIM_SECONDS = 60;
+
+/**
  * Decides a task for a user: 403 if they may not, 409 if it is closed or another decision is
  * under way, 422 naming each bad field. Exactly one of concurrent completions wins: the task row
- * is claimed (`open` → `deciding`) first. Then the journey's Update runs, with the task id as
- * its update id; the answer comes once the journey has accepted and recorded the decision.
+ * is claimed (`open` → `deciding`, or a claim left for more than a minute) first. Then the
+ * journey's Update runs, with the task id as its update id, so a decision re-run after a crash
+ * is the same update: Temporal answers it with the first delivery's outcome, never a second
+ * decision. The answer comes once the journey has accepted and recorded the decision; a 409 if
+ * that was an earlier decision than the caller's.
  */
 export async function completeTask(
   deps: { db: Database; temporal: Client }, user: { id: string; roles: string[] }, taskId: string, decision: Decision,
 ): Promise<TaskRow> {
   const task = await getTask(deps.db, taskId);
   if (!mayDecide(task, user)) throw new DomainError(403, 'not_allowed', 'Only the assigned approver or the escalation target may decide this task');
-  if (task.status !== 'open') throw conflict('task_closed', `This task is ${task.status} already`, { status: task.status });
+  if (task.status !== 'open' && task.status !== 'deciding') throw conflict('task_closed', `This task is ${task.status} already`, { status: task.status });
   const problems = validateValues(task.fields as FormField[], decision.values);
   if (problems.length) {
     throw invalid('invalid_task_values', problems[0]!.message, problems.map((p) => ({ path: `body.values.${p.field}`, message: p.message })));
   }
-  const claimed = await deps.db.update(tasks).set({ status: 'deciding' })
-    .where(and(eq(tasks.id, taskId), eq(tasks.status, 'open'))).returning({ id: tasks.id });
+  const abandoned = or(isNull(tasks.decidingSince), lt(tasks.decidingSince, sql`now() - make_interval(secs => ${CLAIM_SECONDS})`));
+  const claimed = await deps.db.update(tasks).set({ status: 'deciding', decidingSince: sql`now()` })
+    .where(and(eq(tasks.id, taskId), or(eq(tasks.status, 'open'), and(eq(tasks.status, 'deciding'), abandoned)))).returning({ id: tasks.id });
   if (!claimed.length) throw conflict('task_closed', 'Another decision on this task is under way or done');
   const input: DecisionInput = { taskId, decision: decision.decision, values: decision.values, comment: decision.comment, actor: { userId: user.id, roles: user.roles } };
+  let result: DecisionResult;
   try {
-    await deps.temporal.workflow.getHandle(task.workflowId).executeUpdate(decideTaskUpdate, { args: [input], updateId: task.id });
+    result = await deps.temporal.workflow.getHandle(task.workflowId).executeUpdate(decideTaskUpdate, { args: [input], updateId: task.id });
   } catch (err) {
-    await deps.db.update(tasks).set({ status: 'open' }).where(and(eq(tasks.id, taskId), eq(tasks.status, 'deciding')));
+    await deps.db.update(tasks).set({ status: 'open', decidingSince: null }).where(and(eq(tasks.id, taskId), eq(tasks.status, 'deciding')));
     throw mapUpdateError(err);
   }
-  return getTask(deps.db, taskId);
+  // The journey recorded the decision (its activity settles the row); a row still claimed is settled here.
+  await deps.db.update(tasks).set({ status: result.status }).where(and(eq(tasks.id, taskId), eq(tasks.status, 'deciding')));
+  const decided = await getTask(deps.db, taskId);
+  if (decided.decidedBy !== user.id || decided.decision !== decision.decision) {
+    throw conflict('task_closed', 'An earlier decision on this task was recorded', { status: decided.status });
+  }
+  return decided;
 }
 
 function mapUpdateError(err: unknown): unknown {

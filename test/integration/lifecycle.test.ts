@@ -1,6 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
-import { enrolments, journeys } from '../../db/schema';
+import { eq, sql } from 'drizzle-orm';
+import { auditRecords, enrolments, journeys, tasks } from '../../db/schema';
+import { getTask } from '../../services/tasks';
+import { decideTaskUpdate } from '../../workflows/contract';
 import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 /** Enrolments, tasks and journeys through crashes and time: nothing comes back, nothing stays stuck. */
@@ -78,6 +80,58 @@ describe('lifecycle', () => {
       expect((await h.client.workflow.getHandle(bulk.workflowId).describe()).status.name).toBe('RUNNING');
       expect((await h.client.workflow.getHandle(single.workflowId).describe()).runId).toBe(run.runId);
       await eventually(async () => (await h.api('GET', `/v1/enrolments/${bulk.id}`)).body.currentStep === 'rest');
+    });
+  });
+
+  describe('approval tasks', () => {
+    async function approver(roles: string[]) {
+      const user = await h.api('POST', '/v1/users', { email: uniqueEmail('approver'), name: 'Approver', roles });
+      const key = await h.api('POST', '/v1/api-keys', { name: 'approver', scopes: ['approver'], userId: user.body.id });
+      return { id: user.body.id as string, email: user.body.email as string, roles, auth: { authorization: `Bearer ${key.body.key}` } };
+    }
+    async function openTask(role: string) {
+      const key = await h.publish({ steps: [
+        { id: 'approve', type: 'approval', title: 'OK?', assignee: { role }, expireAfter: '1h', onApprove: 'rest', onReject: 'no' },
+        { id: 'rest', type: 'wait', duration: '1h' },
+        { id: 'no', type: 'exit', reason: 'rejected' },
+      ] });
+      const e = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail() } });
+      const task = await eventually(async () => (await h.database.db.select().from(tasks).where(eq(tasks.enrolmentId, e.body.id)))[0]);
+      return { enrolment: e.body, task };
+    }
+    const claim = (taskId: string, age: string) => h.database.db.update(tasks)
+      .set({ status: 'deciding', decidingSince: sql`now() - ${age}::interval` }).where(eq(tasks.id, taskId));
+
+    it('a task left deciding by a crash can be decided once its claim is a minute old', async () => {
+      const role = uniqueKey('mgr');
+      const ada = await approver([role]);
+      const { enrolment, task } = await openTask(role);
+      await claim(task.id, '1 second');
+      // A decision under way (a fresh claim) still wins alone.
+      expect((await h.api('POST', `/v1/tasks/${task.id}/complete`, { decision: 'approve', values: {} }, ada.auth)).status).toBe(409);
+      await claim(task.id, '2 minutes');
+      const done = await h.api('POST', `/v1/tasks/${task.id}/complete`, { decision: 'approve', values: {} }, ada.auth);
+      expect(done.status).toBe(200);
+      expect(done.body).toMatchObject({ status: 'approved', decidedBy: ada.id });
+      await eventually(async () => (await h.api('GET', `/v1/enrolments/${enrolment.id}`)).body.currentStep === 'rest');
+    });
+
+    it('a decision re-run after a crash is the same update: the first decision stands, the row is settled', async () => {
+      const role = uniqueKey('mgr');
+      const [ada, bob] = [await approver([role]), await approver([role])];
+      const { enrolment, task } = await openTask(role);
+      // Ada's decision reached the journey (the update id is the task id, as the API sends it)…
+      await h.client.workflow.getHandle(task.workflowId).executeUpdate(decideTaskUpdate, {
+        updateId: task.id, args: [{ taskId: task.id, decision: 'approve', values: {}, actor: { userId: ada.id, roles: ada.roles } }],
+      });
+      // …and the row still says deciding, as a crash in the middle leaves it.
+      await claim(task.id, '2 minutes');
+      const late = await h.api('POST', `/v1/tasks/${task.id}/complete`, { decision: 'reject', values: {} }, bob.auth);
+      expect(late.status).toBe(409);
+      expect(await getTask(h.database.db, task.id)).toMatchObject({ status: 'approved', decision: 'approve', decidedBy: ada.id });
+      await eventually(async () => (await h.api('GET', `/v1/enrolments/${enrolment.id}`)).body.currentStep === 'rest');
+      const decided = (await h.database.db.select().from(auditRecords).where(eq(auditRecords.enrolmentId, enrolment.id))).filter((a) => a.action === 'task.decided');
+      expect(decided.map((a) => a.outcome)).toEqual(['approved']);
     });
   });
 

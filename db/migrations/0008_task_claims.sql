@@ -1,0 +1,1 @@
+ALTER TABLE "tasks" ADD COLUMN "deciding_since" timestamp with time zone;
