@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import { activityFailures } from './activity-failures';
 import type { Database } from '../db/client';
+import { durationToMs } from '../journey-language';
 import type { EmailSettings } from '../services/email';
 import { parseFrequencyCap } from '../services/email-policy';
 import { createMailer, type Mailer } from '../services/mailer';
@@ -42,6 +43,7 @@ export interface JourneyWorkers {
 export function emailSettingsFrom(config: Config, secrets: Secrets, publicUrl: string): EmailSettings {
   return {
     from: config.EMAIL_FROM, publicUrl, signingSecret: secrets.signing, tracking: true,
+    trackingTtlSeconds: Math.round(durationToMs(config.TRACKING_LINK_TTL)! / 1000),
     consentMode: config.CONSENT_MODE, frequencyCap: parseFrequencyCap(config.EMAIL_FREQUENCY_CAP),
   };
 }

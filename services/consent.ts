@@ -23,6 +23,20 @@ export async function setConsent(db: Database, contactId: string, change: Consen
 }
 
 /**
+ * Withdraws consent unless it is withdrawn already: true when this call changed it. Decided by
+ * the database in one statement, so of two concurrent unsubscribes exactly one changes it.
+ */
+export async function withdrawConsent(db: Database, contactId: string, change: Omit<ConsentChange, 'status'>): Promise<boolean> {
+  const changed = await db.insert(contactConsents).values({ contactId, ...change, status: 'denied' })
+    .onConflictDoUpdate({
+      target: [contactConsents.contactId, contactConsents.channel, contactConsents.topic],
+      set: { status: 'denied', source: change.source, at: sql`now()` },
+      setWhere: sql`${contactConsents.status} <> 'denied'`,
+    }).returning({ contactId: contactConsents.contactId });
+  return changed.length > 0;
+}
+
+/**
  * Whether a contact may get email on a topic: an explicit denial of the topic (or of `all`)
  * always wins; without an answer, opt_out mode allows and opt_in mode does not.
  */

@@ -13,8 +13,13 @@ export interface EmailContent {
 
 export interface LinkSettings {
   publicUrl: string;
+  /** SIGNING_SECRET: one secret, or several comma-separated (the first signs). */
   signingSecret: string;
+  /** How long open and click tracking links work (default 365 days); unsubscribe links never expire. */
+  trackingTtlSeconds?: number;
 }
+
+const DEFAULT_TRACKING_TTL_SECONDS = 365 * 86_400;
 
 export async function getTemplate(db: Database, key: string, version?: number): Promise<TemplateRow> {
   const where = version === undefined ? eq(emailTemplates.key, key) : and(eq(emailTemplates.key, key), eq(emailTemplates.version, version));
@@ -34,7 +39,7 @@ export async function renderContent(content: EmailContent, scope: Record<string,
 
 /** The signed one-click unsubscribe link for a contact and topic (no login, no expiry). */
 export function unsubscribeUrl(links: LinkSettings, contactId: string, topic: string): string {
-  return `${links.publicUrl}/unsubscribe/${signToken({ c: contactId, t: topic }, links.signingSecret)}`;
+  return `${links.publicUrl}/unsubscribe/${signToken('unsubscribe', { c: contactId, t: topic }, links.signingSecret)}`;
 }
 
 /** Adds the unsubscribe link to a marketing email whose template does not show it. */
@@ -59,11 +64,12 @@ export interface TrackingContext {
  * pixel is added. The unsubscribe link is left alone.
  */
 export function withTracking(html: string, links: LinkSettings, ctx: TrackingContext, keep: string[]): string {
-  const base = { c: ctx.contactId, n: ctx.enrolmentId, s: ctx.stepId };
+  const exp = Math.floor(Date.now() / 1000) + (links.trackingTtlSeconds ?? DEFAULT_TRACKING_TTL_SECONDS);
+  const base = { c: ctx.contactId, n: ctx.enrolmentId, s: ctx.stepId, exp };
   const rewritten = html.replace(/href="(https?:\/\/[^"]+)"/g, (whole, url: string) => {
     if (keep.includes(url)) return whole;
-    return `href="${links.publicUrl}/t/c/${signToken({ ...base, u: url }, links.signingSecret)}"`;
+    return `href="${links.publicUrl}/t/c/${signToken('click', { ...base, u: url }, links.signingSecret)}"`;
   });
-  const pixel = `<img src="${links.publicUrl}/t/o/${signToken(base, links.signingSecret)}" width="1" height="1" alt="" style="display:none">`;
+  const pixel = `<img src="${links.publicUrl}/t/o/${signToken('open', base, links.signingSecret)}" width="1" height="1" alt="" style="display:none">`;
   return rewritten.includes('</body>') ? rewritten.replace('</body>', `${pixel}</body>`) : `${rewritten}${pixel}`;
 }

@@ -9,7 +9,7 @@ export async function linkFor(
 ): Promise<string> {
   const [existing] = await db.select().from(taskLinks).where(and(eq(taskLinks.taskId, taskId), eq(taskLinks.userId, userId)));
   const link = existing ?? (await db.insert(taskLinks).values({ taskId, userId, expiresAt }).returning())[0]!;
-  const token = signToken({ l: link.id, t: taskId, exp: Math.floor(link.expiresAt.getTime() / 1000) }, secret);
+  const token = signToken('task-link', { l: link.id, t: taskId, exp: Math.floor(link.expiresAt.getTime() / 1000) }, secret);
   return `${publicUrl}/tasks/${taskId}?token=${token}`;
 }
 
@@ -19,7 +19,7 @@ export type LinkCheck =
 
 /** Checks a link token for a task: signature, expiry, and that it was never used. */
 export async function checkLink(db: Database, secret: string, taskId: string, token: string): Promise<LinkCheck> {
-  const read = readToken<{ l: string; t: string; exp: number }>(token, secret);
+  const read = readToken<{ l: string; t: string; exp: number }>('task-link', token, secret);
   if (!read.ok) return read;
   const payload = read.payload;
   if (payload.t !== taskId) return { ok: false, reason: 'invalid' };

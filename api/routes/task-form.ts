@@ -8,6 +8,7 @@ import { validateValues, type FormField } from '../../journey-language';
 import { authenticate, getUser } from '../../services/people';
 import { completeTask } from '../../services/task-decisions';
 import { checkLink, consumeLink } from '../../services/task-links';
+import { purposeKey } from '../../services/signing';
 import { getTask, mayDecide } from '../../services/tasks';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { messagePage, taskFormPage } from '../pages/task-form';
@@ -52,7 +53,7 @@ function typedValues(fields: FormField[], body: Record<string, string>): Record<
  */
 export const taskFormRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const db = deps.database.db;
-  const csrfFor = (session: string, taskId: string) => createHmac('sha256', deps.secrets.signing).update(`csrf:${session}:${taskId}`).digest('base64url');
+  const csrfFor = (session: string, taskId: string) => createHmac('sha256', purposeKey('csrf', deps.secrets.signing)).update(`${session}:${taskId}`).digest('base64url');
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });

@@ -13,7 +13,8 @@ const invalidLink = page('Link not valid', '<h1>This link is not valid</h1><p>It
  */
 export const unsubscribeRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const enrolDeps = { db: deps.database.db, temporal: deps.temporal, taskQueue: deps.taskQueue };
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => done(null, body));
+  // RFC 8058 lets mail clients post `List-Unsubscribe=One-Click` urlencoded or as multipart/form-data.
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => done(null, body));
 
   app.get('/unsubscribe/:token', {
     schema: { tags: ['pages'], summary: 'The unsubscribe page (HTML)', params: Params },
@@ -33,7 +34,7 @@ export const unsubscribeRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
     schema: { tags: ['pages'], summary: 'Unsubscribe at once (RFC 8058 one-click POST or the page\'s button)', params: Params },
   }, async (request, reply) => {
     reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store').type('text/html; charset=utf-8');
-    const oneClick = typeof request.body === 'string' && request.body.includes('List-Unsubscribe=One-Click');
+    const oneClick = isOneClick(request.headers['content-type'], request.body);
     const done = await unsubscribe(enrolDeps, deps.secrets.signing, request.params.token, oneClick ? 'one-click unsubscribe' : 'unsubscribe page');
     if (!done) return reply.code(400).send(invalidLink);
     return page('Unsubscribed', `<h1>You are unsubscribed</h1>
@@ -41,3 +42,12 @@ export const unsubscribeRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
 <p class="muted">It may take a moment for emails already on their way.</p>`);
   });
 };
+
+/** Whether a POST body is the RFC 8058 one-click answer, urlencoded or multipart/form-data. */
+export function isOneClick(contentType: string | undefined, body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  if (contentType?.startsWith('multipart/form-data')) {
+    return /content-disposition:\s*form-data;\s*name="?List-Unsubscribe"?\s*\r?\n(?:[^\r\n]+\r?\n)*\r?\nOne-Click\r?\n/i.test(body);
+  }
+  return new URLSearchParams(body).get('List-Unsubscribe') === 'One-Click';
+}
