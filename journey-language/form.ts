@@ -1,4 +1,7 @@
 import type { FormField } from './definition';
+import { matchesPattern, MAX_TEXT_VALUE } from './form-pattern';
+
+export { MAX_PATTERN_PROGRAM, MAX_TEXT_VALUE, patternProblem } from './form-pattern';
 
 export interface FormProblem {
   field: string;
@@ -33,8 +36,8 @@ function checkType(field: FormField, value: unknown): string | undefined {
     case 'text':
     case 'long_text':
       if (typeof value !== 'string') return 'must be text';
-      if (field.maxLength !== undefined && value.length > field.maxLength) return `must be at most ${field.maxLength} characters`;
-      if (field.pattern !== undefined && !new RegExp(field.pattern).test(value)) return 'is not in the expected format';
+      if (value.length > (field.maxLength ?? MAX_TEXT_VALUE)) return `must be at most ${field.maxLength ?? MAX_TEXT_VALUE} characters`;
+      if (field.pattern !== undefined && !matchesPattern(field.pattern, value)) return 'is not in the expected format';
       return undefined;
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConditionSchema } from './condition-schema';
 import { ContactFieldsSchema, TagSchema, TimeZoneSchema } from './contact-fields';
 import { DURATION_PATTERN, durationToMs } from './durations';
+import { patternProblem } from './form-pattern';
 import { WEEKDAYS } from './time-of-day';
 import { templateProblem } from './templates';
 
@@ -131,7 +132,10 @@ export const FormFieldSchema = z.object({
   min: z.number().optional().describe('number: smallest allowed'),
   max: z.number().optional().describe('number: largest allowed'),
   maxLength: z.number().int().positive().max(10_000).optional().describe('text: longest allowed'),
-  pattern: z.string().max(200).optional().describe('text: a regular expression the value must match'),
+  pattern: z.string().max(200).superRefine((pattern, ctx) => {
+    const problem = patternProblem(pattern);
+    if (problem) ctx.addIssue({ code: 'custom', message: `the pattern ${problem}` });
+  }).optional().describe('text: a regular expression the value must contain a match of (RE2 syntax: no backreferences or lookarounds)'),
 }).refine((f) => f.type !== 'select' || f.options !== undefined, { message: 'a select field needs options', path: ['options'] });
 
 const RoleSchema = z.string().regex(/^[a-z0-9_-]{1,50}$/, 'a role is 1-50 lowercase letters, digits, "_" or "-"');
