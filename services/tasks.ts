@@ -53,7 +53,11 @@ async function resolve(db: Database, principal: Principal): Promise<Deciders & {
   return { userIds: members.map((u) => u.id), role: principal.role, emails: members.map((u) => ({ id: u.id, email: u.email })) };
 }
 
-/** Creates the task once per key (title and description rendered from the contact) and emails each approver a link. */
+/**
+ * Creates the task once per key (title and description rendered from the contact), records
+ * `task.created` and emails each approver a link. Every attempt appends the record (once, by its
+ * key), so a retry after a crash between the insert and the record still writes it.
+ */
 export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ taskId: string; deciders: Deciders; escalation?: Deciders }> {
   const contact = await findContact(deps.db, input.contactId);
   const scope = { contact: contact ? toContact(contact) : {}, journey: { key: input.journeyKey } };
@@ -69,14 +73,12 @@ export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ task
     fields: input.fields, dueAt: input.dueAt ? new Date(input.dueAt) : undefined, test,
   }).onConflictDoNothing().returning();
   const task = inserted ?? (await deps.db.select().from(tasks).where(eq(tasks.idempotencyKey, input.idempotencyKey)))[0]!;
-  if (inserted) {
-    await appendAudit(deps.db, {
-      actor: 'journey', action: 'task.created', outcome: 'open', contactId: input.contactId, journeyKey: input.journeyKey,
-      journeyVersion: input.journeyVersion, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
-      stepType: 'approval', idempotencyKey: `${input.idempotencyKey}:task`, test,
-      details: { taskId: task.id, assignee: input.assignee, approvers: assignee.userIds, dueAt: input.dueAt ?? null, expiresAt: input.expiresAt, ...sandboxed(task) },
-    });
-  }
+  await appendAudit(deps.db, {
+    actor: 'journey', action: 'task.created', outcome: 'open', contactId: input.contactId, journeyKey: input.journeyKey,
+    journeyVersion: input.journeyVersion, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
+    stepType: 'approval', idempotencyKey: `${input.idempotencyKey}:task`, test: task.test,
+    details: { taskId: task.id, assignee: input.assignee, approvers: assignee.userIds, dueAt: input.dueAt ?? null, expiresAt: input.expiresAt, ...sandboxed(task) },
+  });
   await emailLinks(deps, task, assignee.emails, new Date(input.expiresAt), 'created');
   return { taskId: task.id, deciders: { userIds: assignee.userIds, role: assignee.role }, escalation: escalation && { userIds: escalation.userIds, role: escalation.role } };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq, sql } from 'drizzle-orm';
 import { auditRecords, enrolments, journeys, tasks } from '../../db/schema';
@@ -101,6 +102,29 @@ describe('lifecycle', () => {
     }
     const claim = (taskId: string, age: string) => h.database.db.update(tasks)
       .set({ status: 'deciding', decidingSince: sql`now() - ${age}::interval` }).where(eq(tasks.id, taskId));
+
+    it('task.created is recorded when a retry finds the task inserted already (a crash between insert and record)', async () => {
+      const ada = await approver([]);
+      const key = await h.publish({ steps: [
+        { id: 'rest', type: 'wait', duration: '3s', next: 'approve' },
+        { id: 'approve', type: 'approval', title: 'OK?', assignee: { user: ada.email }, expireAfter: '1h' },
+      ] });
+      const e = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail() } });
+      // The row an earlier attempt of the step inserted before it died: same key, no record.
+      const [row] = await h.database.db.insert(tasks).values({
+        id: randomUUID(), idempotencyKey: `${e.body.workflowId}:approve:1`, enrolmentId: e.body.id, workflowId: e.body.workflowId,
+        stepId: 'approve', journeyKey: key, contactId: e.body.contactId, title: 'OK?', assigneeUserId: ada.id,
+      }).returning();
+      const created = () => h.database.db.select().from(auditRecords).where(eq(auditRecords.enrolmentId, e.body.id))
+        .then((records) => records.filter((a) => a.action === 'task.created'));
+      expect(await created()).toEqual([]);
+      await eventually(async () => (await created()).length > 0, 20_000);
+      await eventually(async () => h.smtp.to(ada.email).length > 0);
+      const records = await created();
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ stepId: 'approve', idempotencyKey: `${row!.idempotencyKey}:task`, details: expect.objectContaining({ taskId: row!.id }) });
+      expect(await h.database.db.select().from(tasks).where(eq(tasks.enrolmentId, e.body.id))).toHaveLength(1);
+    });
 
     it('a task left deciding by a crash can be decided once its claim is a minute old', async () => {
       const role = uniqueKey('mgr');
