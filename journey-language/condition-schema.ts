@@ -11,6 +11,9 @@ export const COMPARISON_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'not
 export const FieldPathSchema = z.string()
   .regex(/^(contact|event|approval)(\.[A-Za-z0-9_-]+)+$/, 'a field path starts with "contact.", "event." or "approval.<step>.", e.g. "contact.attributes.plan"');
 
+/** Values of an `in` / `not_in` list at most (a longer list belongs in a tag or a segment). */
+export const MAX_CONDITION_LIST = 1_000;
+
 export const ComparisonSchema = z.object({
   field: FieldPathSchema,
   op: z.enum(COMPARISON_OPS),
@@ -19,6 +22,7 @@ export const ComparisonSchema = z.object({
   const needsValue = c.op !== 'exists' && c.op !== 'not_exists';
   if (needsValue && c.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `"${c.op}" needs a value` });
   if ((c.op === 'in' || c.op === 'not_in') && !Array.isArray(c.value)) ctx.addIssue({ code: 'custom', path: ['value'], message: `"${c.op}" needs a list` });
+  if (Array.isArray(c.value) && c.value.length > MAX_CONDITION_LIST) ctx.addIssue({ code: 'custom', path: ['value'], message: `a list has at most ${MAX_CONDITION_LIST} values` });
 });
 
 export const TagConditionSchema = z.object({ tag: z.string().min(1).max(100).describe('the contact has this tag') });
@@ -38,14 +42,39 @@ export type Condition =
   | z.infer<typeof TagConditionSchema>
   | z.infer<typeof EngagementConditionSchema>;
 
-export const ConditionSchema: z.ZodType<Condition> = z.lazy(() => z.union([
+/**
+ * all / any / not nest at most this deep. Deeper is unreadable, and every walk over a condition
+ * (validation, the evaluator in the workflow) recurses, so unbounded nesting could exhaust a stack.
+ */
+export const MAX_CONDITION_DEPTH = 10;
+
+/**
+ * How deep all / any / not nest in a raw value, looking no further than `limit` levels down, so
+ * hostile nesting costs no more than a legal condition (and no recursion past the limit).
+ */
+export function conditionDepth(value: unknown, limit = MAX_CONDITION_DEPTH + 1): number {
+  if (limit <= 0 || value === null || typeof value !== 'object' || Array.isArray(value)) return 0;
+  const v = value as { all?: unknown; any?: unknown; not?: unknown };
+  if (!('all' in v) && !('any' in v) && !('not' in v)) return 0;
+  let deepest = 0;
+  for (const child of [v.all, v.any].flatMap((list) => (Array.isArray(list) ? list : [])).concat('not' in v ? [v.not] : [])) {
+    deepest = Math.max(deepest, conditionDepth(child, limit - 1));
+  }
+  return 1 + deepest;
+}
+
+// The depth is checked before the union parses (and recurses into) the value.
+export const ConditionSchema: z.ZodType<Condition> = z.lazy(() => z.preprocess((value, ctx) => {
+  if (conditionDepth(value) > MAX_CONDITION_DEPTH) ctx.addIssue({ code: 'custom', message: `conditions nest at most ${MAX_CONDITION_DEPTH} deep (all, any, not)` });
+  return value;
+}, z.union([
   z.object({ all: z.array(ConditionSchema).min(1).max(50) }).strict(),
   z.object({ any: z.array(ConditionSchema).min(1).max(50) }).strict(),
   z.object({ not: ConditionSchema }).strict(),
   ComparisonSchema,
   TagConditionSchema.strict(),
   EngagementConditionSchema.strict(),
-])).meta({ id: 'Condition' });
+]))).meta({ id: 'Condition' });
 
 /** Every engagement step a condition refers to (validation checks they are email steps). */
 export function engagementSteps(condition: Condition | undefined): string[] {

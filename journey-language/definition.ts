@@ -64,6 +64,15 @@ export const JourneyDefinitionSchema = z.object({
 
 export type JourneyDefinition = z.infer<typeof JourneyDefinitionSchema>;
 
+/** A definition's JSON is at most this many bytes: 500 ordinary steps fit in a fraction of it. */
+export const MAX_DEFINITION_BYTES = 256 * 1024;
+
+/** Why a definition is too large to store or publish (its JSON in UTF-8), or undefined. */
+export function definitionSizeProblem(definition: unknown): string | undefined {
+  const bytes = new TextEncoder().encode(JSON.stringify(definition) ?? '').length;
+  return bytes > MAX_DEFINITION_BYTES ? `a definition is at most ${MAX_DEFINITION_BYTES / 1024} KiB of JSON; this one is ${Math.ceil(bytes / 1024)} KiB` : undefined;
+}
+
 /** Steps as far as they can be read: a malformed one still has its id and next checked. */
 function readableSteps(def: unknown): Step[] {
   const steps = (def as { steps?: unknown } | undefined)?.steps;
@@ -75,6 +84,8 @@ function readableSteps(def: unknown): Step[] {
 }
 
 function checkDefinition(raw: unknown, ctx: z.RefinementCtx): void {
+  const tooLarge = definitionSizeProblem(raw);
+  if (tooLarge) ctx.addIssue({ code: 'custom', path: [], message: tooLarge });
   const steps = readableSteps(raw);
   if (!steps.length) return;
   const index = new Map<string, number>();

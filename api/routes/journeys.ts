@@ -5,7 +5,8 @@ import {
   createJourney, draftProblems, getJourney, getVersion, listJourneys, listVersions, publishJourney,
   setJourneyStatus, updateDraft,
 } from '../../services/journeys';
-import { JourneyDefinitionSchema, JourneyKeySchema } from '../../journey-language';
+import { definitionSizeProblem, JourneyDefinitionSchema, JourneyKeySchema } from '../../journey-language';
+import { invalid } from '../../services/errors';
 import type { Database } from '../../db/client';
 import { syncJourneySchedule } from '../../services/journey-schedules';
 import { scopes } from '../auth';
@@ -41,6 +42,12 @@ const DraftUpdate = JourneyCreate.omit({ key: true }).partial({ name: true });
 const Published = z.object({ key: z.string(), version: z.number().int(), created: z.boolean(), publishedAt: z.string() });
 const VersionParams = KeyParams.extend({ version: z.coerce.number().int().min(1) });
 
+/** Drafts may be incomplete, not unbounded: one over the size cap is refused before it is stored. */
+function refuseOversized(definition: unknown): void {
+  const problem = definitionSizeProblem(definition);
+  if (problem) throw invalid('definition_too_large', problem, [{ path: 'definition', message: problem }]);
+}
+
 async function view(db: Database, row: JourneyRow): Promise<JourneyView> {
   const versions = await listVersions(db, row.id);
   return {
@@ -58,7 +65,10 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   app.post('/journeys', {
     config: scopes.admin,
     schema: { tags, summary: 'Create a journey with a draft definition', body: JourneyCreate, response: { 201: JourneyView, ...errorResponses } },
-  }, async (request, reply) => reply.code(201).send(await view(db, await createJourney(db, request.body))));
+  }, async (request, reply) => {
+    refuseOversized(request.body.definition);
+    return reply.code(201).send(await view(db, await createJourney(db, request.body)));
+  });
 
   app.get('/journeys', {
     config: scopes.service,
@@ -73,7 +83,10 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   app.put('/journeys/:key/draft', {
     config: scopes.admin,
     schema: { tags, summary: 'Replace the draft', params: KeyParams, body: DraftUpdate, response: { 200: JourneyView, ...errorResponses } },
-  }, async (request) => view(db, await updateDraft(db, request.params.key, request.body)));
+  }, async (request) => {
+    refuseOversized(request.body.definition);
+    return view(db, await updateDraft(db, request.params.key, request.body));
+  });
 
   app.post('/journeys/:key/publish', {
     config: scopes.admin,

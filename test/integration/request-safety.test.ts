@@ -40,4 +40,23 @@ describe('journey definitions from strangers', () => {
     expect((await h.api('POST', `/v1/tasks/${task.id}/complete`, { decision: 'approve', values: { code: 'aaaa' } }, auth)).status).toBe(200);
     expect((await h.result(enrolment.workflowId)).path.map((p: { stepId: string }) => p.stepId)).toEqual(['review', 'done']);
   });
+
+  it('caps condition depth at publish and the size of a definition when it is stored', async () => {
+    let condition: unknown = { field: 'contact.score', op: 'gte', value: 1 };
+    for (let i = 0; i < 11; i++) condition = { not: condition };
+    const key = uniqueKey('deep');
+    const definition = { steps: [{ id: 'b', type: 'branch', cases: [{ condition, next: 'w' }] }, { id: 'w', type: 'wait', duration: '1d' }] };
+    expect((await h.api('POST', '/v1/journeys', { key, name: key, definition })).body.draftProblems).toEqual([expect.objectContaining({ path: 'definition.steps[0].cases[0].condition' })]);
+    const published = await h.api('POST', `/v1/journeys/${key}/publish`);
+    expect(published.status).toBe(422);
+    expect(published.body.error.details.problems[0].message).toMatch(/nest at most 10 deep/);
+
+    const big = { steps: [{ id: 'n', type: 'notify', url: 'https://hooks.example.com/x', body: { blob: 'x'.repeat(300 * 1024) } }] };
+    const refused = await h.api('POST', '/v1/journeys', { key: uniqueKey('big'), name: 'big', definition: big });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: 'definition_too_large', details: { problems: [{ path: 'definition' }] } });
+    const draft = await h.api('PUT', `/v1/journeys/${key}/draft`, { definition: big });
+    expect(draft.status).toBe(422);
+    expect(draft.body.error.details.problems[0].path).toBe('definition');
+  });
 });
