@@ -25,9 +25,12 @@ export function createNotifyActivities(deps: ActivityDeps) {
       const contact = await findContact(deps.db, input.contactId);
       if (!contact) throw new PermanentError('contact_not_found', `contact ${input.contactId} does not exist (deleted or erased)`);
       const scope = { contact: toContact(contact), journey: { key: input.journeyKey }, step: { id: input.stepId } };
+      // The step's own body is the template; the default body is data and is never rendered.
       const body = input.format === 'slack'
         ? { text: await renderTemplate(input.text ?? '', scope) }
-        : await renderJson(input.body ?? { event: 'journey.notify', journey: input.journeyKey, step: input.stepId, contact: scope.contact }, scope);
+        : input.body
+          ? await renderJson(input.body, scope)
+          : { event: 'journey.notify', journey: input.journeyKey, step: input.stepId, contact: scope.contact };
       const result = await deliverWebhook(deps.db, deps.webhookSecret, { idempotencyKey: input.idempotencyKey, url: input.url, body, timeoutMs: input.timeoutMs });
       if (!result.replayed) metrics.webhooks.inc({ status: result.status });
       return result;

@@ -32,7 +32,7 @@ export async function renderContent(content: EmailContent, scope: Record<string,
   const [subject, text, html] = await Promise.all([
     renderTemplate(content.subject, scope),
     renderTemplate(content.text, scope),
-    content.html ? renderTemplate(content.html, scope) : undefined,
+    content.html ? renderTemplate(content.html, scope, 'html') : undefined,
   ]);
   return { subject: subject.replace(/\s+/g, ' ').trim(), text, html };
 }
@@ -59,16 +59,38 @@ export interface TrackingContext {
   stepId?: string;
 }
 
+const HREF = /href="(https?:\/\/[^"]+)"/g;
+
 /**
- * Engagement tracking in the HTML part: links go through signed click redirects, and a 1x1 open
- * pixel is added. The unsubscribe link is left alone.
+ * The links of a stored HTML template that click tracking may rewrite: those written in it. A
+ * link with Liquid in it counts by its fixed start, which must name the scheme and host, so data
+ * can vary its path or query but never where it points; anything else (a link that arrived in a
+ * contact's data) is left as it is and never becomes a signed redirect.
  */
-export function withTracking(html: string, links: LinkSettings, ctx: TrackingContext, keep: string[]): string {
+export function trackableLinks(sourceHtml: string): (url: string) => boolean {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const [, href] of sourceHtml.matchAll(HREF)) {
+    const cut = href!.search(/\{[{%]/);
+    if (cut < 0) exact.add(href!);
+    else if (/^https?:\/\/[^/{}]+\//.test(href!.slice(0, cut))) prefixes.push(href!.slice(0, cut));
+  }
+  return (url) => exact.has(url) || prefixes.some((p) => url.startsWith(p));
+}
+
+/** An attribute value as the browser reads it (the escaped HTML output encodes `&` and quotes). */
+const attributeValue = (v: string) => v.replace(/&(quot|#34);/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+
+/**
+ * Engagement tracking in the HTML part: the template's own links go through signed click
+ * redirects (see trackableLinks), and a 1x1 open pixel is added. The unsubscribe link is left alone.
+ */
+export function withTracking(html: string, links: LinkSettings, ctx: TrackingContext, keep: string[], trackable: (url: string) => boolean): string {
   const exp = Math.floor(Date.now() / 1000) + (links.trackingTtlSeconds ?? DEFAULT_TRACKING_TTL_SECONDS);
   const base = { c: ctx.contactId, n: ctx.enrolmentId, s: ctx.stepId, exp };
-  const rewritten = html.replace(/href="(https?:\/\/[^"]+)"/g, (whole, url: string) => {
-    if (keep.includes(url)) return whole;
-    return `href="${links.publicUrl}/t/c/${signToken('click', { ...base, u: url }, links.signingSecret)}"`;
+  const rewritten = html.replace(HREF, (whole, url: string) => {
+    if (keep.includes(url) || !trackable(url)) return whole;
+    return `href="${links.publicUrl}/t/c/${signToken('click', { ...base, u: attributeValue(url) }, links.signingSecret)}"`;
   });
   const pixel = `<img src="${links.publicUrl}/t/o/${signToken('open', base, links.signingSecret)}" width="1" height="1" alt="" style="display:none">`;
   return rewritten.includes('</body>') ? rewritten.replace('</body>', `${pixel}</body>`) : `${rewritten}${pixel}`;

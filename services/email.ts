@@ -5,7 +5,7 @@ import { preparedQuery } from '../db/statements';
 import { outgoingEmails, type OutgoingEmailStatus } from '../db/schema';
 import { findContact, toContact } from './contacts';
 import { PermanentError } from './errors';
-import { getTemplate, renderContent, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './email-content';
+import { getTemplate, renderContent, trackableLinks, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './email-content';
 import { checkSend, type SendPolicy } from './email-policy';
 import type { Mailer } from './mailer';
 
@@ -76,10 +76,12 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
 
   const unsubscribe = category === 'marketing' ? unsubscribeUrl(settings, contact.id, topic) : undefined;
   const scope = { ...req.scope, contact: toContact(contact), unsubscribe_url: unsubscribe ?? '' };
-  let content = await renderContent(template ? { subject: template.subject, text: template.text, html: template.html ?? undefined } : req.content!, scope);
+  const source: EmailContent = template ? { subject: template.subject, text: template.text, html: template.html ?? undefined } : req.content!;
+  let content = await renderContent(source, scope);
   if (unsubscribe) content = withUnsubscribeFooter(content, unsubscribe);
   if (content.html && settings.tracking) {
-    content = { ...content, html: withTracking(content.html, settings, { contactId: contact.id, enrolmentId: req.enrolmentId, stepId: req.stepId }, unsubscribe ? [unsubscribe] : []) };
+    const ctx = { contactId: contact.id, enrolmentId: req.enrolmentId, stepId: req.stepId };
+    content = { ...content, html: withTracking(content.html, settings, ctx, unsubscribe ? [unsubscribe] : [], trackableLinks(source.html ?? '')) };
   }
 
   const claimed = await claim(db, { ...base, subject: content.subject, textBody: content.text, htmlBody: content.html, consentState: verdict.consentState });
