@@ -4,6 +4,7 @@
  * and OpenAPI schema), conditions and their evaluator, durations, time-of-day rules, A/B split
  * assignment, approval form validation and the template dialect.
  */
+export * from './addresses';
 export * from './condition-schema';
 export * from './conditions';
 export * from './contact-fields';
@@ -13,3 +14,4 @@ export * from './form';
 export * from './split';
 export * from './templates';
 export * from './time-of-day';
+export * from './webhook-targets';

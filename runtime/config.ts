@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { parseHostAllowList } from '../journey-language/addresses';
 
 /** Empty strings in the environment (common in .env files) mean "not set". */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -27,6 +28,11 @@ export const ConfigSchema = z.object({
     'each secret (comma-separated; the first signs, all verify) must be at least 32 characters')),
   TRACKING_LINK_TTL: withDefault(z.string().regex(/^\d+(s|m|h|d|w)$/, 'is a duration such as "365d"'), '365d'),
   WEBHOOK_SIGNING_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
+  WEBHOOK_ALLOWED_HOSTS: withDefault(z.string(), '').transform((text, ctx) => {
+    const { hosts, invalid } = parseHostAllowList(text);
+    for (const entry of invalid) ctx.addIssue({ code: 'custom', message: `"${entry}" is not a host or host:port` });
+    return hosts;
+  }).describe('internal hosts notify webhooks may reach (comma-separated host or host:port)'),
   CONSENT_MODE: withDefault(z.enum(['opt_out', 'opt_in']), 'opt_out'),
   EMAIL_FREQUENCY_CAP: withDefault(z.string().regex(/^(off|\d+\/\d+(ms|s|m|h|d|w))$/, 'is "off" or N/duration, e.g. "5/7d"'), '5/7d'),
   EMAIL_RATE_LIMIT_PER_SECOND: withDefault(z.coerce.number().positive().max(10_000), 20),
