@@ -185,7 +185,8 @@ export const outgoingEmails = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     idempotencyKey: text('idempotency_key').notNull().unique(),
     enrolmentId: uuid('enrolment_id').references(() => enrolments.id),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    /** Null for a notice to someone who is no contact (an approver's task link). */
+    contactId: uuid('contact_id').references(() => contacts.id),
     stepId: text('step_id'),
     toAddress: text('to_address').notNull(),
     fromAddress: text('from_address').notNull(),

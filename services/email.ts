@@ -7,6 +7,7 @@ import { findContact, toContact } from './contacts';
 import { PermanentError } from './errors';
 import { getTemplate, renderContent, trackableLinks, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './email-content';
 import { checkSend, type SendPolicy } from './email-policy';
+import { suppressionOf } from './consent';
 import type { Mailer } from './mailer';
 
 export interface EmailSettings extends LinkSettings, SendPolicy {
@@ -68,11 +69,7 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
     toAddress: to, fromAddress: settings.from, category, templateKey: template?.key, templateVersion: template?.version };
 
   const verdict = await checkSend(db, settings, { ...contact, email: to }, category, topic);
-  if (!verdict.allowed) {
-    await db.insert(outgoingEmails).values({ ...base, subject: '', textBody: '', status: 'skipped', skipReason: verdict.reason, consentState: verdict.consentState })
-      .onConflictDoNothing();
-    return { status: 'skipped', reason: verdict.reason, to, consentState: verdict.consentState, replayed: false };
-  }
+  if (!verdict.allowed) return settleSkipped(db, base, verdict.reason, verdict.consentState);
 
   const unsubscribe = category === 'marketing' ? unsubscribeUrl(settings, contact.id, topic) : undefined;
   const scope = { ...req.scope, contact: toContact(contact), unsubscribe_url: unsubscribe ?? '' };
@@ -84,25 +81,55 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
     content = { ...content, html: withTracking(content.html, settings, ctx, unsubscribe ? [unsubscribe] : [], trackableLinks(source.html ?? '')) };
   }
 
-  const claimed = await claim(db, { ...base, subject: content.subject, textBody: content.text, htmlBody: content.html, consentState: verdict.consentState });
-  if (!claimed) return (await previousOutcome(db, req.idempotencyKey)) ?? { status: 'unknown', reason: 'claimed_elsewhere', replayed: true };
-
   const headers: Record<string, string> = unsubscribe
     ? { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
     : {};
+  return sendOnce(db, mailer, { ...base, subject: content.subject, textBody: content.text, htmlBody: content.html, consentState: verdict.consentState }, headers);
+}
+
+/**
+ * Sends one transactional email to an address that is no contact (an approver's task link),
+ * exactly once per idempotency key through the same ledger, so approvers never become CRM
+ * contacts. Only the suppression list applies (consent, the frequency cap and unsubscribe links
+ * are a contact's); the content is final text, with no Liquid and no tracking.
+ */
+export async function deliverNotice(
+  db: Database, mailer: Mailer, settings: Pick<EmailSettings, 'from'>, req: { idempotencyKey: string; to: string; content: EmailContent },
+): Promise<EmailResult> {
+  const settled = await previousOutcome(db, req.idempotencyKey);
+  if (settled) return settled;
+  const base = { idempotencyKey: req.idempotencyKey, toAddress: req.to, fromAddress: settings.from, category: 'transactional' as const };
+  if (await suppressionOf(db, req.to)) return settleSkipped(db, base, 'suppressed', 'n/a');
+  const { subject, text, html } = req.content;
+  return sendOnce(db, mailer, { ...base, subject, textBody: text, htmlBody: html, consentState: 'not required (transactional)' }, {});
+}
+
+/** Settles a send the checks refused: the ledger keeps why. */
+async function settleSkipped(db: Database, values: Omit<LedgerValues, 'subject' | 'textBody'>, reason: string, consentState: string): Promise<EmailResult> {
+  await db.insert(outgoingEmails).values({ ...values, subject: '', textBody: '', status: 'skipped', skipReason: reason, consentState }).onConflictDoNothing();
+  return { status: 'skipped', reason, to: values.toAddress, consentState, replayed: false };
+}
+
+/** Claims the ledger row, sends and settles it (see deliverEmail); a row another attempt holds answers with its outcome. */
+async function sendOnce(db: Database, mailer: Mailer, values: LedgerValues, headers: Record<string, string>): Promise<EmailResult> {
+  const key = values.idempotencyKey;
+  if (!(await claim(db, values))) return (await previousOutcome(db, key)) ?? { status: 'unknown', reason: 'claimed_elsewhere', replayed: true };
   let providerMessageId: string;
   try {
     ({ providerMessageId } = await mailer.send({
-      from: settings.from, to, ...content, messageId: messageIdFor(req.idempotencyKey, settings.from), headers,
+      from: values.fromAddress, to: values.toAddress, subject: values.subject, text: values.textBody, html: values.htmlBody ?? undefined,
+      messageId: messageIdFor(key, values.fromAddress), headers,
     }));
   } catch (err) {
-    await setStatus(db, req.idempotencyKey, 'retry');
+    await setStatus(db, key, 'retry');
     throw err;
   }
   const status = mailer.mode === 'capture' ? 'captured' : 'sent';
-  await db.update(outgoingEmails).set({ status, providerMessageId, sentAt: sql`now()` })
-    .where(eq(outgoingEmails.idempotencyKey, req.idempotencyKey));
-  return { status, to, providerMessageId, consentState: verdict.consentState, templateVersion: template?.version, replayed: false };
+  await db.update(outgoingEmails).set({ status, providerMessageId, sentAt: sql`now()` }).where(eq(outgoingEmails.idempotencyKey, key));
+  return {
+    status, to: values.toAddress, providerMessageId, consentState: values.consentState ?? undefined,
+    templateVersion: values.templateVersion ?? undefined, replayed: false,
+  };
 }
 
 const emailByKey = preparedQuery('nurture_email_by_key', (db) => db.select().from(outgoingEmails).where(eq(outgoingEmails.idempotencyKey, sql.placeholder('key'))));

@@ -2,8 +2,8 @@ import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { tasks, type TaskRow, type TaskStatus } from '../db/schema';
 import { appendAudit } from './audit';
-import { findContact, toContact, upsertContact } from './contacts';
-import { deliverEmail, type EmailSettings } from './email';
+import { findContact, toContact } from './contacts';
+import { deliverNotice, type EmailSettings } from './email';
 import { notFound } from './errors';
 import type { FormField, Principal } from '../journey-language';
 import type { Mailer } from './mailer';
@@ -84,7 +84,8 @@ export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ task
 }
 
 /**
- * Emails the signed form link to each person, once per task, person and purpose. A test task
+ * Emails the signed form link to each person, once per task, person and purpose, through the
+ * email ledger without a contact: approvers are users, not CRM contacts. A test task
  * emails nobody: its audit records name the approvers it would have emailed (`sandboxed`).
  */
 export async function emailLinks(
@@ -94,21 +95,14 @@ export async function emailLinks(
   const intro = { created: 'You have a task to decide', reminder: 'Reminder: a task waits for your decision', escalated: 'A task was escalated to you' }[purpose];
   for (const person of people) {
     const url = await linkFor(deps.db, deps.email.signingSecret, deps.email.publicUrl, task.id, person.id, expiresAt);
-    const { contactId } = await ensureContactFor(deps.db, person.email);
-    await deliverEmail(deps.db, deps.mailer, { ...deps.email, tracking: false }, {
-      idempotencyKey: `${task.idempotencyKey}:${purpose}:${person.id}`, contactId, category: 'transactional', topic: 'tasks',
+    await deliverNotice(deps.db, deps.mailer, deps.email, {
+      idempotencyKey: `${task.idempotencyKey}:${purpose}:${person.id}`, to: person.email,
       content: {
         subject: `${intro}: ${task.title.replace(/[{}]/g, '')}`,
         text: `${intro}.\n\n${task.title}\n${task.description ?? ''}\n\nOpen the form: ${url}\n\nThe link works once and expires ${expiresAt.toISOString()}.`,
       },
     });
   }
-}
-
-/** Task emails go through the same ledger as journey emails, so approvers are contacts too. */
-async function ensureContactFor(db: Database, email: string): Promise<{ contactId: string }> {
-  const { contact } = await upsertContact(db, { email });
-  return { contactId: contact.id };
 }
 
 /** Marks the audit details of a test task's records: the approvers they name were not emailed. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq, sql } from 'drizzle-orm';
-import { auditRecords, enrolments, journeys, tasks } from '../../db/schema';
+import { auditRecords, enrolments, journeys, outgoingEmails, tasks } from '../../db/schema';
 import { getTask } from '../../services/tasks';
 import { decideTaskUpdate } from '../../workflows/contract';
 import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
@@ -102,6 +102,21 @@ describe('lifecycle', () => {
     }
     const claim = (taskId: string, age: string) => h.database.db.update(tasks)
       .set({ status: 'deciding', decidingSince: sql`now() - ${age}::interval` }).where(eq(tasks.id, taskId));
+
+    it('approvers are emailed their link through the ledger without becoming contacts', async () => {
+      const ada = await approver([]);
+      const key = await h.publish({ steps: [{ id: 'approve', type: 'approval', title: 'OK?', assignee: { user: ada.email }, expireAfter: '1h' }] });
+      const e = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail() } });
+      const mail = await eventually(async () => h.smtp.to(ada.email)[0]);
+      expect(mail.parsed.subject).toBe('You have a task to decide: OK?');
+      const [task] = await h.database.db.select().from(tasks).where(eq(tasks.enrolmentId, e.body.id));
+      expect((await h.api('POST', `/v1/tasks/${task!.id}/complete`, { decision: 'approve', values: {} }, ada.auth)).status).toBe(200);
+      expect((await h.result(e.body.workflowId)).status).toBe('completed');
+
+      expect((await h.api('GET', `/v1/contacts?email=${encodeURIComponent(ada.email)}`)).body.contacts).toEqual([]);
+      const ledger = await h.database.db.select().from(outgoingEmails).where(eq(outgoingEmails.toAddress, ada.email));
+      expect(ledger).toEqual([expect.objectContaining({ contactId: null, category: 'transactional', status: 'sent', idempotencyKey: `${task!.idempotencyKey}:created:${ada.id}` })]);
+    });
 
     it('task.created is recorded when a retry finds the task inserted already (a crash between insert and record)', async () => {
       const ada = await approver([]);

@@ -1,0 +1,1 @@
+ALTER TABLE "outgoing_emails" ALTER COLUMN "contact_id" DROP NOT NULL;
