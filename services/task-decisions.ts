@@ -42,7 +42,7 @@ export async function completeTask(
   const claimed = await deps.db.update(tasks).set({ status: 'deciding', decidingSince: sql`now()` })
     .where(and(eq(tasks.id, taskId), or(eq(tasks.status, 'open'), and(eq(tasks.status, 'deciding'), abandoned)))).returning({ id: tasks.id });
   if (!claimed.length) throw conflict('task_closed', 'Another decision on this task is under way or done');
-  const input: DecisionInput = { taskId, decision: decision.decision, values: decision.values, comment: decision.comment, actor: { userId: user.id, roles: user.roles } };
+  const input: DecisionInput = { taskId, decision: decision.decision, values: decision.values, comment: decision.comment, actor: { userId: user.id } };
   let result: DecisionResult;
   try {
     result = await deps.temporal.workflow.getHandle(task.workflowId).executeUpdate(decideTaskUpdate, { args: [input], updateId: task.id });

@@ -58,7 +58,7 @@ export async function decideAsTestRun(
   if (!task?.test) return { decided: false, reason: 'not a test task' };
   try {
     await deps.temporal.workflow.getHandle(input.workflowId).executeUpdate(decideTaskUpdate, {
-      args: [{ taskId: input.taskId, decision: input.decision, values: input.values, actor: { userId: input.approver, roles: [] } }],
+      args: [{ taskId: input.taskId, decision: input.decision, values: input.values, actor: { userId: input.approver } }],
       updateId: `${input.approver}:${input.taskId}`,
     });
     return { decided: true };

@@ -16,10 +16,11 @@ function refuse(type: DecisionRefusalType, message: string, details?: unknown): 
 
 /** Registers the decision update: its validator refuses a closed task, a caller who may not decide, or bad values. */
 export function registerApprovalHandlers(state: EnrolmentState): void {
-  const allowed = (task: OpenTask, { userId, roles }: DecisionInput['actor']) => {
+  const allowed = (task: OpenTask, { userId }: DecisionInput['actor']) => {
     // A test run's synthetic approver decides only its own run's tasks, never a real one.
     if (userId.startsWith(SANDBOX_APPROVER_PREFIX)) return task.sandboxApprover === userId;
-    const inSet = (d?: { userIds: string[]; role?: string }) => !!d && (d.userIds.includes(userId) || (d.role !== undefined && roles.includes(d.role)));
+    // The people resolved when the task opened or was escalated; no role the caller claims counts.
+    const inSet = (d?: { userIds: string[] }) => !!d && d.userIds.includes(userId);
     return inSet(task.deciders) || (task.escalating && inSet(task.escalation));
   };
   setHandler(decideTaskUpdate, async (input) => {

@@ -20,6 +20,8 @@ export interface EnrolmentInput {
   resume?: EnrolmentProgress;
   /** Continue as new past this many history events (default 5,000; tests lower it). */
   historyLimit?: number;
+  /** End `failed` when one step is entered more often than this (default 1,000; tests lower it): a loop that never ends. */
+  maxStepVisits?: number;
   /**
    * A test run: time runs `timeScale` times faster, email is captured, webhooks are not called,
    * approvers are not emailed, and its scripted decisions are made as the run's sandbox approver.
@@ -142,7 +144,12 @@ export interface DecisionInput {
   decision: 'approve' | 'reject';
   values: Record<string, unknown>;
   comment?: string;
-  actor: { userId: string; roles: string[] };
+  /**
+   * Only who decides. Who may decide was resolved by activities when the task opened (role
+   * members included) and at escalation, and is kept in the workflow's state: the caller's
+   * claims about roles are not trusted. (`roles`, which older callers sent, is ignored.)
+   */
+  actor: { userId: string; roles?: string[] };
 }
 
 export interface DecisionResult {
