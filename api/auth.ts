@@ -3,6 +3,7 @@ import type { ApiScope } from '../db/schema';
 import { DomainError } from '../services/errors';
 import { authenticate, type Caller } from '../services/people';
 import type { Database } from '../db/client';
+import { routeKind, type AuthFailureLimit } from './request-guards';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,21 +16,32 @@ declare module 'fastify' {
 }
 
 /**
- * Bearer API keys for /v1: 401 without a valid key, 403 when the key's scopes do not cover the
- * route. Routes declare `config: { scopes }`; `admin` covers every route.
+ * API keys: 401 without a valid key, 403 when the key's scopes do not cover the route. Routes
+ * declare `config: { scopes }`; `admin` covers every route. Decided on the matched route: /v1
+ * routes take `Authorization: Bearer <key>` only; HTML pages also take the key as the password of
+ * HTTP Basic (a browser can open them) and challenge for it. A client address with too many
+ * failed authentications in the last minute is answered 429 before its key is even looked up.
  */
-export function registerAuth(app: FastifyInstance, db: Database): void {
+export function registerAuth(app: FastifyInstance, db: Database, failures: AuthFailureLimit): void {
   app.addHook('onRequest', async (request, reply) => {
     const scopes = request.routeOptions.config.scopes;
     if (!scopes) return;
+    const page = routeKind(request) === 'page';
     const header = request.headers.authorization ?? '';
-    // Pages also take the key as the password of HTTP Basic auth, so a browser can open them.
     const basic = /^Basic\s+(\S+)$/i.exec(header)?.[1];
+    if (basic && !page) throw new DomainError(401, 'unauthenticated', 'HTTP Basic is accepted only on pages; send "Authorization: Bearer <key>"');
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined);
-    if (!token && !request.url.startsWith('/v1/')) reply.header('www-authenticate', 'Basic realm="Nurture", charset="UTF-8"');
-    const caller = token ? await authenticate(db, token) : undefined;
+    if (!token && page) reply.header('www-authenticate', 'Basic realm="Nurture", charset="UTF-8"');
+    if (!token) throw new DomainError(401, 'unauthenticated', 'Send an API key as "Authorization: Bearer <key>"');
+    const retryAfter = await failures.blocked(request);
+    if (retryAfter !== undefined) {
+      reply.header('retry-after', String(retryAfter));
+      throw new DomainError(429, 'too_many_failed_authentications', `Too many failed authentications from this address; retry in ${retryAfter} s`);
+    }
+    const caller = await authenticate(db, token);
     if (!caller) {
-      throw new DomainError(401, 'unauthenticated', token ? 'The API key is not valid or was revoked' : 'Send an API key as "Authorization: Bearer <key>"');
+      await failures.failed(request);
+      throw new DomainError(401, 'unauthenticated', 'The API key is not valid or was revoked');
     }
     request.caller = caller;
     if (!caller.scopes.includes('admin') && !scopes.some((s) => caller.scopes.includes(s))) {

@@ -17,6 +17,12 @@ export interface ApiDeps {
   temporalMetricsUrl?: string;
   /** Requests per minute per API key (default 1200). */
   rateLimitPerMinute?: number;
+  /** Requests per minute per client address to the public routes: unsubscribe, tracking, task form (default 600). */
+  publicRateLimitPerMinute?: number;
+  /** Failed authentications per minute per client address before keyed routes answer 429 (default 20). */
+  authFailureLimitPerMinute?: number;
+  /** Fastify's trustProxy: whose X-Forwarded-For names the client's address (default: nobody's). */
+  trustProxy?: boolean | string[];
 }
 
 export interface RouteOptions {

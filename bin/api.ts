@@ -17,6 +17,7 @@ async function main() {
     database, temporal: createClient(connection, config.TEMPORAL_NAMESPACE), taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
     secrets: resolveSecrets(config), publicUrl: () => publicUrl(config), rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    publicRateLimitPerMinute: config.PUBLIC_RATE_LIMIT_PER_MINUTE, authFailureLimitPerMinute: config.AUTH_FAILURE_LIMIT_PER_MINUTE, trustProxy: config.TRUST_PROXY,
   }, logger);
   await app.listen({ host: config.HOST, port: config.PORT });
   logger.info({ api: publicUrl(config), docs: `${publicUrl(config)}/docs` }, 'API listening');

@@ -39,6 +39,10 @@ export const ConfigSchema = z.object({
   WORKFLOW_BUNDLE_PATH: optional(z.string().min(1)).describe('a pre-built workflow bundle (else workflows/ is bundled at start)'),
   WORKER_MAX_CACHED_WORKFLOWS: withDefault(z.coerce.number().int().min(0).max(1_000_000), 250),
   RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1).max(1_000_000), 1200),
+  PUBLIC_RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1).max(1_000_000), 600),
+  AUTH_FAILURE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1).max(1_000_000), 20),
+  TRUST_PROXY: withDefault(z.string(), 'false').transform((v): boolean | string[] => (v === 'true' ? true : v === 'false' ? false : v.split(',').map((a) => a.trim()).filter(Boolean)))
+    .describe('whose X-Forwarded-For to believe: false, true (any), or proxy addresses / CIDRs, comma-separated'),
   TEMPORAL_METRICS_PORT: withDefault(z.coerce.number().int().min(0).max(65535), 9464),
   WORKER_METRICS_PORT: withDefault(z.coerce.number().int().min(0).max(65535), 9465),
   LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),

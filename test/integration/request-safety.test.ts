@@ -1,6 +1,22 @@
 import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../../api/app';
+import type { ApiDeps } from '../../api/deps';
 import { tasks } from '../../db/schema';
-import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
+import { eventually, startHarness, TEST_SECRETS, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
+
+/** A second API over the harness's database and Temporal, with its own limits (and logger). */
+async function apiWith(h: Harness, extra: Partial<ApiDeps>, logger = pino({ level: 'silent' })): Promise<{ url: string; app: FastifyInstance }> {
+  let url = '';
+  const app = await buildApp({
+    database: h.database, temporal: h.client, taskQueue: h.taskQueue, namespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233',
+    secrets: TEST_SECRETS, publicUrl: () => url, ...extra,
+  }, logger);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  return { url, app };
+}
 
 /** Hostile requests against the real stack: definitions that would hang or exhaust a process. */
 describe('journey definitions from strangers', () => {
@@ -60,3 +76,108 @@ describe('journey definitions from strangers', () => {
     expect(draft.body.error.details.problems[0].path).toBe('definition');
   });
 });
+
+describe('requests are judged by the route they reach', () => {
+  let h: Harness;
+  const apps: FastifyInstance[] = [];
+  beforeAll(async () => { h = await startHarness({ worker: false }); });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await h?.stop();
+  });
+  const started = async (extra: Partial<ApiDeps>, logger?: pino.Logger) => {
+    const api = await apiWith(h, extra, logger);
+    apps.push(api.app);
+    return api.url;
+  };
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+  const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`:${key}`).toString('base64')}` });
+  const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+
+  it('limits an encoded path like the plain one: one count per key, whatever the spelling', async () => {
+    const url = await started({ rateLimitPerMinute: 5 });
+    const statuses: number[] = [];
+    for (const path of ['/v1/contacts', '/%761/contacts', '/v1/%63ontacts', '/%76%31/%63ontacts?limit=1', '/v1/contacts', '/%761/contacts', '/v1/%63ontacts']) {
+      statuses.push((await fetch(`${url}${path}`, { headers: bearer(h.keys.service) })).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    // A trailing slash reaches /v1/contacts/:id, on the same key's count; double slashes reach no route (404).
+    const status = (path: string) => fetch(`${url}${path}`, { headers: bearer(h.keys.service) }).then((r) => r.status);
+    expect([await status('/v1/contacts/'), await status('/%761/contacts/'), await status('//v1/contacts'), await status('/v1//contacts')]).toEqual([429, 429, 404, 404]);
+  });
+
+  it('authorises an encoded path like the plain one, and takes HTTP Basic only on pages', async () => {
+    const url = await started({});
+    const noKey = await fetch(`${url}/%761/contacts`);
+    expect(noKey.status).toBe(401);
+    expect(noKey.headers.get('www-authenticate')).toBeNull();
+    expect((await fetch(`${url}/%761/api-keys`, { headers: bearer(h.keys.service) })).status).toBe(403);
+    for (const path of ['/v1/contacts', '/%761/contacts', '/v1/journeys']) {
+      const res = await fetch(`${url}${path}`, { headers: basic(h.keys.admin) });
+      expect({ path, status: res.status, challenge: res.headers.get('www-authenticate') }).toEqual({ path, status: 401, challenge: null });
+      expect((await errorOf(res)).message).toMatch(/Basic is accepted only on pages/);
+    }
+    // The results page (HTML) takes Basic, and challenges for it, however its path is spelled.
+    const key = await h.publish({ steps: [{ id: 'w', type: 'wait', duration: '1h' }] });
+    expect((await fetch(`${url}/%6aourneys/${key}`, { headers: basic(h.keys.service) })).status).toBe(200);
+    const challenge = await fetch(`${url}/%6aourneys/${key}`);
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers.get('www-authenticate')).toContain('Basic');
+  });
+
+  it('takes /v1 writes only as application/json (415), bodyless writes without a type, and leaves form posts to pages alone', async () => {
+    const url = await started({});
+    const contact = JSON.stringify({ email: uniqueEmail() });
+    for (const [path, type] of [['/v1/contacts', 'text/plain'], ['/%761/contacts', 'text/plain'], ['/v1/contacts', 'application/x-www-form-urlencoded'], ['/v1/contacts', 'multipart/form-data; boundary=x']]) {
+      const res = await fetch(`${url}${path}`, { method: 'POST', headers: { ...bearer(h.keys.admin), 'content-type': type! }, body: contact });
+      expect({ path, type, status: res.status, code: (await errorOf(res)).code }).toEqual({ path, type, status: 415, code: 'unsupported_media_type' });
+    }
+    // A body without any content type is refused too; JSON with a charset is JSON.
+    const untyped = await fetch(`${url}/v1/contacts`, { method: 'POST', headers: bearer(h.keys.admin), body: new Blob([contact]) });
+    expect(untyped.status).toBe(415);
+    expect((await fetch(`${url}/v1/contacts`, { method: 'POST', headers: { ...bearer(h.keys.admin), 'content-type': 'application/json; charset=utf-8' }, body: contact })).status).toBe(201);
+    const key = await h.publish({ steps: [{ id: 'w', type: 'wait', duration: '1h' }] });
+    expect((await fetch(`${url}/v1/journeys/${key}/pause`, { method: 'POST', headers: bearer(h.keys.admin) })).status).toBe(200);
+    // The one-click unsubscribe (not under /v1) still takes a form post: an invalid token gets its page, not a 415.
+    const oneClick = await fetch(`${url}/unsubscribe/not-a-valid-token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(oneClick.status).toBe(400);
+    expect(oneClick.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('limits failed authentications per client address: past the limit even a good key waits', async () => {
+    const url = await started({ authFailureLimitPerMinute: 3 });
+    const wrong = bearer('nrt_nothing_notakey');
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/v1/contacts`, { headers: wrong })).status);
+    const blocked = await fetch(`${url}/%761/contacts`, { headers: bearer(h.keys.service) });
+    expect(statuses).toEqual([401, 401, 401]);
+    expect(blocked.status).toBe(429);
+    expect((await errorOf(blocked)).code).toBe('too_many_failed_authentications');
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Requests without any key are no failed authentication; public routes stay open.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it('limits the public routes per client address, encoded or not, and believes X-Forwarded-For only when told', async () => {
+    const url = await started({ publicRateLimitPerMinute: 3 });
+    const statuses: number[] = [];
+    for (const path of ['/t/o/not-a-valid-token', '/t/%6f/not-a-valid-token', '/unsubscribe/not-a-valid-token', '/t/c/not-a-valid-token', '/tasks/00000000-0000-4000-8000-000000000000']) {
+      statuses.push((await fetch(`${url}${path}`, { redirect: 'manual' })).status);
+    }
+    expect(statuses).toEqual([200, 200, 400, 429, 429]);
+    // Without TRUST_PROXY a forged X-Forwarded-For changes nothing.
+    expect((await fetch(`${url}/t/o/not-a-valid-token`, { headers: { 'x-forwarded-for': '198.51.100.7' } })).status).toBe(429);
+
+    const proxied = await started({ publicRateLimitPerMinute: 2, trustProxy: true });
+    const from = (address: string) => fetch(`${proxied}/t/o/not-a-valid-token`, { headers: { 'x-forwarded-for': address } }).then((r) => r.status);
+    expect([await from('198.51.100.1'), await from('198.51.100.1'), await from('198.51.100.1'), await from('198.51.100.2')]).toEqual([200, 200, 429, 200]);
+  });
+
+  it('refuses JSON nested past 64 levels before any schema walks it', async () => {
+    const properties = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const res = await h.api('POST', '/v1/events', `{"contact":{"email":"${uniqueEmail()}"},"name":"deep","properties":${properties}}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('too_deeply_nested');
+  });
+});
+

@@ -25,4 +25,10 @@ describe('configuration', () => {
       expect(problems.sort()).toEqual(['DATABASE_URL', 'PORT', 'SMTP_URL', 'TEMPORAL_ADDRESS']);
     }
   });
+
+  it('reads the request limits and whose X-Forwarded-For to believe', () => {
+    expect(loadConfig({})).toMatchObject({ PUBLIC_RATE_LIMIT_PER_MINUTE: 600, AUTH_FAILURE_LIMIT_PER_MINUTE: 20, TRUST_PROXY: false });
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
 });
