@@ -5,14 +5,14 @@ import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { resolveSecrets } from '../runtime/secrets';
 import { onShutdown } from '../runtime/shutdown';
-import { connectTemporal, createClient } from '../runtime/temporal';
+import { connectTemporal, createClient, temporalConnectionOptions } from '../runtime/temporal';
 
 async function main() {
   loadDotEnv();
   const config = loadConfig();
   const logger = createLogger(config, 'nurture-api');
   const database = await openMigratedDatabase(config, logger);
-  const connection = await connectTemporal(config.TEMPORAL_ADDRESS);
+  const connection = await connectTemporal(temporalConnectionOptions(config));
   const app = await buildApp({
     database, temporal: createClient(connection, config.TEMPORAL_NAMESPACE), taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,

@@ -12,7 +12,7 @@ import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { keepAliveWhileStopping } from '../runtime/shutdown';
 import { installTemporalTelemetry } from '../runtime/telemetry';
-import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
+import { connectTemporal, createClient, ensureSearchAttributes, temporalConnectionOptions } from '../runtime/temporal';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server';
 import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
@@ -47,7 +47,7 @@ async function main() {
   const database = await openMigratedDatabase(config, logger);
   const adminKey = await bootstrapAdminKey(database.db, path.resolve(config.DATA_DIR, 'admin-api-key'));
   // One native connection for the API's client and the workers.
-  const connection = await connectTemporal(config.TEMPORAL_ADDRESS);
+  const connection = await connectTemporal(temporalConnectionOptions(config));
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
   const mailer = createMailer(config.SMTP_URL, logger);
   const client = createClient(connection, config.TEMPORAL_NAMESPACE);

@@ -4,7 +4,7 @@ import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { keepAliveWhileStopping } from '../runtime/shutdown';
 import { installTemporalTelemetry, startMetricsServer } from '../runtime/telemetry';
-import { connectTemporal, createClient, ensureSearchAttributes } from '../runtime/temporal';
+import { connectTemporal, createClient, ensureSearchAttributes, temporalConnectionOptions } from '../runtime/temporal';
 import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
 import { createMailer } from '../services/mailer';
@@ -16,7 +16,7 @@ async function main() {
   const temporalMetricsUrl = installTemporalTelemetry(config.TEMPORAL_METRICS_PORT, config.LOG_LEVEL);
   const database = await openMigratedDatabase(config, logger);
   // One native connection for the workers and the client their activities use.
-  const connection = await connectTemporal(config.TEMPORAL_ADDRESS);
+  const connection = await connectTemporal(temporalConnectionOptions(config));
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
   const client = createClient(connection, config.TEMPORAL_NAMESPACE);
   const mailer = createMailer(config.SMTP_URL, logger);

@@ -20,6 +20,13 @@ export const ConfigSchema = z.object({
   DATA_DIR: withDefault(z.string().min(1), '.data'),
   TEMPORAL_ADDRESS: withDefault(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port'), '127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: withDefault(z.string().min(1), 'default'),
+  TEMPORAL_TLS: withDefault(z.enum(['true', 'false']), 'false').transform((v) => v === 'true')
+    .describe('connect to Temporal over TLS (implied by a client certificate or an API key)'),
+  TEMPORAL_TLS_CA_PATH: optional(z.string().min(1)).describe("PEM of the server's root CA, when the system does not trust it"),
+  TEMPORAL_TLS_CERT_PATH: optional(z.string().min(1)).describe('PEM client certificate for mTLS (with TEMPORAL_TLS_KEY_PATH)'),
+  TEMPORAL_TLS_KEY_PATH: optional(z.string().min(1)).describe('PEM private key of the client certificate'),
+  TEMPORAL_TLS_SERVER_NAME: optional(z.string().min(1)).describe('overrides the TLS server name (SNI)'),
+  TEMPORAL_API_KEY: optional(z.string().min(1)).describe('API key for Temporal Cloud or a server that takes them (sent over TLS)'),
   TEMPORAL_UI_URL: withDefault(z.url(), 'http://127.0.0.1:8233'),
   TASK_QUEUE: withDefault(z.string().min(1), 'nurture'),
   SMTP_URL: optional(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')),
@@ -50,6 +57,12 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** A client certificate needs its key and the other way round. */
+function checkTemporalTls(config: Config): string[] {
+  if ((config.TEMPORAL_TLS_CERT_PATH === undefined) === (config.TEMPORAL_TLS_KEY_PATH === undefined)) return [];
+  return ['TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH: give both (mTLS) or neither'];
+}
+
 /** Secrets are required in production; elsewhere a missing one is generated per data dir. */
 function requireSecretsInProduction(config: Config): string[] {
   if (config.NODE_ENV !== 'production') return [];
@@ -75,7 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  const missing = requireSecretsInProduction(parsed.data);
+  const missing = [...requireSecretsInProduction(parsed.data), ...checkTemporalTls(parsed.data)];
   if (missing.length) throw new ConfigError(missing);
   return parsed.data;
 }
