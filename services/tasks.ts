@@ -98,7 +98,8 @@ export async function emailLinks(
     await deliverNotice(deps.db, deps.mailer, deps.email, {
       idempotencyKey: `${task.idempotencyKey}:${purpose}:${person.id}`, to: person.email,
       content: {
-        subject: `${intro}: ${task.title.replace(/[{}]/g, '')}`,
+        // The title was rendered once, from the step's template, when the task opened: sent as it is.
+        subject: `${intro}: ${task.title}`,
         text: `${intro}.\n\n${task.title}\n${task.description ?? ''}\n\nOpen the form: ${url}\n\nThe link works once and expires ${expiresAt.toISOString()}.`,
       },
     });
@@ -125,8 +126,16 @@ export function mayDecide(task: TaskRow, user: { id: string; roles: string[] }):
 }
 
 /** An approver's inbox (never a test run's task), or every task for an admin: open and overdue first, then newest. */
-export async function listTasks(db: Database, caller: Caller, page: { limit: number; offset: number; status?: TaskStatus }): Promise<TaskRow[]> {
+/** Where a task sorts in an inbox: open first, then by due time (none last), creation, id. */
+const inboxKey = (t: string) => `case when ${t}.status = 'open' then 0 else 1 end, coalesce(${t}.due_at, 'infinity'), ${t}.created_at, ${t}.id`;
+
+/**
+ * An inbox page: limit + 1 tasks (the caller sees whether more follow) after the task `after`
+ * (keyset on the inbox order, read from that task's row), else from `offset`.
+ */
+export async function listTasks(db: Database, caller: Caller, page: { limit: number; offset: number; after?: string; status?: TaskStatus }): Promise<TaskRow[]> {
   const filters: Array<SQL | undefined> = [page.status ? eq(tasks.status, page.status) : undefined];
+  if (page.after !== undefined) filters.push(sql`(${sql.raw(inboxKey('tasks'))}) > (select ${sql.raw(inboxKey('t'))} from tasks t where t.id = ${page.after})`);
   if (caller.user) {
     const user = caller.user;
     filters.push(eq(tasks.test, false), or(
@@ -136,8 +145,8 @@ export async function listTasks(db: Database, caller: Caller, page: { limit: num
     ));
   }
   return db.select().from(tasks).where(and(...filters))
-    .orderBy(sql`case when ${tasks.status} = 'open' then 0 else 1 end`, sql`${tasks.dueAt} asc nulls last`, asc(tasks.createdAt))
-    .limit(page.limit).offset(page.offset);
+    .orderBy(sql`case when ${tasks.status} = 'open' then 0 else 1 end`, sql`${tasks.dueAt} asc nulls last`, asc(tasks.createdAt), asc(tasks.id))
+    .limit(page.limit + 1).offset(page.after === undefined ? page.offset : 0);
 }
 
 export async function markTask(db: Database, id: string, change: Partial<Pick<TaskRow, 'remindedAt' | 'escalatedAt' | 'status'>>): Promise<TaskRow> {

@@ -1,4 +1,4 @@
-import { startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
+import { eventually, startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
 /** Contact data is data: never template source, escaped in HTML, never a tracked redirect. */
@@ -41,6 +41,19 @@ describe('templates and untrusted data', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('an approval task\'s title shows the contact\'s data as written, in the task and in the approver\'s email', async () => {
+    const approver = await h.api('POST', '/v1/users', { email: uniqueEmail('approver'), name: 'Approver', roles: [] });
+    const key = await h.publish({ steps: [
+      { id: 'approve', type: 'approval', title: 'Approve {{ contact.firstName }}', description: 'From {{ contact.company }}', assignee: { user: approver.body.email }, expireAfter: '1h' },
+    ] });
+    const name = 'M{{ 6 | times: 7 }}';
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('tpl'), firstName: name, company: '{% for a in (1..9) %}x{% endfor %}' } });
+    const [message] = await eventually(async () => (h.smtp.to(approver.body.email).length ? h.smtp.to(approver.body.email) : undefined));
+    expect(message!.parsed.subject).toBe(`You have a task to decide: Approve ${name}`);
+    expect(message!.parsed.text).toContain(`Approve ${name}\nFrom {% for a in (1..9) %}x{% endfor %}`);
+    await h.api('POST', `/v1/enrolments/${enrolled.body.id}/cancel`, { reason: 'test over' });
   });
 
   it('click tracking rewrites the template\'s own links only, never one that came with the data', async () => {
