@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConditionSchema, engagementSteps, readsEvent, type Condition } from './condition-schema';
 import { TimeZoneSchema } from './contact-fields';
-import { DurationSchema, EventNameSchema, exits, pauses, StepSchema, type Step } from './steps';
+import { DurationSchema, EventNameSchema, exits, pauses, sleeplessWait, StepSchema, type Step } from './steps';
 
 export * from './steps';
 
@@ -115,7 +115,16 @@ function checkDefinition(raw: unknown, ctx: z.RefinementCtx): void {
   });
   const loop = findLoopWithoutPause(byId);
   if (loop) {
-    ctx.addIssue({ code: 'custom', path: ['steps', index.get(loop[0]!)!], message: `step "${loop[0]}": the loop ${loop.join(' → ')} has no wait in it` });
+    // Name the wait that does not sleep, if the loop has one; else the loop's first step.
+    const sleepless = loop.map((id) => ({ id, why: sleeplessWait(byId.get(id)!) })).find((s) => s.why);
+    if (sleepless) {
+      ctx.addIssue({
+        code: 'custom', path: ['steps', index.get(sleepless.id)!, ...fieldPath(sleepless.why!.field)],
+        message: `step "${sleepless.id}": ${sleepless.why!.reason}, so the loop ${loop.join(' → ')} can cycle without sleeping`,
+      });
+    } else {
+      ctx.addIssue({ code: 'custom', path: ['steps', index.get(loop[0]!)!], message: `step "${loop[0]}": the loop ${loop.join(' → ')} has no wait in it` });
+    }
   }
   const def = raw as { trigger?: { type?: string; condition?: Condition } };
   if (def.trigger?.type !== 'event' && readsEvent(def.trigger?.condition)) {

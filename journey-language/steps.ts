@@ -225,7 +225,28 @@ export function exits(step: Step): Array<{ field: string; target: string }> {
   return out.filter((e): e is { field: string; target: string } => typeof e.target === 'string');
 }
 
-/** Steps that pause the enrolment (a loop must pass through one). */
+/**
+ * Why a waiting step may not sleep at all, naming the field: a wait, a wait for an event or an
+ * approval whose duration is 0, or a wait for a `between` window (none when the window is open
+ * already). Undefined for a step that always sleeps or never waits. Reads malformed steps too.
+ */
+export function sleeplessWait(step: Step): { field: string; reason: string } | undefined {
+  const zero = (field: string, duration: unknown, what: string) =>
+    (typeof duration === 'string' && durationToMs(duration) === 0 ? { field, reason: `${what} of ${duration} does not sleep` } : undefined);
+  switch (step.type) {
+    case 'wait':
+      if (step.until?.between !== undefined) return { field: 'until.between', reason: 'a wait for a window does not sleep while the window is open' };
+      return zero('duration', step.duration, 'a wait');
+    case 'wait_for_event':
+      return zero('timeout', step.timeout, 'a timeout');
+    case 'approval':
+      return zero('expireAfter', step.expireAfter, 'an expiry');
+    default:
+      return undefined;
+  }
+}
+
+/** Steps that surely pause the enrolment (a loop must pass through one). */
 export function pauses(step: Step): boolean {
-  return step.type === 'wait' || step.type === 'wait_for_event' || step.type === 'approval';
+  return (step.type === 'wait' || step.type === 'wait_for_event' || step.type === 'approval') && sleeplessWait(step) === undefined;
 }

@@ -1,5 +1,5 @@
 import {
-  allHandlersFinished, condition, continueAsNew, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Step } from '../journey-language';
 import { registerApprovalHandlers } from './approval';
@@ -7,6 +7,7 @@ import type { RecordStepInput } from '../activities/recording';
 import { EnrolmentContext } from './context';
 import { describeStep } from './describe';
 import { receiveEvent } from './events';
+import { STEP_VISIT_LIMIT_PATCH } from './patches';
 import { runStepOrFail } from './steps';
 import {
   cancelEnrolmentSignal, enrolmentStateQuery, EnrolmentStatusKey, journeyEventSignal, JourneyStep,
@@ -17,6 +18,11 @@ import {
 const PATH_KEPT = 50;
 /** Continue as new well before Temporal's history limits. */
 const HISTORY_EVENTS_LIMIT = 5_000;
+/**
+ * Entering one step more often than this ends the enrolment `failed`: a backstop for a loop that
+ * never ends (publishing refuses loops that cannot sleep; this bounds the rest).
+ */
+const STEP_VISITS_LIMIT = 1_000;
 
 /**
  * One enrolment of one contact in one journey version: interprets the definition step by step.
@@ -63,6 +69,12 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
       break;
     }
     ctx.enter(step);
+    const visits = state.visits[step.id]!;
+    const visitLimit = input.maxStepVisits ?? STEP_VISITS_LIMIT;
+    if (visits > visitLimit && patched(STEP_VISIT_LIMIT_PATCH)) {
+      end = { status: 'failed', reason: `step "${step.id}" was entered ${visits} times, more than the ${visitLimit} allowed: a loop that does not end` };
+      break;
+    }
     if (showsStep(step, ctx)) upsertSearchAttributes([{ key: JourneyStep, value: step.id }]);
     setCurrentDetails(`${describeStep(step)}. Journey ${input.journeyKey} v${input.journeyVersion}, contact ${input.contactId}.`);
 

@@ -14,3 +14,10 @@ export const LOCAL_RECORDING_PATCH = 'record-steps-locally';
  * - the last step's record and the enrolment's end record are written together.
  */
 export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
+
+/**
+ * 2026-11-28: an enrolment that enters one step more than `maxStepVisits` times (default 1,000)
+ * ends `failed` (before: it looped on). Asked only when the bound is passed, so a run within
+ * it records no marker; a run past it before the change replays its old steps unchanged.
+ */
+export const STEP_VISIT_LIMIT_PATCH = 'step-visit-limit';

@@ -3,7 +3,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq, sql } from 'drizzle-orm';
 import { auditRecords, enrolments, journeys, outgoingEmails, tasks } from '../../db/schema';
 import { getTask } from '../../services/tasks';
-import { decideTaskUpdate } from '../../workflows/contract';
+import { JourneyDefinitionSchema } from '../../journey-language';
+import { decideTaskUpdate, journeyWorkflow } from '../../workflows/contract';
 import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 /** Enrolments, tasks and journeys through crashes and time: nothing comes back, nothing stays stuck. */
@@ -174,6 +175,32 @@ describe('lifecycle', () => {
     });
   });
 
+  describe('a loop that does not end', () => {
+    it('ends failed once a step is entered more often than allowed, with the reason in the audit', async () => {
+      const definition = { steps: [
+        { id: 'tick', type: 'update_contact', scoreDelta: 1, next: 'pause' },
+        { id: 'pause', type: 'wait', duration: '10ms', next: 'tick' },
+      ] };
+      const key = await h.publish(definition);
+      const [journey] = await h.database.db.select().from(journeys).where(eq(journeys.key, key));
+      const contact = await h.api('POST', '/v1/contacts', { email: uniqueEmail('loop') });
+      const [row] = await h.database.db.insert(enrolments).values({
+        journeyId: journey!.id, journeyKey: key, journeyVersion: 1, contactId: contact.body.id, sequence: 1, workflowId: `journey:${key}:${contact.body.id}`,
+      }).returning();
+      // As the API starts it, with the bound lowered from 1,000 to 3.
+      const handle = await h.client.workflow.start(journeyWorkflow, {
+        workflowId: row!.workflowId, taskQueue: h.taskQueue,
+        args: [{ enrolmentId: row!.id, journeyKey: key, journeyVersion: 1, contactId: contact.body.id, definition: JourneyDefinitionSchema.parse(definition), maxStepVisits: 3 }],
+      });
+      const reason = 'step "tick" was entered 4 times, more than the 3 allowed: a loop that does not end';
+      expect(await handle.result()).toMatchObject({ status: 'failed', reason });
+      expect((await h.api('GET', `/v1/contacts/${contact.body.id}`)).body.score).toBe(3);
+      expect((await h.api('GET', `/v1/enrolments/${row!.id}`)).body.status).toBe('failed');
+      const records = await h.database.db.select().from(auditRecords).where(eq(auditRecords.enrolmentId, row!.id));
+      expect(records.find((a) => a.action === 'enrolment.failed')).toMatchObject({ outcome: 'failed', details: expect.objectContaining({ reason }) });
+    });
+  });
+
   describe('publishing', () => {
     it("refuses an approval whose assignee or escalation target nobody is, naming the step and field", async () => {
       const key = uniqueKey('approvers');
@@ -198,6 +225,18 @@ describe('lifecycle', () => {
       expect(half.body.error.details.problems.map((p: { path: string }) => p.path)).toEqual(['definition.steps[1].escalateTo']);
       await h.api('POST', '/v1/users', { email: uniqueEmail('boss'), name: 'Boss', roles: [role] });
       expect((await h.api('POST', `/v1/journeys/${key}/publish`)).status).toBe(201);
+    });
+
+    it('refuses a loop that can cycle without sleeping, naming the wait', async () => {
+      const key = uniqueKey('spin');
+      const definition = { steps: [
+        { id: 'hello', type: 'send_email', subject: 'Hi', text: 'Hello', next: 'pause' },
+        { id: 'pause', type: 'wait', duration: '0s', next: 'hello' },
+      ] };
+      await h.api('POST', '/v1/journeys', { key, name: key, definition });
+      const refused = await h.api('POST', `/v1/journeys/${key}/publish`);
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.details.problems).toEqual([expect.objectContaining({ path: 'definition.steps[1].duration', stepId: 'pause' })]);
     });
   });
 });

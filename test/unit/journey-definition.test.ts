@@ -35,6 +35,27 @@ describe('journey definitions', () => {
     expect(draftProblems({ steps: [email('a', 'w'), { id: 'w', type: 'wait', duration: '1d', next: 'a' }] })).toEqual([]);
   });
 
+  it('refuses a loop whose only wait may not sleep, naming that wait', () => {
+    const through = (wait: Record<string, unknown>) => draftProblems({ steps: [email('a', 'w'), { id: 'w', ...wait, next: 'a' }] });
+    for (const duration of ['0s', '0ms', '0m']) {
+      expect(through({ type: 'wait', duration })).toEqual([{
+        path: 'definition.steps[1].duration', stepId: 'w',
+        message: `step "w": a wait of ${duration} does not sleep, so the loop a → w → a can cycle without sleeping`,
+      }]);
+    }
+    expect(through({ type: 'wait', until: { between: { start: '09:00', end: '17:00' } } })).toEqual([{
+      path: 'definition.steps[1].until.between', stepId: 'w',
+      message: 'step "w": a wait for a window does not sleep while the window is open, so the loop a → w → a can cycle without sleeping',
+    }]);
+    expect(through({ type: 'wait_for_event', event: 'x', timeout: '0s' }).map((p) => p.path)).toEqual(['definition.steps[1].timeout']);
+    // Waits that always sleep break a loop; a 0s wait outside a loop, or beside one that sleeps, is fine.
+    expect(through({ type: 'wait', duration: '1ms' })).toEqual([]);
+    expect(through({ type: 'wait', until: { at: '09:00' } })).toEqual([]);
+    expect(through({ type: 'wait_for_event', event: 'x', timeout: '1h' })).toEqual([]);
+    expect(draftProblems({ steps: [{ id: 'w', type: 'wait', duration: '0s', next: 'a' }, email('a')] })).toEqual([]);
+    expect(draftProblems({ steps: [email('a', 'w'), { id: 'w', type: 'wait', duration: '0s', next: 'z' }, { id: 'z', type: 'wait', duration: '1d', next: 'a' }] })).toEqual([]);
+  });
+
   it('refuses templates that do not parse and durations that are not durations', () => {
     const problems = draftProblems({
       steps: [{ id: 'a', type: 'send_email', subject: '{% if %}', text: 'x', next: 'w' }, { id: 'w', type: 'wait', duration: '3 fortnights' }],
