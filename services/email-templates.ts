@@ -1,4 +1,4 @@
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { emailTemplates, type TemplateRow } from '../db/schema';
 import { getTemplate, renderContent, type EmailContent } from './email-content';
@@ -44,8 +44,11 @@ export async function createTemplateVersion(db: Database, key: string, content: 
   });
 }
 
-export async function listTemplateVersions(db: Database, key: string): Promise<TemplateRow[]> {
-  return db.select().from(emailTemplates).where(eq(emailTemplates.key, key)).orderBy(emailTemplates.version);
+/** A template's versions after version `after` (limit + 1 rows: the caller sees whether more follow). */
+export async function listTemplateVersions(db: Database, key: string, page: { limit: number; after?: number }): Promise<TemplateRow[]> {
+  return db.select().from(emailTemplates)
+    .where(and(eq(emailTemplates.key, key), page.after === undefined ? undefined : gt(emailTemplates.version, page.after)))
+    .orderBy(emailTemplates.version).limit(page.limit + 1);
 }
 
 /**

@@ -54,8 +54,10 @@ function forgetRecent(db: Database, key: string): void {
   recent.get(db)?.delete(key);
 }
 
-export async function listJourneys(db: Database): Promise<JourneyRow[]> {
-  return db.select().from(journeys).orderBy(journeys.key);
+/** Journeys by key after `after`: limit + 1 rows, so the caller knows whether another page follows. */
+export async function listJourneys(db: Database, page: { limit: number; after?: string }): Promise<JourneyRow[]> {
+  return db.select().from(journeys).where(page.after === undefined ? undefined : sql`${journeys.key} > ${page.after}`)
+    .orderBy(journeys.key).limit(page.limit + 1);
 }
 
 export async function listVersions(db: Database, journeyId: string): Promise<{ version: number; publishedAt: Date }[]> {

@@ -69,8 +69,11 @@ export async function revokeApiKey(db: Database, id: string): Promise<ApiKeyRow>
   return row;
 }
 
-export async function listApiKeys(db: Database): Promise<ApiKeyRow[]> {
-  return db.select().from(apiKeys).orderBy(apiKeys.createdAt);
+/** Keys in creation order after the key `after` (limit + 1 rows: the caller sees whether more follow). */
+export async function listApiKeys(db: Database, page: { limit: number; after?: string }): Promise<ApiKeyRow[]> {
+  const after = page.after === undefined ? undefined
+    : sql`(${apiKeys.createdAt}, ${apiKeys.id}) > (select k.created_at, k.id from ${apiKeys} k where k.id = ${page.after})`;
+  return db.select().from(apiKeys).where(after).orderBy(apiKeys.createdAt, apiKeys.id).limit(page.limit + 1);
 }
 
 /**

@@ -33,7 +33,7 @@ export const auditRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
         format: z.enum(['json', 'csv']).default('json'), limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
         after: z.coerce.number().int().min(0).optional().describe('the last id of the previous page'),
       }).refine((q) => q.contactId || q.enrolmentId || q.journeyKey, { message: 'give contactId, enrolmentId or journeyKey', path: ['contactId'] }),
-      response: { 200: z.union([z.object({ records: z.array(AuditRecord), nextAfter: z.number().nullable() }), z.string()]), ...errorResponses },
+      response: { 200: z.union([z.object({ records: z.array(AuditRecord), nextAfter: z.number().nullable(), nextCursor: z.string().nullable().describe('the same as nextAfter: pass as `after`') }), z.string()]), ...errorResponses },
     },
   }, async (request, reply) => {
     const rows = await queryAudit(db, request.query);
@@ -43,7 +43,7 @@ export const auditRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
       if (nextAfter) reply.header('x-next-after', String(nextAfter));
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"').send(`${lines.join('\n')}\n`);
     }
-    return { records: rows.map(view), nextAfter };
+    return { records: rows.map(view), nextAfter, nextCursor: nextAfter === null ? null : String(nextAfter) };
   });
 
   app.get('/audit/verify', {

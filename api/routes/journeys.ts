@@ -12,6 +12,7 @@ import { syncJourneySchedule } from '../../services/journey-schedules';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
+import { NextCursor, pageLimit, pageOf } from '../paging';
 
 const KeyParams = z.object({ key: JourneyKeySchema });
 const Definition = z.record(z.string(), z.unknown())
@@ -72,8 +73,15 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
 
   app.get('/journeys', {
     config: scopes.service,
-    schema: { tags, summary: 'List journeys', response: { 200: z.object({ journeys: z.array(JourneyView) }) } },
-  }, async () => ({ journeys: await Promise.all((await listJourneys(db)).map((row) => view(db, row))) }));
+    schema: {
+      tags, summary: 'List journeys by key, a page at a time',
+      querystring: z.object({ limit: pageLimit(), after: JourneyKeySchema.optional().describe('nextCursor of the previous page') }),
+      response: { 200: z.object({ journeys: z.array(JourneyView), nextCursor: NextCursor }), ...errorResponses },
+    },
+  }, async (request) => {
+    const page = pageOf(await listJourneys(db, request.query), request.query.limit, (row) => row.key);
+    return { journeys: await Promise.all(page.items.map((row) => view(db, row))), nextCursor: page.nextCursor };
+  });
 
   app.get('/journeys/:key', {
     config: scopes.service,

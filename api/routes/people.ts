@@ -5,6 +5,7 @@ import { createApiKey, createUser, listApiKeys, revokeApiKey } from '../../servi
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
+import { NextCursor, pageLimit, pageOf } from '../paging';
 
 const User = z.object({ id: z.uuid(), email: z.string(), name: z.string(), roles: z.array(z.string()), createdAt: z.string() }).meta({ id: 'User' });
 const ApiKey = z.object({
@@ -37,7 +38,7 @@ export const peopleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     schema: {
       tags: ['people'], summary: 'Create an API key (the key is shown once)',
       description: 'Scopes: admin (journeys, templates, users, keys; covers every route), service (contacts, events, enrolments), approver (tasks, bound to userId).',
-      body: z.object({ name: z.string().trim().min(1).max(200), scopes: z.array(z.enum(['admin', 'service', 'approver'])).min(1), userId: z.uuid().optional() }),
+      body: z.object({ name: z.string().trim().min(1).max(200), scopes: z.array(z.enum(['admin', 'service', 'approver'])).min(1).max(3), userId: z.uuid().optional() }),
       response: { 201: ApiKey.extend({ key: z.string().describe('shown once; store it now') }), ...errorResponses },
     },
   }, async (request, reply) => {
@@ -47,8 +48,15 @@ export const peopleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
 
   app.get('/api-keys', {
     config: scopes.admin,
-    schema: { tags: ['people'], summary: 'List API keys (never their secrets)', response: { 200: z.object({ keys: z.array(ApiKey) }), ...errorResponses } },
-  }, async () => ({ keys: (await listApiKeys(db)).map(keyView) }));
+    schema: {
+      tags: ['people'], summary: 'List API keys (never their secrets), oldest first, a page at a time',
+      querystring: z.object({ limit: pageLimit(), after: z.uuid().optional().describe('nextCursor of the previous page') }),
+      response: { 200: z.object({ keys: z.array(ApiKey), nextCursor: NextCursor }), ...errorResponses },
+    },
+  }, async (request) => {
+    const page = pageOf(await listApiKeys(db, request.query), request.query.limit, (k) => k.id);
+    return { keys: page.items.map(keyView), nextCursor: page.nextCursor };
+  });
 
   app.post('/api-keys/:id/revoke', {
     config: scopes.admin,

@@ -7,6 +7,7 @@ import { getTask, listTasks, mayDecide } from '../../services/tasks';
 import { callerOf, scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
+import { NextCursor, pageOf } from '../paging';
 
 export const TaskView = z.object({
   id: z.uuid(), title: z.string(), description: z.string().nullable(), status: z.string(),
@@ -45,11 +46,16 @@ export const taskRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { dep
       tags: ['tasks'], summary: "The caller's inbox: tasks assigned to them or their roles (admin: all), open and overdue first",
       querystring: z.object({
         status: z.enum(['open', 'deciding', 'approved', 'rejected', 'expired', 'cancelled']).optional(),
-        limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).default(0),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        after: z.uuid().optional().describe('nextCursor of the previous page'),
+        offset: z.coerce.number().int().min(0).max(100_000).default(0).describe('instead of after (older clients); ignored with after'),
       }),
-      response: { 200: z.object({ tasks: z.array(TaskView) }), ...errorResponses },
+      response: { 200: z.object({ tasks: z.array(TaskView), nextCursor: NextCursor }), ...errorResponses },
     },
-  }, async (request) => ({ tasks: (await listTasks(db, callerOf(request), request.query)).map(taskView) }));
+  }, async (request) => {
+    const page = pageOf(await listTasks(db, callerOf(request), request.query), request.query.limit, (t) => t.id);
+    return { tasks: page.items.map(taskView), nextCursor: page.nextCursor };
+  });
 
   app.get('/tasks/:id', {
     config: scopes.approver,

@@ -6,6 +6,7 @@ import { TemplateKeySchema } from '../../journey-language';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
+import { NextCursor, pageLimit, pageOf } from '../paging';
 
 const TemplateVersion = z.object({
   key: z.string(), version: z.number().int(), subject: z.string(), text: z.string(), html: z.string().nullable(), createdAt: z.string(),
@@ -34,12 +35,13 @@ export const templateRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
   app.get('/templates/:key', {
     config: scopes.service,
     schema: {
-      tags: ['templates'], summary: 'Every version of a template', params: z.object({ key: TemplateKeySchema }),
-      response: { 200: z.object({ key: z.string(), versions: z.array(TemplateVersion) }), ...errorResponses },
+      tags: ['templates'], summary: 'The versions of a template, oldest first, a page at a time', params: z.object({ key: TemplateKeySchema }),
+      querystring: z.object({ limit: pageLimit(), after: z.coerce.number().int().min(0).optional().describe('nextCursor of the previous page') }),
+      response: { 200: z.object({ key: z.string(), versions: z.array(TemplateVersion), nextCursor: NextCursor }), ...errorResponses },
     },
   }, async (request) => {
-    const versions = await listTemplateVersions(db, request.params.key);
-    if (!versions.length) throw notFound('template', 'key', request.params.key);
-    return { key: request.params.key, versions: versions.map(toView) };
+    const page = pageOf(await listTemplateVersions(db, request.params.key, request.query), request.query.limit, (v) => String(v.version));
+    if (!page.items.length && request.query.after === undefined) throw notFound('template', 'key', request.params.key);
+    return { key: request.params.key, versions: page.items.map(toView), nextCursor: page.nextCursor };
   });
 };

@@ -77,6 +77,58 @@ describe('journey definitions from strangers', () => {
   });
 });
 
+describe('every list pages with caps', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness(); });
+  afterAll(async () => { await h?.stop(); });
+
+  /** Every id of a list, page by page through nextCursor; each page within its limit. */
+  async function walk(path: string, field: string, limit: number, auth?: Record<string, string>): Promise<string[]> {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 1_000; i++) {
+      const res: { status: number; body: any } = await h.api('GET', `${path}${path.includes('?') ? '&' : '?'}limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`, undefined, auth);
+      expect(res.status).toBe(200);
+      expect(res.body[field].length).toBeLessThanOrEqual(limit);
+      seen.push(...res.body[field].map((x: { id?: string; key?: string; version?: number }) => String(x.id ?? (field === 'versions' ? x.version : x.key))));
+      after = res.body.nextCursor;
+      if (after === null) return seen;
+    }
+    throw new Error(`${path}: no last page`);
+  }
+
+  it('journeys, API keys, template versions, an inbox and the audit export page with cursors; over-large pages are refused', async () => {
+    const role = uniqueKey('inbox');
+    const user = await h.api('POST', '/v1/users', { email: uniqueEmail('approver'), name: 'Approver', roles: [role] });
+    const approverKey = await h.api('POST', '/v1/api-keys', { name: 'approver', scopes: ['approver'], userId: user.body.id });
+    const auth = { authorization: `Bearer ${approverKey.body.key}` };
+    const journey = await h.publish({ steps: [{ id: 'ask', type: 'approval', title: 'Ask', assignee: { role } }] });
+    await h.publish({ steps: [{ id: 'w', type: 'wait', duration: '1h' }] });
+    for (let i = 0; i < 3; i++) await h.api('POST', `/v1/journeys/${journey}/enrolments`, { contact: { email: uniqueEmail() } });
+    const template = uniqueKey('tpl');
+    for (let i = 0; i < 3; i++) await h.api('POST', '/v1/templates', { key: template, subject: `v${i}`, text: 'Hi' });
+    const open = await eventually(async () => { const t = await h.database.db.select().from(tasks).where(eq(tasks.journeyKey, journey)); return t.length === 3 && t; });
+
+    const inbox = await walk('/v1/tasks', 'tasks', 2, auth);
+    expect(inbox.sort()).toEqual(open.map((t) => t.id).sort());
+    expect(await walk(`/v1/templates/${template}`, 'versions', 2)).toEqual(['1', '2', '3']);
+    const keys = await walk('/v1/api-keys', 'keys', 500);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toContain(approverKey.body.id);
+    const journeys = await walk('/v1/journeys', 'journeys', 50);
+    expect(new Set(journeys).size).toBe(journeys.length);
+    expect(journeys).toContain(journey);
+    const audit = await walk(`/v1/audit?journeyKey=${journey}`, 'records', 2);
+    expect(new Set(audit).size).toBe(audit.length);
+    expect(audit.length).toBeGreaterThanOrEqual(6);
+
+    for (const path of ['/v1/journeys?limit=1', '/v1/api-keys?limit=1']) expect((await h.api('GET', path)).body.nextCursor).toEqual(expect.any(String));
+    for (const path of ['/v1/contacts', '/v1/journeys', '/v1/api-keys', `/v1/templates/${template}`]) expect((await h.api('GET', `${path}?limit=501`)).status).toBe(400);
+    expect((await h.api('GET', '/v1/tasks?limit=201', undefined, auth)).status).toBe(400);
+    expect((await h.api('GET', '/v1/tasks?after=not-a-task', undefined, auth)).status).toBe(400);
+  });
+});
+
 describe('requests are judged by the route they reach', () => {
   let h: Harness;
   const apps: FastifyInstance[] = [];
