@@ -29,23 +29,41 @@ export interface DatabaseOptions {
   url?: string;
   pgliteDir?: string;
   poolSize?: number;
+  /**
+   * PostgreSQL cancels any statement running longer (default 30 s; 0: no limit), so a runaway
+   * query frees its connection instead of holding the pool. Migrations run on a connection of
+   * their own without it: building an index on a large table may take longer. PGlite has none.
+   */
+  statementTimeoutMs?: number;
 }
 
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
+  if (options.url) return openPostgres(options.url, options.poolSize ?? 10, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
   if (!options.pgliteDir) throw new Error('openDatabase needs a url or a pgliteDir');
   return openPglite(options.pgliteDir);
 }
 
-function openPostgres(url: string, poolSize: number): DatabaseHandle {
-  const pool = new Pool({ connectionString: url, max: poolSize });
+function openPostgres(url: string, poolSize: number, statementTimeoutMs: number): DatabaseHandle {
+  // Sent as a startup parameter: every connection of the pool has it from its first statement.
+  const pool = new Pool({ connectionString: url, max: poolSize, ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}) });
   // An idle client losing its connection (e.g. a database restart) must not crash the process.
   pool.on('error', () => undefined);
   const db = drizzlePg(pool, { schema });
   return {
     db: db as unknown as Database,
     kind: 'postgres',
-    migrate: () => migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    // Migrations get a connection of their own without the statement timeout: a long index build
+    // (or a wait for another process's migration) must not be cancelled at 30 s.
+    migrate: async () => {
+      const unlimited = new Pool({ connectionString: url, max: 1 });
+      try {
+        await migratePg(drizzlePg(unlimited, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await unlimited.end();
+      }
+    },
     ping: async () => { await pool.query('select 1'); },
     close: () => pool.end(),
   };

@@ -17,6 +17,7 @@ export const ConfigSchema = z.object({
   PUBLIC_URL: optional(z.url()),
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
   DATABASE_POOL_SIZE: withDefault(z.coerce.number().int().min(1).max(200), 10),
+  DATABASE_STATEMENT_TIMEOUT_MS: withDefault(z.coerce.number().int().min(0).max(86_400_000), 30_000),
   DATA_DIR: withDefault(z.string().min(1), '.data'),
   TEMPORAL_ADDRESS: withDefault(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port'), '127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: withDefault(z.string().min(1), 'default'),

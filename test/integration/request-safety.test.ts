@@ -1,9 +1,11 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
+import { openDatabase } from '../../db/client';
 import { tasks } from '../../db/schema';
+import { testEnvironment } from '../support/env';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 /** A second API over the harness's database and Temporal, with its own limits (and logger). */
@@ -230,6 +232,25 @@ describe('requests are judged by the route they reach', () => {
     const res = await h.api('POST', '/v1/events', `{"contact":{"email":"${uniqueEmail()}"},"name":"deep","properties":${properties}}`);
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('too_deeply_nested');
+  });
+});
+
+describe('the database pool', () => {
+  it('cancels a statement past its timeout (30 s by default) and keeps the connection usable', async () => {
+    const database = await openDatabase({ url: testEnvironment().databaseUrl, poolSize: 1, statementTimeoutMs: 300 });
+    try {
+      const started = Date.now();
+      await expect(database.db.execute(sql`select pg_sleep(5)`)).rejects.toMatchObject({ cause: expect.objectContaining({ code: '57014' }) });
+      expect(Date.now() - started).toBeLessThan(3_000);
+      await database.ping();
+      await database.migrate();
+      const defaults = await openDatabase({ url: testEnvironment().databaseUrl, poolSize: 1 });
+      const shown = await defaults.db.execute(sql`show statement_timeout`) as unknown as { rows: Array<{ statement_timeout: string }> };
+      expect(shown.rows[0]).toEqual({ statement_timeout: '30s' });
+      await defaults.close();
+    } finally {
+      await database.close();
+    }
   });
 });
 
