@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { EmailSettings } from '../services/email';
 import type { Mailer } from '../services/mailer';
+import type { WebhookTargets } from '../services/webhook-transport';
 import { createBranchActivities } from './branches';
 import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   sandboxMailer: Mailer;
   email: EmailSettings;
   webhookSecret: string;
+  /** Internal hosts webhooks may reach (WEBHOOK_ALLOWED_HOSTS) and the resolver that checks the rest. */
+  webhookTargets: WebhookTargets;
   /** For activities that enrol contacts (segment and schedule triggers). */
   temporal: Client;
   taskQueue: string;

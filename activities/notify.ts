@@ -31,7 +31,7 @@ export function createNotifyActivities(deps: ActivityDeps) {
         : input.body
           ? await renderJson(input.body, scope)
           : { event: 'journey.notify', journey: input.journeyKey, step: input.stepId, contact: scope.contact };
-      const result = await deliverWebhook(deps.db, deps.webhookSecret, { idempotencyKey: input.idempotencyKey, url: input.url, body, timeoutMs: input.timeoutMs });
+      const result = await deliverWebhook(deps.db, deps.webhookSecret, { idempotencyKey: input.idempotencyKey, url: input.url, body, timeoutMs: input.timeoutMs }, deps.webhookTargets);
       if (!result.replayed) metrics.webhooks.inc({ status: result.status });
       return result;
     },

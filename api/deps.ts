@@ -23,6 +23,11 @@ export interface ApiDeps {
   authFailureLimitPerMinute?: number;
   /** Fastify's trustProxy: whose X-Forwarded-For names the client's address (default: nobody's). */
   trustProxy?: boolean | string[];
+  /**
+   * WEBHOOK_ALLOWED_HOSTS: internal hosts notify steps may name (publishing refuses other literal
+   * internal addresses). None when absent.
+   */
+  webhookAllowedHosts?: readonly string[];
 }
 
 export interface RouteOptions {

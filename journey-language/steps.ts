@@ -52,14 +52,21 @@ export const AssignOwnerStepSchema = z.object({
   next,
 });
 
+/**
+ * A webhook's timeout is capped well below the notify activity's start-to-close timeout (1 minute,
+ * workflows/activities.ts), so a slow receiver fails the attempt, not the activity's slot.
+ */
+export const NOTIFY_TIMEOUT_MAX_MS = 30_000;
+
 export const NotifyStepSchema = z.object({
   ...stepBase,
   type: z.literal('notify'),
-  url: z.url({ protocol: /^https?$/ }).describe('the webhook to POST to'),
+  url: z.url({ protocol: /^https?$/ }).describe('the webhook to POST to; internal addresses are refused unless WEBHOOK_ALLOWED_HOSTS names the host'),
   format: z.enum(['json', 'slack']).default('json').describe('slack sends { text } from `text`'),
   body: z.record(z.string(), z.unknown()).optional().describe('JSON body; string values are Liquid templates over contact and journey'),
   text: template('text', 4_000).optional().describe('the message for the slack format'),
-  timeout: DurationSchema.default('10s'),
+  timeout: DurationSchema.refine((d) => (durationToMs(d) ?? 0) <= NOTIFY_TIMEOUT_MAX_MS, 'a webhook timeout is at most 30s')
+    .default('10s').describe('how long to wait for the receiver, at most 30s'),
   next,
 }).refine((n) => n.format !== 'slack' || n.text !== undefined, { message: 'the slack format needs "text"', path: ['text'] });
 

@@ -7,6 +7,7 @@ import { durationToMs } from '../journey-language';
 import type { EmailSettings } from '../services/email';
 import { parseFrequencyCap } from '../services/email-policy';
 import { createMailer, type Mailer } from '../services/mailer';
+import type { WebhookTargets } from '../services/webhook-transport';
 import pino from 'pino';
 
 const silentLogger = pino({ level: 'silent' });
@@ -21,6 +22,8 @@ export interface JourneyWorkerOptions {
   mailer: Mailer;
   email: EmailSettings;
   webhookSecret: string;
+  /** Internal hosts webhooks may reach (WEBHOOK_ALLOWED_HOSTS); tests may also inject a resolver. */
+  webhookTargets: WebhookTargets;
   /** Server-side rate limit of the `<taskQueue>-email` queue, across all workers. */
   emailRatePerSecond: number;
   /** A client for activities that start enrolments. */
@@ -58,6 +61,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
     : { workflowsPath: require.resolve('../workflows') };
   const activities = createActivities({
     db: options.db, mailer: options.mailer, sandboxMailer: createMailer(undefined, silentLogger), email: options.email, webhookSecret: options.webhookSecret,
+    webhookTargets: options.webhookTargets,
     temporal: options.client, taskQueue: options.taskQueue,
   });
   const maxCachedWorkflows = options.maxCachedWorkflows ?? 250;

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Database } from '../db/client';
 import { journeys, journeyVersions, type JourneyRow } from '../db/schema';
 import { conflict, invalid, notFound, type FieldProblem } from './errors';
-import { JourneyDefinitionSchema, type JourneyDefinition } from '../journey-language';
+import { publishableDefinitionSchema, type JourneyDefinition } from '../journey-language';
 import { toProblems } from './validation';
 import { pinTemplates } from './email-templates';
 import { missingPrincipal } from './people';
@@ -14,9 +14,13 @@ export interface JourneyVersion {
   publishedAt: Date;
 }
 
-/** Problems with a draft, each naming its path and step; empty when it can be published. */
-export function draftProblems(draft: unknown): FieldProblem[] {
-  const parsed = JourneyDefinitionSchema.safeParse(draft);
+/**
+ * Problems with a draft, each naming its path and step; empty when it can be published.
+ * `webhookAllowedHosts` is the operator's WEBHOOK_ALLOWED_HOSTS: notify URLs naming any other
+ * internal host literally are problems (see publishableDefinitionSchema for why it is not static).
+ */
+export function draftProblems(draft: unknown, webhookAllowedHosts: readonly string[] = []): FieldProblem[] {
+  const parsed = publishableDefinitionSchema(webhookAllowedHosts).safeParse(draft);
   return parsed.success ? [] : toProblems(parsed.error, 'definition', draft);
 }
 
@@ -92,13 +96,16 @@ export async function updateDraft(
 
 /**
  * Publishes the draft as the next immutable version. Publishing an unchanged draft returns the
- * latest version instead of numbering a copy. Refuses (422) a draft that does not validate.
+ * latest version instead of numbering a copy. Refuses (422) a draft that does not validate,
+ * including a notify step aimed at an internal host that `webhookAllowedHosts` does not name.
  */
-export async function publishJourney(db: Database, key: string): Promise<{ journey: JourneyRow; version: number; created: boolean }> {
+export async function publishJourney(
+  db: Database, key: string, webhookAllowedHosts: readonly string[] = [],
+): Promise<{ journey: JourneyRow; version: number; created: boolean }> {
   return db.transaction(async (tx) => {
     const [journey] = await tx.select().from(journeys).where(eq(journeys.key, key)).for('update');
     if (!journey) throw notFound('journey', 'key', key);
-    const parsed = JourneyDefinitionSchema.safeParse(journey.draft);
+    const parsed = publishableDefinitionSchema(webhookAllowedHosts).safeParse(journey.draft);
     if (!parsed.success) {
       throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, toProblems(parsed.error, 'definition', journey.draft));
     }

@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { webhookDeliveries } from '../db/schema';
 import { renderTemplate } from './templates';
+import { checkWebhookTarget, postWebhook, WebhookTargetRefused, type WebhookTargets } from './webhook-transport';
 
 export interface WebhookRequest {
   idempotencyKey: string;
@@ -24,6 +25,20 @@ export function webhookSignature(secret: string, timestamp: number, body: string
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+/**
+ * The Standard Webhooks signature (`webhook-signature`): `v1,<base64 HMAC-SHA256 of
+ * "<id>.<timestamp>.<body>">`, keyed with the bytes of WEBHOOK_SIGNING_SECRET, which receivers'
+ * libraries take as standardWebhookSecret(secret).
+ */
+export function standardWebhookSignature(secret: string, id: string, timestamp: number, body: string): string {
+  return `v1,${createHmac('sha256', secret).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/** The secret as Standard Webhooks libraries take it: `whsec_` + base64 of WEBHOOK_SIGNING_SECRET's UTF-8 bytes. */
+export function standardWebhookSecret(secret: string): string {
+  return `whsec_${Buffer.from(secret, 'utf8').toString('base64')}`;
+}
+
 /** Renders every string in a JSON body as a Liquid template. */
 export async function renderJson(value: unknown, scope: Record<string, unknown>): Promise<unknown> {
   if (typeof value === 'string') return renderTemplate(value, scope);
@@ -37,11 +52,15 @@ export async function renderJson(value: unknown, scope: Record<string, unknown>)
 
 /**
  * POSTs a signed webhook once per idempotency key (ledger claimed before, settled after, as for
- * email). 2xx settles it; 4xx (but 408/429) is a rejection that is not retried; anything else
- * throws RetryableWebhookError so Temporal retries with backoff. An attempt that died mid-request
- * is settled as `unknown` and not repeated. Receivers also get an Idempotency-Key header.
+ * email). 2xx settles it; a redirect (never followed) or a 4xx (but 408/429) is a rejection that is
+ * not retried; anything else throws RetryableWebhookError so Temporal retries with backoff. An
+ * attempt that died mid-request is settled as `unknown` and not repeated. A target inside the
+ * network (see webhook-transport.ts) throws WebhookTargetRefused, a permanent failure of the step;
+ * nothing was sent, so its ledger row, if claimed, goes back to `retry`. Receivers also get an
+ * Idempotency-Key header, which is the Standard Webhooks `webhook-id` too.
  */
-export async function deliverWebhook(db: Database, secret: string, req: WebhookRequest): Promise<WebhookResult> {
+export async function deliverWebhook(db: Database, secret: string, req: WebhookRequest, targets: WebhookTargets): Promise<WebhookResult> {
+  checkWebhookTarget(new URL(req.url), targets);
   const [existing] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.idempotencyKey, req.idempotencyKey));
   if (existing?.status === 'delivered' || existing?.status === 'rejected') {
     return { status: existing.status, responseStatus: existing.responseStatus ?? 0, replayed: true };
@@ -58,32 +77,32 @@ export async function deliverWebhook(db: Database, secret: string, req: WebhookR
 
   const body = JSON.stringify(req.body);
   const timestamp = Math.floor(Date.now() / 1000);
-  let response: Response;
+  let status: number;
   try {
-    response = await fetch(req.url, {
-      method: 'POST',
-      body,
-      signal: AbortSignal.timeout(req.timeoutMs),
+    status = await postWebhook({
+      url: req.url, body, timeoutMs: req.timeoutMs, targets,
       headers: {
         'content-type': 'application/json', 'user-agent': 'Nurture-Webhook/1',
         'idempotency-key': req.idempotencyKey, 'x-nurture-signature': webhookSignature(secret, timestamp, body),
+        'webhook-id': req.idempotencyKey, 'webhook-timestamp': String(timestamp),
+        'webhook-signature': standardWebhookSignature(secret, req.idempotencyKey, timestamp, body),
       },
     });
-    await response.arrayBuffer().catch(() => undefined);
   } catch (err) {
     await settle(db, req.idempotencyKey, 'retry', null);
+    if (err instanceof WebhookTargetRefused) throw err;
     throw new RetryableWebhookError(`webhook ${req.url} failed: ${(err as Error).message}`);
   }
-  if (response.ok) {
-    await settle(db, req.idempotencyKey, 'delivered', response.status);
-    return { status: 'delivered', responseStatus: response.status, replayed: false };
+  if (status >= 200 && status < 300) {
+    await settle(db, req.idempotencyKey, 'delivered', status);
+    return { status: 'delivered', responseStatus: status, replayed: false };
   }
-  if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-    await settle(db, req.idempotencyKey, 'rejected', response.status);
-    return { status: 'rejected', responseStatus: response.status, replayed: false };
+  if ((status >= 300 && status < 400) || (status >= 400 && status < 500 && status !== 408 && status !== 429)) {
+    await settle(db, req.idempotencyKey, 'rejected', status);
+    return { status: 'rejected', responseStatus: status, replayed: false };
   }
-  await settle(db, req.idempotencyKey, 'retry', response.status);
-  throw new RetryableWebhookError(`webhook ${req.url} answered ${response.status}`);
+  await settle(db, req.idempotencyKey, 'retry', status);
+  throw new RetryableWebhookError(`webhook ${req.url} answered ${status}`);
 }
 
 async function settle(db: Database, key: string, status: 'delivered' | 'rejected' | 'retry', responseStatus: number | null) {

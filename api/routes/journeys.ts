@@ -49,11 +49,11 @@ function refuseOversized(definition: unknown): void {
   if (problem) throw invalid('definition_too_large', problem, [{ path: 'definition', message: problem }]);
 }
 
-async function view(db: Database, row: JourneyRow): Promise<JourneyView> {
+async function view(db: Database, row: JourneyRow, webhookAllowedHosts: readonly string[]): Promise<JourneyView> {
   const versions = await listVersions(db, row.id);
   return {
     key: row.key, name: row.name, description: row.description, status: row.status,
-    latestVersion: row.latestVersion, draft: row.draft, draftProblems: draftProblems(row.draft),
+    latestVersion: row.latestVersion, draft: row.draft, draftProblems: draftProblems(row.draft, webhookAllowedHosts),
     versions: versions.map((v) => ({ version: v.version, publishedAt: v.publishedAt.toISOString() })),
     createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(),
   };
@@ -62,13 +62,14 @@ async function view(db: Database, row: JourneyRow): Promise<JourneyView> {
 export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const db = deps.database.db;
   const tags = ['journeys'];
+  const webhookAllowedHosts = deps.webhookAllowedHosts ?? [];
 
   app.post('/journeys', {
     config: scopes.admin,
     schema: { tags, summary: 'Create a journey with a draft definition', body: JourneyCreate, response: { 201: JourneyView, ...errorResponses } },
   }, async (request, reply) => {
     refuseOversized(request.body.definition);
-    return reply.code(201).send(await view(db, await createJourney(db, request.body)));
+    return reply.code(201).send(await view(db, await createJourney(db, request.body), webhookAllowedHosts));
   });
 
   app.get('/journeys', {
@@ -80,20 +81,20 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     },
   }, async (request) => {
     const page = pageOf(await listJourneys(db, request.query), request.query.limit, (row) => row.key);
-    return { journeys: await Promise.all(page.items.map((row) => view(db, row))), nextCursor: page.nextCursor };
+    return { journeys: await Promise.all(page.items.map((row) => view(db, row, webhookAllowedHosts))), nextCursor: page.nextCursor };
   });
 
   app.get('/journeys/:key', {
     config: scopes.service,
     schema: { tags, summary: 'Read a journey, its draft and its versions', params: KeyParams, response: { 200: JourneyView, ...errorResponses } },
-  }, async (request) => view(db, await getJourney(db, request.params.key)));
+  }, async (request) => view(db, await getJourney(db, request.params.key), webhookAllowedHosts));
 
   app.put('/journeys/:key/draft', {
     config: scopes.admin,
     schema: { tags, summary: 'Replace the draft', params: KeyParams, body: DraftUpdate, response: { 200: JourneyView, ...errorResponses } },
   }, async (request) => {
     refuseOversized(request.body.definition);
-    return view(db, await updateDraft(db, request.params.key, request.body));
+    return view(db, await updateDraft(db, request.params.key, request.body), webhookAllowedHosts);
   });
 
   app.post('/journeys/:key/publish', {
@@ -104,7 +105,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       params: KeyParams, response: { 200: Published, 201: Published, ...errorResponses },
     },
   }, async (request, reply) => {
-    const { journey, version, created } = await publishJourney(db, request.params.key);
+    const { journey, version, created } = await publishJourney(db, request.params.key, webhookAllowedHosts);
     const published = await getVersion(db, journey.id, version);
     await syncJourneySchedule(deps, journey, published.definition);
     return reply.code(created ? 201 : 200)
@@ -133,7 +134,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     }, async (request) => {
       const journey = await setJourneyStatus(db, request.params.key, status);
       if (journey.latestVersion !== null) await syncJourneySchedule(deps, journey, (await getVersion(db, journey.id, journey.latestVersion)).definition);
-      return view(db, journey);
+      return view(db, journey, webhookAllowedHosts);
     });
   }
 };

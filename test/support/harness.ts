@@ -9,6 +9,7 @@ import { connectTemporal, createClient } from '../../runtime/temporal';
 import { createJourneyWorkers, type JourneyWorkers } from '../../runtime/worker';
 import type { EmailSettings } from '../../services/email';
 import { createMailer } from '../../services/mailer';
+import type { Resolver } from '../../services/webhook-transport';
 import { createApiKey } from '../../services/people';
 import { testEnvironment } from './env';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
@@ -41,6 +42,12 @@ let runtimeInstalled = false;
 /** Starts an isolated stack on its own task queue against the run's Temporal server and database. */
 export const TEST_SECRETS = { signing: 'test-signing-secret-0123456789abcdef', webhook: 'test-webhook-secret-0123' };
 
+/**
+ * WEBHOOK_ALLOWED_HOSTS of every test stack: the webhook receivers listen on loopback, which is
+ * refused by default. Only the literal 127.0.0.1 is allowed, not names that resolve to it.
+ */
+export const TEST_WEBHOOK_ALLOWED_HOSTS = ['127.0.0.1'];
+
 export interface HarnessOptions {
   email?: Partial<EmailSettings>;
   emailRatePerSecond?: number;
@@ -51,6 +58,10 @@ export interface HarnessOptions {
   temporalAddress?: string;
   /** PostgreSQL connections (default 5: test files run side by side on one server; the bench uses production's 10). */
   databasePoolSize?: number;
+  /** WEBHOOK_ALLOWED_HOSTS of the API and the worker (default TEST_WEBHOOK_ALLOWED_HOSTS). */
+  webhookAllowedHosts?: readonly string[];
+  /** Resolves webhook hosts instead of DNS (a name that resolves inside the network, without DNS). */
+  webhookResolver?: Resolver;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -75,6 +86,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const app: FastifyInstance = await buildApp({
     database, temporal: client, taskQueue, namespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233',
     secrets: TEST_SECRETS, publicUrl: () => baseUrl, rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+    webhookAllowedHosts: options.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS,
   }, logger);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
@@ -85,7 +97,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       from: 'Nurture Test <journeys@nurture.test>', publicUrl: baseUrl, signingSecret: TEST_SECRETS.signing,
       tracking: true, consentMode: 'opt_out', frequencyCap: undefined, ...options.email,
     },
-    webhookSecret: TEST_SECRETS.webhook, emailRatePerSecond: options.emailRatePerSecond ?? 1000,
+    webhookSecret: TEST_SECRETS.webhook, webhookTargets: { allowedHosts: options.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS, resolve: options.webhookResolver },
+    emailRatePerSecond: options.emailRatePerSecond ?? 1000,
     workflowBundle: { codePath: env.workflowBundlePath },
     // No workflow cache: every activation replays the run from its history, so any
     // non-determinism fails the test that meets it (as a restart or eviction would in production).

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { testEnvironment } from './env';
-import { TEST_SECRETS, type Harness } from './harness';
+import { TEST_SECRETS, TEST_WEBHOOK_ALLOWED_HOSTS, type Harness } from './harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -16,7 +16,7 @@ export function startWorkerProcess(h: Harness, options: { temporalAddress?: stri
     env: {
       ...process.env, NODE_ENV: 'test', DATABASE_URL: env.databaseUrl, TEMPORAL_ADDRESS: options.temporalAddress ?? env.temporalAddress,
       TASK_QUEUE: h.taskQueue, SMTP_URL: h.smtp.url, WORKFLOW_BUNDLE_PATH: env.workflowBundlePath, SIGNING_SECRET: TEST_SECRETS.signing,
-      WEBHOOK_SIGNING_SECRET: TEST_SECRETS.webhook, EMAIL_FREQUENCY_CAP: 'off', LOG_LEVEL: 'error', PUBLIC_URL: h.baseUrl,
+      WEBHOOK_SIGNING_SECRET: TEST_SECRETS.webhook, WEBHOOK_ALLOWED_HOSTS: TEST_WEBHOOK_ALLOWED_HOSTS.join(','), EMAIL_FREQUENCY_CAP: 'off', LOG_LEVEL: 'error', PUBLIC_URL: h.baseUrl,
       TEMPORAL_METRICS_PORT: '0', WORKER_METRICS_PORT: '0', EMAIL_RATE_LIMIT_PER_SECOND: '1000', DATA_DIR: path.join(ROOT, '.data', 'test-worker'),
       ...options.env,
     },

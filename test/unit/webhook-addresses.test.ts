@@ -2,6 +2,7 @@ import {
   internalAddressKind, isAllowedHost, normaliseHostEntry, parseHostAllowList, parseIPv6, webhookTargetRefusal,
 } from '../../journey-language';
 import { ConfigError, loadConfig } from '../../runtime/config';
+import { checkWebhookTarget, WebhookTargetRefused } from '../../services/webhook-transport';
 
 /** The host as the schema and the worker see it: after WHATWG URL parsing. */
 const kindOf = (url: string) => internalAddressKind(new URL(url).hostname);
@@ -76,6 +77,20 @@ describe('internal webhook targets', () => {
     expect(webhookTargetRefusal('http://127.0.0.1:8080/', ['127.0.0.1:8080'])).toBeUndefined();
     expect(webhookTargetRefusal('http://0x7f000001/', ['127.0.0.1'])).toBeUndefined();
     expect(webhookTargetRefusal('https://hooks.example.com/')).toBeUndefined();
+  });
+
+  it('refuses a literal internal host again when the worker connects, as a permanent failure', () => {
+    const refusal = (() => {
+      try {
+        checkWebhookTarget(new URL('http://[::ffff:a9fe:a9fe]/latest/meta-data'), { allowedHosts: [] });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refusal).toBeInstanceOf(WebhookTargetRefused);
+    expect(refusal).toMatchObject({ code: 'webhook_target_refused', message: expect.stringMatching(/cloud metadata endpoint/) });
+    expect(() => checkWebhookTarget(new URL('http://127.0.0.1:1/'), { allowedHosts: ['127.0.0.1'] })).not.toThrow();
+    expect(() => checkWebhookTarget(new URL('https://hooks.example.com/'), { allowedHosts: [] })).not.toThrow();
   });
 });
 
