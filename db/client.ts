@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -59,7 +60,7 @@ function openPostgres(url: string, poolSize: number, statementTimeoutMs: number)
     migrate: async () => {
       const unlimited = new Pool({ connectionString: url, max: 1 });
       try {
-        await migratePg(drizzlePg(unlimited, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+        await migratePostgres(unlimited);
       } finally {
         await unlimited.end();
       }
@@ -67,6 +68,50 @@ function openPostgres(url: string, poolSize: number, statementTimeoutMs: number)
     ping: async () => { await pool.query('select 1'); },
     close: () => pool.end(),
   };
+}
+
+/** The advisory lock every Nurture process takes to migrate (any key: it only has to be shared). */
+export const MIGRATION_LOCK = 'nurture:migrations';
+
+/**
+ * Applies the migrations under a session-level advisory lock, so processes that start together
+ * (API and worker replicas, a migrate job) apply them one at a time: the first applies, the
+ * others wait, then find nothing left. With nothing to apply it runs no DDL at all (Drizzle's
+ * migrator would still `CREATE SCHEMA IF NOT EXISTS`), so a runtime role that may only read the
+ * migrations table starts fine once the owner has migrated.
+ */
+async function migratePostgres(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('select pg_advisory_lock(hashtext($1))', [MIGRATION_LOCK]);
+    try {
+      const pending = await pendingMigrations(client);
+      if (pending === 0) return;
+      await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }).catch((err: { code?: string }) => {
+        if (err.code !== '42501') throw err;
+        throw new Error(`${pending} database migration(s) are not applied and this role may not apply them: migrate as the database owner first (node dist/bin/migrate.js)`, { cause: err });
+      });
+    } finally {
+      await client.query('select pg_advisory_unlock(hashtext($1))', [MIGRATION_LOCK]);
+    }
+  } catch (err) {
+    broken = err as Error;
+    throw err;
+  } finally {
+    // A connection that failed mid-way may still hold the lock: close it rather than pool it.
+    client.release(broken);
+  }
+}
+
+/** Migrations newer than the last one recorded, by Drizzle's own rule (its `created_at`). */
+async function pendingMigrations(client: PoolClient): Promise<number> {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const table = await client.query<{ t: string | null }>(`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
+  if (!table.rows[0]?.t) return migrations.length;
+  const last = await client.query<{ at: string | null }>('select max(created_at)::text as at from drizzle.__drizzle_migrations');
+  const lastAt = Number(last.rows[0]?.at ?? 0);
+  return migrations.filter((m) => m.folderMillis > lastAt).length;
 }
 
 async function openPglite(dir: string): Promise<DatabaseHandle> {
