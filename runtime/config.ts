@@ -31,6 +31,8 @@ export const ConfigSchema = z.object({
   TEMPORAL_UI_URL: withDefault(z.url(), 'http://127.0.0.1:8233'),
   TASK_QUEUE: withDefault(z.string().min(1), 'nurture'),
   SMTP_URL: optional(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')),
+  EMAIL_CAPTURE: withDefault(z.enum(['true', 'false']), 'false').transform((v) => v === 'true')
+    .describe('production only: run without SMTP_URL, keeping every email in outgoing_emails unsent'),
   EMAIL_FROM: withDefault(z.string().min(3), 'Nurture <nurture@localhost>'),
   SIGNING_SECRET: optional(z.string().refine((v) => v.split(',').every((s) => s.trim().length >= 32),
     'each secret (comma-separated; the first signs, all verify) must be at least 32 characters')),
@@ -64,6 +66,22 @@ function checkTemporalTls(config: Config): string[] {
   return ['TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH: give both (mTLS) or neither'];
 }
 
+/**
+ * Emails carry links (unsubscribe, tracking, task forms) to PUBLIC_URL, so one that really leaves
+ * needs the address recipients reach, not the loopback default. Production sends through
+ * SMTP_URL, or says outright that it captures (EMAIL_CAPTURE=true): a missing SMTP_URL must not
+ * silently keep every email unsent.
+ */
+function checkEmail(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.SMTP_URL && !config.PUBLIC_URL) problems.push('PUBLIC_URL: is required when SMTP_URL is set (emails link to it)');
+  if (config.SMTP_URL && config.EMAIL_CAPTURE) problems.push('EMAIL_CAPTURE: true captures emails; leave it out when SMTP_URL is set');
+  if (config.NODE_ENV === 'production' && !config.SMTP_URL && !config.EMAIL_CAPTURE) {
+    problems.push('SMTP_URL: is required when NODE_ENV=production (or set EMAIL_CAPTURE=true to keep emails unsent in outgoing_emails)');
+  }
+  return problems;
+}
+
 /** Secrets are required in production; elsewhere a missing one is generated per data dir. */
 function requireSecretsInProduction(config: Config): string[] {
   if (config.NODE_ENV !== 'production') return [];
@@ -89,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  const missing = [...requireSecretsInProduction(parsed.data), ...checkTemporalTls(parsed.data)];
+  const missing = [...requireSecretsInProduction(parsed.data), ...checkTemporalTls(parsed.data), ...checkEmail(parsed.data)];
   if (missing.length) throw new ConfigError(missing);
   return parsed.data;
 }

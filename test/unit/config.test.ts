@@ -31,4 +31,39 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1']);
   });
+
+  describe('email', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/nurture', SIGNING_SECRET: 's'.repeat(32), WEBHOOK_SIGNING_SECRET: 'w'.repeat(16) };
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return err.problems;
+      }
+    };
+
+    it('needs PUBLIC_URL when emails leave through SMTP_URL', () => {
+      expect(problems({ SMTP_URL: 'smtp://mail:25' })).toEqual([expect.stringMatching(/^PUBLIC_URL: is required when SMTP_URL is set/)]);
+      expect(problems({ ...production, SMTP_URL: 'smtp://mail:25' })).toEqual([expect.stringMatching(/^PUBLIC_URL:/)]);
+      expect(problems({ SMTP_URL: 'smtp://mail:25', PUBLIC_URL: 'https://nurture.example.com' })).toEqual([]);
+    });
+
+    it('refuses production with neither SMTP_URL nor an explicit EMAIL_CAPTURE=true', () => {
+      expect(problems(production)).toEqual([expect.stringMatching(/^SMTP_URL: is required when NODE_ENV=production \(or set EMAIL_CAPTURE=true/)]);
+      expect(problems({ ...production, EMAIL_CAPTURE: 'false' })).toEqual([expect.stringMatching(/^SMTP_URL:/)]);
+      expect(problems({ ...production, EMAIL_CAPTURE: 'true' })).toEqual([]);
+      expect(problems({ ...production, SMTP_URL: 'smtps://mail:465', PUBLIC_URL: 'https://nurture.example.com' })).toEqual([]);
+      // Development and tests capture without being asked.
+      expect(problems({})).toEqual([]);
+      expect(loadConfig({}).EMAIL_CAPTURE).toBe(false);
+    });
+
+    it('refuses EMAIL_CAPTURE=true beside an SMTP_URL (which would win)', () => {
+      expect(problems({ SMTP_URL: 'smtp://mail:25', PUBLIC_URL: 'https://n.example.com', EMAIL_CAPTURE: 'true' }))
+        .toEqual([expect.stringMatching(/^EMAIL_CAPTURE:/)]);
+      expect(problems({ EMAIL_CAPTURE: 'yes' })).toEqual([expect.stringMatching(/^EMAIL_CAPTURE:/)]);
+    });
+  });
 });
