@@ -88,8 +88,9 @@ async function migratePostgres(pool: Pool): Promise<void> {
     try {
       const pending = await pendingMigrations(client);
       if (pending === 0) return;
-      await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }).catch((err: { code?: string }) => {
-        if (err.code !== '42501') throw err;
+      await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }).catch((err: { code?: string; cause?: { code?: string } }) => {
+        // insufficient_privilege, from PostgreSQL (as the cause of Drizzle's query error)
+        if ((err.cause?.code ?? err.code) !== '42501') throw err;
         throw new Error(`${pending} database migration(s) are not applied and this role may not apply them: migrate as the database owner first (node dist/bin/migrate.js)`, { cause: err });
       });
     } finally {
