@@ -1,5 +1,5 @@
 import { decideBranch, type BranchDecisionRequest } from '../services/branch-decisions';
-import { metrics } from '../services/metrics';
+import { metrics } from '../services/lib/metrics';
 import type { ActivityDeps } from './index';
 
 export function createBranchActivities(deps: ActivityDeps) {

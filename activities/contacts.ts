@@ -1,5 +1,5 @@
 import { applyContactChanges, type ContactChanges } from '../services/contact-changes';
-import { PermanentError } from '../services/errors';
+import { PermanentError } from '../services/lib/errors';
 import { loadFacts } from '../services/facts';
 import { enrolNewlyMatching } from '../services/segments';
 import type { Facts } from '../journey-language';

@@ -1,5 +1,5 @@
 import { deliverEmail, type EmailResult } from '../services/email';
-import { metrics } from '../services/metrics';
+import { metrics } from '../services/lib/metrics';
 import type { ActivityDeps } from './index';
 
 export interface SendEmailInput {

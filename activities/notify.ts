@@ -1,9 +1,9 @@
 import { findContact, toContact } from '../services/contacts';
-import { PermanentError } from '../services/errors';
-import { metrics } from '../services/metrics';
+import { PermanentError } from '../services/lib/errors';
+import { metrics } from '../services/lib/metrics';
 import { assignOwner } from '../services/owners';
 import { deliverWebhook, renderJson, type WebhookResult } from '../services/webhooks';
-import { renderTemplate } from '../services/templates';
+import { renderTemplate } from '../services/lib/templates';
 import type { ActivityDeps } from './index';
 
 export interface NotifyInput {

@@ -1,6 +1,6 @@
 import { appendAudit, type AuditEntry } from '../services/audit';
 import type { EnrolmentProgress } from '../services/enrolment-progress';
-import { metrics } from '../services/metrics';
+import { metrics } from '../services/lib/metrics';
 import type { ActivityDeps } from './index';
 
 export interface RecordStepInput {

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../runtime/logger';
 import type { ApiDeps } from './deps';
-import { metrics, watchTasks } from '../services/metrics';
+import { metrics, watchTasks } from '../services/lib/metrics';
 import { taskCounts } from '../services/tasks';
 import { registerAuth } from './auth';
 import { PUBLIC_ROUTES, registerJsonParser, registerRequestLimits, requireJsonWrites } from './request-guards';

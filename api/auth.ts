@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiScope } from '../db/schema';
-import { DomainError } from '../services/errors';
+import { DomainError } from '../services/lib/errors';
 import { authenticate, type Caller } from '../services/people';
 import type { Database } from '../db/client';
 import { routeKind, type AuthFailureLimit } from './request-guards';

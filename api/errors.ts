@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ServiceError } from '@temporalio/client';
-import { DomainError } from '../services/errors';
+import { DomainError } from '../services/lib/errors';
 
 /** Every error answer: `{ "error": { "code", "message", "details"? } }`. */
 export const ErrorSchema = z.object({

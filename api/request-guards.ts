@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
-import { DomainError } from '../services/errors';
+import { DomainError } from '../services/lib/errors';
 
 /**
  * What a request is, decided on the route it matched (`routeOptions.url`, the pattern), never on

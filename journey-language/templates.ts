@@ -3,7 +3,7 @@ import { Liquid } from 'liquidjs';
 /**
  * The journey language's template dialect: Liquid, configured for data that comes from strangers.
  * Contacts, events, tasks and approvals reach a template only as variables, never as its source
- * (services/templates.ts renders once). The engine:
+ * (services/lib/templates.ts renders once). The engine:
  * - reads no files: `include`, `render` and `layout` are refused when a template is parsed (so at
  *   publish), and the engine's template store is an empty in-memory map, not the file system;
  * - bounds the work one template may cause: its length, its render time and what it allocates

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
-import { isPermanent } from '../services/errors';
-import { metrics } from '../services/metrics';
+import { isPermanent } from '../services/lib/errors';
+import { metrics } from '../services/lib/metrics';
 import { PERMANENT_FAILURE } from '../workflows/contract';
 
 /** From this attempt on, a retrying activity is flagged: a warning in the log and a metric. */

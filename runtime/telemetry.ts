@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
-import { metricsRegistry } from '../services/metrics';
+import { metricsRegistry } from '../services/lib/metrics';
 import type { Logger } from './logger';
 
 /**

@@ -4,7 +4,7 @@ import { columnNames, compiledStatement, fieldsAs, preparedQuery, runStatement }
 import { contactConsents, contacts, type ContactRow } from '../db/schema';
 import type { Contact, ContactPatch, ContactUpsert } from './contact-schema';
 import { setConsent } from './consent';
-import { conflict, notFound } from './errors';
+import { conflict, notFound } from './lib/errors';
 
 export function toContact(row: ContactRow): Contact {
   return {

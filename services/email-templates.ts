@@ -2,9 +2,9 @@ import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { emailTemplates, type TemplateRow } from '../db/schema';
 import { getTemplate, renderContent, type EmailContent } from './email-content';
-import { invalid, type FieldProblem } from './errors';
+import { invalid, type FieldProblem } from './lib/errors';
 import type { JourneyDefinition } from '../journey-language';
-import { templateProblem } from './templates';
+import { templateProblem } from './lib/templates';
 
 /** A contact with every field set, to prove a template renders before it is published. */
 const SAMPLE_SCOPE = {

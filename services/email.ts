@@ -4,7 +4,7 @@ import type { Database } from '../db/client';
 import { preparedQuery } from '../db/statements';
 import { outgoingEmails, type OutgoingEmailStatus } from '../db/schema';
 import { findContact, toContact } from './contacts';
-import { PermanentError } from './errors';
+import { PermanentError } from './lib/errors';
 import { getTemplate, renderContent, trackableLinks, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './email-content';
 import { checkSend, type SendPolicy } from './email-policy';
 import { suppressionOf } from './consent';

@@ -4,7 +4,7 @@ import { withdrawConsent } from './consent';
 import { findContact } from './contacts';
 import type { EnrolDeps } from './enrolments';
 import { ingestEvent } from './events';
-import { verifyToken } from './signing';
+import { verifyToken } from './lib/signing';
 
 export interface TrackingToken extends Record<string, unknown> {
   c: string;

@@ -7,8 +7,8 @@ import type { ContactUpsert } from './contact-schema';
 import {
   enrolmentTarget, insertEnrolments, newEnrolment, reusableEnrolment, startMissingWorkflow, startWorkflow, type EnrolDeps, type EnrolmentTarget,
 } from './enrolments';
-import { conflict, DomainError, notFound } from './errors';
-import { metrics } from './metrics';
+import { conflict, DomainError, notFound } from './lib/errors';
+import { metrics } from './lib/metrics';
 
 /** One contact to enrol: an existing one by id, or one to upsert inline. */
 export interface EnrolItem {

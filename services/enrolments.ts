@@ -9,7 +9,7 @@ import { durationToMs, type JourneyDefinition } from '../journey-language';
 import { firstRecord } from './audit';
 import { recordProgress } from './enrolment-progress';
 import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../db/statements';
-import { conflict, notFound } from './errors';
+import { conflict, notFound } from './lib/errors';
 import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from './journeys';
 
 export interface EnrolDeps {

@@ -12,7 +12,7 @@ import { triggerEnrolment } from './enrolling';
 import { runningEnrolments, type EnrolDeps } from './enrolments';
 import { contactFacts } from './facts';
 import { getVersion } from './journeys';
-import { notFound } from './errors';
+import { notFound } from './lib/errors';
 
 export interface EventInput {
   /** The sender's id for de-duplication: the same id is stored and processed once. */

@@ -2,9 +2,9 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { isDeepStrictEqual } from 'node:util';
 import type { Database } from '../db/client';
 import { journeys, journeyVersions, type JourneyRow } from '../db/schema';
-import { conflict, invalid, notFound, type FieldProblem } from './errors';
+import { conflict, invalid, notFound, type FieldProblem } from './lib/errors';
 import { publishableDefinitionSchema, type JourneyDefinition } from '../journey-language';
-import { toProblems } from './validation';
+import { toProblems } from './lib/validation';
 import { pinTemplates } from './email-templates';
 import { missingPrincipal } from './people';
 

@@ -4,7 +4,7 @@ import type { Database } from '../db/client';
 import { tasks, type TaskRow } from '../db/schema';
 import { validateValues, type FormField, type FormProblem } from '../journey-language';
 import { decideTaskUpdate, DecisionRefusal, type DecisionInput, type DecisionResult } from '../workflows/contract';
-import { conflict, DomainError, invalid } from './errors';
+import { conflict, DomainError, invalid } from './lib/errors';
 import { getTask, mayDecide } from './tasks';
 
 export interface Decision {

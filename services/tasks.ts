@@ -4,12 +4,12 @@ import { tasks, type TaskRow, type TaskStatus } from '../db/schema';
 import { appendAudit } from './audit';
 import { findContact, toContact } from './contacts';
 import { deliverNotice, type EmailSettings } from './email';
-import { notFound } from './errors';
+import { notFound } from './lib/errors';
 import type { FormField, Principal } from '../journey-language';
 import type { Mailer } from './mailer';
 import { findUserByEmail, usersInRole, type Caller } from './people';
 import { linkFor } from './task-links';
-import { renderTemplate } from './templates';
+import { renderTemplate } from './lib/templates';
 
 export interface TaskDeps {
   db: Database;

@@ -4,7 +4,7 @@ import type { Database } from '../db/client';
 import { tasks } from '../db/schema';
 import { validateValues, type ApprovalStep, type JourneyDefinition } from '../journey-language';
 import { decideTaskUpdate, type ScriptedDecision } from '../workflows/contract';
-import { invalid } from './errors';
+import { invalid } from './lib/errors';
 
 /** A decision as a test run's request gives it: `after` is journey time (ms) after the run's start. */
 export interface TestRunDecision {

@@ -7,11 +7,11 @@ import { journeyWorkflow, testRunScriptWorkflow, type EnrolmentInput } from '../
 import { appendAudit, auditForEnrolment } from './audit';
 import type { ContactUpsert } from './contact-schema';
 import { pinTemplates } from './email-templates';
-import { invalid, notFound } from './errors';
+import { invalid, notFound } from './lib/errors';
 import { JourneyDefinitionSchema, type JourneyDefinition } from '../journey-language';
 import { getJourney, getVersion } from './journeys';
 import { scriptDecisions, type TestRunDecision } from './test-run-decisions';
-import { toProblems } from './validation';
+import { toProblems } from './lib/validation';
 
 export interface TestRunInput {
   version?: number | 'draft';

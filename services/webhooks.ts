@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { webhookDeliveries } from '../db/schema';
-import { renderTemplate } from './templates';
+import { renderTemplate } from './lib/templates';
 import { checkWebhookTarget, postWebhook, WebhookTargetRefused, type WebhookTargets } from './webhook-transport';
 
 export interface WebhookRequest {

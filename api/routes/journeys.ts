@@ -6,7 +6,7 @@ import {
   setJourneyStatus, updateDraft,
 } from '../../services/journeys';
 import { definitionSizeProblem, JourneyDefinitionSchema, JourneyKeySchema } from '../../journey-language';
-import { invalid } from '../../services/errors';
+import { invalid } from '../../services/lib/errors';
 import type { Database } from '../../db/client';
 import { syncJourneySchedule } from '../../services/journey-schedules';
 import { scopes } from '../auth';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { metricsRegistry } from '../../services/metrics';
+import { metricsRegistry } from '../../services/lib/metrics';
 import type { RouteOptions } from '../deps';
 
 const Check = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { TaskRow } from '../../db/schema';
-import { DomainError } from '../../services/errors';
+import { DomainError } from '../../services/lib/errors';
 import { completeTask } from '../../services/task-decisions';
 import { getTask, listTasks, mayDecide } from '../../services/tasks';
 import { callerOf, scopes } from '../auth';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { createTemplateVersion, listTemplateVersions } from '../../services/email-templates';
-import { notFound } from '../../services/errors';
+import { notFound } from '../../services/lib/errors';
 import { TemplateKeySchema } from '../../journey-language';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { auditRecords, events } from '../../db/schema';
-import { signToken } from '../../services/signing';
+import { signToken } from '../../services/lib/signing';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
 
 /** Links in emails: one purpose per token, one-click unsubscribe in both body encodings, once. */

@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Context } from '@temporalio/activity';
 import { activityFailures, FLAG_AFTER_ATTEMPTS } from '../../runtime/activity-failures';
-import { conflict, DomainError, notFound, PermanentError } from '../../services/errors';
-import { metrics } from '../../services/metrics';
-import { renderTemplate } from '../../services/templates';
+import { conflict, DomainError, notFound, PermanentError } from '../../services/lib/errors';
+import { metrics } from '../../services/lib/metrics';
+import { renderTemplate } from '../../services/lib/templates';
 
 /** The worker's failure policy, on the interceptor itself (the integration test runs it for real). */
 describe('activity failures', () => {

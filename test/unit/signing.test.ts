@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { purposeKey, readToken, signToken, verifyToken } from '../../services/signing';
+import { purposeKey, readToken, signToken, verifyToken } from '../../services/lib/signing';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);

@@ -1,8 +1,8 @@
 import { LiquidError } from 'liquidjs';
-import { htmlLiquid, liquid } from '../journey-language/templates';
+import { htmlLiquid, liquid } from '../../journey-language/templates';
 import { PermanentError } from './errors';
 
-export { templateProblem } from '../journey-language/templates';
+export { templateProblem } from '../../journey-language/templates';
 
 /**
  * Renders a stored template once, with data passed as variables (never pasted into the source).
