@@ -1,4 +1,4 @@
-import { appendAudit, type AuditEntry } from '../services/audit';
+import { appendAudit, type AuditEntry } from '../services/audit/records';
 import type { EnrolmentProgress } from '../services/enrolment-progress';
 import { metrics } from '../services/lib/metrics';
 import type { ActivityDeps } from './index';

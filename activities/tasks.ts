@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { tasks, type TaskRow } from '../db/schema';
-import { appendAudit } from '../services/audit';
+import { appendAudit } from '../services/audit/records';
 import { createTask, emailLinks, getTask, markTask, resolvePrincipal, sandboxed, type NewTask } from '../services/tasks';
 import type { Principal } from '../journey-language';
 import { SANDBOX_APPROVER_PREFIX } from '../workflows/contract';

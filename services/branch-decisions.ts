@@ -1,6 +1,6 @@
 import type { Database } from '../db/client';
 import { evaluate, type Condition, type Facts } from '../journey-language';
-import { appendAudit, type AuditEntry } from './audit';
+import { appendAudit, type AuditEntry } from './audit/records';
 import { loadFacts } from './facts';
 
 export interface BranchDecisionRequest {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendAudit } from './audit';
+import { appendAudit } from './audit/records';
 import { withdrawConsent } from './consent';
 import { findContact } from './contacts';
 import type { EnrolDeps } from './enrolments';

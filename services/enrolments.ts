@@ -6,7 +6,7 @@ import { auditRecords, enrolments, journeys, type EnrolmentRow, type JourneyRow 
 import { ContactId, EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/contract';
 import { cancelEnrolmentSignal, journeyWorkflow, type EnrolmentInput } from '../workflows/contract';
 import { durationToMs, type JourneyDefinition } from '../journey-language';
-import { firstRecord } from './audit';
+import { firstRecord } from './audit/records';
 import { recordProgress } from './enrolment-progress';
 import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../db/statements';
 import { conflict, notFound } from './lib/errors';

@@ -5,7 +5,7 @@ import type { EventRow } from '../db/schema';
 import { events, journeys } from '../db/schema';
 import { journeyEventSignal, type JourneyEvent } from '../workflows/contract';
 import { evaluate } from '../journey-language';
-import { appendAudit } from './audit';
+import { appendAudit } from './audit/records';
 import { getContact, upsertContact } from './contacts';
 import type { ContactUpsert } from './contact-schema';
 import { triggerEnrolment } from './enrolling';

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import { contacts, enrolments, outgoingEmails, testRuns } from '../db/schema';
 import { journeyWorkflow, testRunScriptWorkflow, type EnrolmentInput } from '../workflows/contract';
-import { appendAudit, auditForEnrolment } from './audit';
+import { appendAudit, auditForEnrolment } from './audit/records';
 import type { ContactUpsert } from './contact-schema';
 import { pinTemplates } from './email-templates';
 import { invalid, notFound } from './lib/errors';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AuditRecordRow } from '../../db/schema';
-import { queryAudit } from '../../services/audit';
-import { verifyAudit } from '../../services/audit-verify';
+import { queryAudit } from '../../services/audit/records';
+import { verifyAudit } from '../../services/audit/verify';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { appendAudit } from '../../services/audit';
+import { appendAudit } from '../../services/audit/records';
 import { suppress } from '../../services/consent';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { EnrolmentRow } from '../../db/schema';
-import { auditForEnrolment } from '../../services/audit';
+import { auditForEnrolment } from '../../services/audit/records';
 import { ContactUpsertSchema } from '../../services/contact-schema';
 import { enrol, enrolMany } from '../../services/enrolling';
 import { cancelEnrolment, enrolmentTarget, getEnrolment } from '../../services/enrolments';

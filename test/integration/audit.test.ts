@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
-import { appendAudit, recordHash } from '../../services/audit';
+import { appendAudit, recordHash } from '../../services/audit/records';
 import { auditRecords } from '../../db/schema';
 import { decideBranch } from '../../services/branch-decisions';
 import { startHarness, uniqueEmail, type Harness } from '../support/harness';

@@ -1,7 +1,7 @@
 import { asc, eq, isNull, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { auditRecords } from '../db/schema';
-import { recordHash } from './audit';
+import type { Database } from '../../db/client';
+import { auditRecords } from '../../db/schema';
+import { recordHash } from './records';
 
 export interface BrokenLink {
   chain: string;
