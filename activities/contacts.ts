@@ -1,7 +1,7 @@
-import { applyContactChanges, type ContactChanges } from '../services/contact-changes';
+import { applyContactChanges, type ContactChanges } from '../services/contacts/changes';
 import { PermanentError } from '../services/lib/errors';
-import { loadFacts } from '../services/facts';
-import { enrolNewlyMatching } from '../services/segments';
+import { loadFacts } from '../services/contacts/facts';
+import { enrolNewlyMatching } from '../services/contacts/segments';
 import type { Facts } from '../journey-language';
 import type { ActivityDeps } from './index';
 

@@ -1,7 +1,7 @@
-import { findContact } from '../services/contacts';
-import { ingestEvent } from '../services/events';
+import { findContact } from '../services/contacts/contacts';
+import { ingestEvent } from '../services/contacts/events';
 import { nextAllowedInstant, type WaitUntil } from '../services/quiet-hours';
-import { enrolSegmentPage } from '../services/segments';
+import { enrolSegmentPage } from '../services/contacts/segments';
 import { decideAsTestRun } from '../services/test-run-decisions';
 import type { ActivityDeps } from './index';
 

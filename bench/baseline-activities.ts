@@ -1,5 +1,5 @@
 import type { Database } from '../db/client';
-import { applyContactChanges } from '../services/contact-changes';
+import { applyContactChanges } from '../services/contacts/changes';
 import { deliverEmail, type EmailSettings } from '../services/email';
 import type { Mailer } from '../services/mailer';
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { appendAudit } from './audit/records';
-import { withdrawConsent } from './consent';
-import { findContact } from './contacts';
+import { withdrawConsent } from './contacts/consent';
+import { findContact } from './contacts/contacts';
 import type { EnrolDeps } from './enrolments';
-import { ingestEvent } from './events';
+import { ingestEvent } from './contacts/events';
 import { verifyToken } from './lib/signing';
 
 export interface TrackingToken extends Record<string, unknown> {

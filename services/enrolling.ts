@@ -2,8 +2,8 @@ import { getTableColumns, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { compiledStatement, fieldsAs, runStatement } from '../db/statements';
 import { contacts, enrolments, type EnrolmentRow } from '../db/schema';
-import { upsertContact } from './contacts';
-import type { ContactUpsert } from './contact-schema';
+import { upsertContact } from './contacts/contacts';
+import type { ContactUpsert } from './contacts/schemas';
 import {
   enrolmentTarget, insertEnrolments, newEnrolment, reusableEnrolment, startMissingWorkflow, startWorkflow, type EnrolDeps, type EnrolmentTarget,
 } from './enrolments';

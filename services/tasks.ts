@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { tasks, type TaskRow, type TaskStatus } from '../db/schema';
 import { appendAudit } from './audit/records';
-import { findContact, toContact } from './contacts';
+import { findContact, toContact } from './contacts/contacts';
 import { deliverNotice, type EmailSettings } from './email';
 import { notFound } from './lib/errors';
 import type { FormField, Principal } from '../journey-language';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ContactPatchSchema, ContactSchema, ContactUpsertSchema } from '../../services/contact-schema';
-import { findExisting, getContact, getContactWithConsents, listContacts, patchContact, toContact, upsertContact } from '../../services/contacts';
-import { enrolNewlyMatching } from '../../services/segments';
+import { ContactPatchSchema, ContactSchema, ContactUpsertSchema } from '../../services/contacts/schemas';
+import { findExisting, getContact, getContactWithConsents, listContacts, patchContact, toContact, upsertContact } from '../../services/contacts/contacts';
+import { enrolNewlyMatching } from '../../services/contacts/segments';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';

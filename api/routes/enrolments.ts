@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { EnrolmentRow } from '../../db/schema';
 import { auditForEnrolment } from '../../services/audit/records';
-import { ContactUpsertSchema } from '../../services/contact-schema';
+import { ContactUpsertSchema } from '../../services/contacts/schemas';
 import { enrol, enrolMany } from '../../services/enrolling';
 import { cancelEnrolment, enrolmentTarget, getEnrolment } from '../../services/enrolments';
 import { scopes } from '../auth';

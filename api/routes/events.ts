@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ContactUpsertSchema } from '../../services/contact-schema';
-import { ingestEvent } from '../../services/events';
+import { ContactUpsertSchema } from '../../services/contacts/schemas';
+import { ingestEvent } from '../../services/contacts/events';
 import { EventNameSchema } from '../../journey-language';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ContactFieldsSchema, TagSchema } from '../../services/contact-schema';
+import { ContactFieldsSchema, TagSchema } from '../../services/contacts/schemas';
 import { DurationSchema, durationToMs, EventNameSchema, JourneyKeySchema } from '../../journey-language';
 import { runningInTestRun, startTestRun, testRunView } from '../../services/test-runs';
 import { scopes } from '../auth';

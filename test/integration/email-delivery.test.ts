@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { openDatabase, type DatabaseHandle } from '../../db/client';
 import { outgoingEmails } from '../../db/schema';
-import { upsertContact } from '../../services/contacts';
+import { upsertContact } from '../../services/contacts/contacts';
 import { deliverEmail as deliver, type EmailRequest, type EmailSettings } from '../../services/email';
 import { createMailer, type Mailer } from '../../services/mailer';
 import { testEnvironment } from '../support/env';

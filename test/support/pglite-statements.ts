@@ -11,7 +11,7 @@ import { openDatabase } from '../../db/client';
 import { enrolments } from '../../db/schema';
 import { appendAudit } from '../../services/audit/records';
 import { verifyAudit } from '../../services/audit/verify';
-import { upsertContact } from '../../services/contacts';
+import { upsertContact } from '../../services/contacts/contacts';
 import { recordProgress } from '../../services/enrolment-progress';
 import { enrolmentTarget, insertEnrolments, newEnrolment } from '../../services/enrolments';
 import { createJourney, publishJourney } from '../../services/journeys';

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { appliedEffects, contacts, ownerPools } from '../db/schema';
+import type { Database } from '../../db/client';
+import { appliedEffects, contacts, ownerPools } from '../../db/schema';
 
 /**
  * Assigns the contact an owner by round-robin over `pool`, exactly once per idempotency key.

@@ -1,11 +1,11 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
-import { contacts, journeys, type ContactRow } from '../db/schema';
-import { preparedQuery } from '../db/statements';
-import { evaluate } from '../journey-language';
-import { triggerEnrolment, triggeredEnrolments } from './enrolling';
-import type { EnrolDeps } from './enrolments';
+import { contacts, journeys, type ContactRow } from '../../db/schema';
+import { preparedQuery } from '../../db/statements';
+import { evaluate } from '../../journey-language';
+import { triggerEnrolment, triggeredEnrolments } from '../enrolling';
+import type { EnrolDeps } from '../enrolments';
 import { contactFacts } from './facts';
-import { getJourney, getVersion } from './journeys';
+import { getJourney, getVersion } from '../journeys';
 
 const segmentJourneys = preparedQuery('nurture_segment_journeys', (db) => db.select().from(journeys)
   .where(and(eq(journeys.triggerType, 'segment'), eq(journeys.status, 'active'))));

@@ -1,8 +1,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { preparedQuery } from '../db/statements';
-import { events, type ContactRow } from '../db/schema';
-import type { Facts } from '../journey-language';
+import type { Database } from '../../db/client';
+import { preparedQuery } from '../../db/statements';
+import { events, type ContactRow } from '../../db/schema';
+import type { Facts } from '../../journey-language';
 import { getContact, toContact } from './contacts';
 
 /** The contact as conditions see it: `contact.email`, `contact.score`, `contact.attributes.x`, ... */

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { appliedEffects, contacts, type ContactRow } from '../db/schema';
-import type { UpdateContactStep } from '../journey-language';
+import type { Database } from '../../db/client';
+import { appliedEffects, contacts, type ContactRow } from '../../db/schema';
+import type { UpdateContactStep } from '../../journey-language';
 import { tagExpression } from './contacts';
 
 export type ContactChanges = Pick<UpdateContactStep, 'set' | 'addTags' | 'removeTags' | 'scoreDelta'>;

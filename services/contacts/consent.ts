@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { preparedQuery } from '../db/statements';
-import { contactConsents, suppressions } from '../db/schema';
+import type { Database } from '../../db/client';
+import { preparedQuery } from '../../db/statements';
+import { contactConsents, suppressions } from '../../db/schema';
 
 export type ConsentStatus = 'granted' | 'denied';
 export type ConsentMode = 'opt_in' | 'opt_out';

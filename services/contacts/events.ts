@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { EventRow } from '../db/schema';
-import { events, journeys } from '../db/schema';
-import { journeyEventSignal, type JourneyEvent } from '../workflows/contract';
-import { evaluate } from '../journey-language';
-import { appendAudit } from './audit/records';
+import type { EventRow } from '../../db/schema';
+import { events, journeys } from '../../db/schema';
+import { journeyEventSignal, type JourneyEvent } from '../../workflows/contract';
+import { evaluate } from '../../journey-language';
+import { appendAudit } from '../audit/records';
 import { getContact, upsertContact } from './contacts';
-import type { ContactUpsert } from './contact-schema';
-import { triggerEnrolment } from './enrolling';
-import { runningEnrolments, type EnrolDeps } from './enrolments';
+import type { ContactUpsert } from './schemas';
+import { triggerEnrolment } from '../enrolling';
+import { runningEnrolments, type EnrolDeps } from '../enrolments';
 import { contactFacts } from './facts';
-import { getVersion } from './journeys';
-import { notFound } from './lib/errors';
+import { getVersion } from '../journeys';
+import { notFound } from '../lib/errors';
 
 export interface EventInput {
   /** The sender's id for de-duplication: the same id is stored and processed once. */

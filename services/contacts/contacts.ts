@@ -1,10 +1,10 @@
 import { and, asc, eq, getTableColumns, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { columnNames, compiledStatement, fieldsAs, preparedQuery, runStatement } from '../db/statements';
-import { contactConsents, contacts, type ContactRow } from '../db/schema';
-import type { Contact, ContactPatch, ContactUpsert } from './contact-schema';
+import type { Database } from '../../db/client';
+import { columnNames, compiledStatement, fieldsAs, preparedQuery, runStatement } from '../../db/statements';
+import { contactConsents, contacts, type ContactRow } from '../../db/schema';
+import type { Contact, ContactPatch, ContactUpsert } from './schemas';
 import { setConsent } from './consent';
-import { conflict, notFound } from './lib/errors';
+import { conflict, notFound } from '../lib/errors';
 
 export function toContact(row: ContactRow): Contact {
   return {

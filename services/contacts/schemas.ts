@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-import { ContactFieldsSchema, TagSchema } from '../journey-language/contact-fields';
+import { ContactFieldsSchema, TagSchema } from '../../journey-language/contact-fields';
 
-export { ContactFieldsSchema, LIFECYCLE_STAGES, TagSchema, TimeZoneSchema } from '../journey-language/contact-fields';
+export { ContactFieldsSchema, LIFECYCLE_STAGES, TagSchema, TimeZoneSchema } from '../../journey-language/contact-fields';
 
 export const ConsentInputSchema = z.object({
   channel: z.enum(['email', 'sms', 'phone']).default('email'),
