@@ -1,4 +1,4 @@
-import { deliverEmail, type EmailResult } from '../services/email';
+import { deliverEmail, type EmailResult } from '../services/email/delivery';
 import { metrics } from '../services/lib/metrics';
 import type { ActivityDeps } from './index';
 

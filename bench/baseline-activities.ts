@@ -1,7 +1,7 @@
 import type { Database } from '../db/client';
 import { applyContactChanges } from '../services/contacts/changes';
-import { deliverEmail, type EmailSettings } from '../services/email';
-import type { Mailer } from '../services/mailer';
+import { deliverEmail, type EmailSettings } from '../services/email/delivery';
+import type { Mailer } from '../services/email/mailer';
 
 /** The same two side effects Nurture's steps perform, called directly. */
 export function baselineActivities(db: Database, mailer: Mailer, settings: EmailSettings) {

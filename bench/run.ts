@@ -10,7 +10,7 @@ import globalSetup from '../test/global-setup';
 import globalTeardown from '../test/global-teardown';
 import { startHarness } from '../test/support/harness';
 import { testEnvironment } from '../test/support/env';
-import { createMailer } from '../services/mailer';
+import { createMailer } from '../services/email/mailer';
 import { apiRead } from './api-read';
 import { baselineActivities } from './baseline-activities';
 import { bulkEnrolment, singleEnrolment, type BenchContext } from './enrolment';

@@ -17,7 +17,7 @@ import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-
 import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
 import type { Database } from '../db/client';
-import { createMailer } from '../services/mailer';
+import { createMailer } from '../services/email/mailer';
 import { createApiKey } from '../services/people';
 
 /** First run: create an admin API key and keep it in DATA_DIR (0600) for local use. */

@@ -7,7 +7,7 @@ import { installTemporalTelemetry, startMetricsServer } from '../runtime/telemet
 import { connectTemporal, createClient, ensureSearchAttributes, temporalConnectionOptions } from '../runtime/temporal';
 import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
-import { createMailer } from '../services/mailer';
+import { createMailer } from '../services/email/mailer';
 
 async function main() {
   loadDotEnv();

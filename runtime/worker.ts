@@ -4,9 +4,9 @@ import { createActivities } from '../activities';
 import { activityFailures } from './activity-failures';
 import type { Database } from '../db/client';
 import { durationToMs } from '../journey-language';
-import type { EmailSettings } from '../services/email';
-import { parseFrequencyCap } from '../services/email-policy';
-import { createMailer, type Mailer } from '../services/mailer';
+import type { EmailSettings } from '../services/email/delivery';
+import { parseFrequencyCap } from '../services/email/policy';
+import { createMailer, type Mailer } from '../services/email/mailer';
 import type { WebhookTargets } from '../services/webhook-transport';
 import pino from 'pino';
 

@@ -5,7 +5,7 @@ import { journeys, journeyVersions, type JourneyRow } from '../db/schema';
 import { conflict, invalid, notFound, type FieldProblem } from './lib/errors';
 import { publishableDefinitionSchema, type JourneyDefinition } from '../journey-language';
 import { toProblems } from './lib/validation';
-import { pinTemplates } from './email-templates';
+import { pinTemplates } from './email/templates';
 import { missingPrincipal } from './people';
 
 export interface JourneyVersion {

@@ -6,7 +6,7 @@ import { contacts, enrolments, outgoingEmails, testRuns } from '../db/schema';
 import { journeyWorkflow, testRunScriptWorkflow, type EnrolmentInput } from '../workflows/contract';
 import { appendAudit, auditForEnrolment } from './audit/records';
 import type { ContactUpsert } from './contacts/schemas';
-import { pinTemplates } from './email-templates';
+import { pinTemplates } from './email/templates';
 import { invalid, notFound } from './lib/errors';
 import { JourneyDefinitionSchema, type JourneyDefinition } from '../journey-language';
 import { getJourney, getVersion } from './journeys';

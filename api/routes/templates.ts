@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { createTemplateVersion, listTemplateVersions } from '../../services/email-templates';
+import { createTemplateVersion, listTemplateVersions } from '../../services/email/templates';
 import { notFound } from '../../services/lib/errors';
 import { TemplateKeySchema } from '../../journey-language';
 import { scopes } from '../auth';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { recordClick, recordOpen } from '../../services/engagement';
+import { recordClick, recordOpen } from '../../services/email/engagement';
 import type { RouteOptions } from '../deps';
 import { page } from '../pages/layout';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { unsubscribe, unsubscribePreview } from '../../services/engagement';
+import { unsubscribe, unsubscribePreview } from '../../services/email/engagement';
 import type { RouteOptions } from '../deps';
 import { escapeHtml, page } from '../pages/layout';
 

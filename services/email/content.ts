@@ -1,9 +1,9 @@
 import { and, desc, eq } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { emailTemplates, type TemplateRow } from '../db/schema';
-import { notFound } from './lib/errors';
-import { signToken } from './lib/signing';
-import { renderTemplate } from './lib/templates';
+import type { Database } from '../../db/client';
+import { emailTemplates, type TemplateRow } from '../../db/schema';
+import { notFound } from '../lib/errors';
+import { signToken } from '../lib/signing';
+import { renderTemplate } from '../lib/templates';
 
 export interface EmailContent {
   subject: string;

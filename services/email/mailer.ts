@@ -1,5 +1,5 @@
 import nodemailer from 'nodemailer';
-import type { Logger } from '../runtime/logger';
+import type { Logger } from '../../runtime/logger';
 
 export interface OutgoingMessage {
   from: string;

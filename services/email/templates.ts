@@ -1,10 +1,10 @@
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { emailTemplates, type TemplateRow } from '../db/schema';
-import { getTemplate, renderContent, type EmailContent } from './email-content';
-import { invalid, type FieldProblem } from './lib/errors';
-import type { JourneyDefinition } from '../journey-language';
-import { templateProblem } from './lib/templates';
+import type { Database } from '../../db/client';
+import { emailTemplates, type TemplateRow } from '../../db/schema';
+import { getTemplate, renderContent, type EmailContent } from './content';
+import { invalid, type FieldProblem } from '../lib/errors';
+import type { JourneyDefinition } from '../../journey-language';
+import { templateProblem } from '../lib/templates';
 
 /** A contact with every field set, to prove a template renders before it is published. */
 const SAMPLE_SCOPE = {

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { preparedQuery } from '../db/statements';
-import { outgoingEmails, type OutgoingEmailStatus } from '../db/schema';
-import { findContact, toContact } from './contacts/contacts';
-import { PermanentError } from './lib/errors';
-import { getTemplate, renderContent, trackableLinks, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './email-content';
-import { checkSend, type SendPolicy } from './email-policy';
-import { suppressionOf } from './contacts/consent';
+import type { Database } from '../../db/client';
+import { preparedQuery } from '../../db/statements';
+import { outgoingEmails, type OutgoingEmailStatus } from '../../db/schema';
+import { findContact, toContact } from '../contacts/contacts';
+import { PermanentError } from '../lib/errors';
+import { getTemplate, renderContent, trackableLinks, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './content';
+import { checkSend, type SendPolicy } from './policy';
+import { suppressionOf } from '../contacts/consent';
 import type { Mailer } from './mailer';
 
 export interface EmailSettings extends LinkSettings, SendPolicy {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { appendAudit } from './audit/records';
-import { withdrawConsent } from './contacts/consent';
-import { findContact } from './contacts/contacts';
-import type { EnrolDeps } from './enrolments';
-import { ingestEvent } from './contacts/events';
-import { verifyToken } from './lib/signing';
+import { appendAudit } from '../audit/records';
+import { withdrawConsent } from '../contacts/consent';
+import { findContact } from '../contacts/contacts';
+import type { EnrolDeps } from '../enrolments';
+import { ingestEvent } from '../contacts/events';
+import { verifyToken } from '../lib/signing';
 
 export interface TrackingToken extends Record<string, unknown> {
   c: string;

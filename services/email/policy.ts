@@ -1,9 +1,9 @@
 import { and, count, eq, gt, inArray, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { preparedQuery } from '../db/statements';
-import { outgoingEmails, type ContactRow } from '../db/schema';
-import { consentFor, suppressionOf, type ConsentMode } from './contacts/consent';
-import { durationToMs } from '../journey-language';
+import type { Database } from '../../db/client';
+import { preparedQuery } from '../../db/statements';
+import { outgoingEmails, type ContactRow } from '../../db/schema';
+import { consentFor, suppressionOf, type ConsentMode } from '../contacts/consent';
+import { durationToMs } from '../../journey-language';
 
 /** Marketing emails sent (or in flight) to a contact since a time: the frequency cap's count. */
 const marketingSentSince = preparedQuery('nurture_marketing_sent_since', (db) => db.select({ n: count() }).from(outgoingEmails).where(and(
