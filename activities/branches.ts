@@ -1,4 +1,4 @@
-import { decideBranch, type BranchDecisionRequest } from '../services/branch-decisions';
+import { decideBranch, type BranchDecisionRequest } from '../services/enrolment/branch-decisions';
 import { metrics } from '../services/lib/metrics';
 import type { ActivityDeps } from './index';
 

@@ -1,5 +1,5 @@
 import { appendAudit, type AuditEntry } from '../services/audit/records';
-import type { EnrolmentProgress } from '../services/enrolment-progress';
+import type { EnrolmentProgress } from '../services/enrolment/progress';
 import { metrics } from '../services/lib/metrics';
 import type { ActivityDeps } from './index';
 

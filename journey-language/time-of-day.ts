@@ -1,4 +1,4 @@
-/** Weekdays and time-of-day rules of wait steps (computed in services/quiet-hours.ts). */
+/** Weekdays and time-of-day rules of wait steps (computed in services/enrolment/quiet-hours.ts). */
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
 import { columnNames, compiledStatement, runStatement, typedParams, type ParamOf } from '../../db/statements';
-import { progressUpdate, progressValues, type EnrolmentProgress, type ProgressValues } from '../enrolment-progress';
+import { progressUpdate, progressValues, type EnrolmentProgress, type ProgressValues } from '../enrolment/progress';
 import type { Database } from '../../db/client';
 import { auditRecords, type AuditRecordRow } from '../../db/schema';
 

@@ -2,8 +2,8 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import { contacts, journeys, type ContactRow } from '../../db/schema';
 import { preparedQuery } from '../../db/statements';
 import { evaluate } from '../../journey-language';
-import { triggerEnrolment, triggeredEnrolments } from '../enrolling';
-import type { EnrolDeps } from '../enrolments';
+import { triggerEnrolment, triggeredEnrolments } from '../enrolment/enrol';
+import type { EnrolDeps } from '../enrolment/rows';
 import { contactFacts } from './facts';
 import { getJourney, getVersion } from '../journeys';
 

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { appendAudit, recordHash } from '../../services/audit/records';
 import { auditRecords } from '../../db/schema';
-import { decideBranch } from '../../services/branch-decisions';
+import { decideBranch } from '../../services/enrolment/branch-decisions';
 import { startHarness, uniqueEmail, type Harness } from '../support/harness';
 
 /** The audit trail as proof: append-only, hash-chained, verifiable, exportable. */

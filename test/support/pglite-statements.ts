@@ -12,8 +12,8 @@ import { enrolments } from '../../db/schema';
 import { appendAudit } from '../../services/audit/records';
 import { verifyAudit } from '../../services/audit/verify';
 import { upsertContact } from '../../services/contacts/contacts';
-import { recordProgress } from '../../services/enrolment-progress';
-import { enrolmentTarget, insertEnrolments, newEnrolment } from '../../services/enrolments';
+import { recordProgress } from '../../services/enrolment/progress';
+import { enrolmentTarget, insertEnrolments, newEnrolment } from '../../services/enrolment/rows';
 import { createJourney, publishJourney } from '../../services/journeys';
 
 async function main() {

@@ -1,4 +1,4 @@
-import { instantOf, nextAllowedInstant } from '../../services/quiet-hours';
+import { instantOf, nextAllowedInstant } from '../../services/enrolment/quiet-hours';
 
 const iso = (d: Date) => d.toISOString();
 

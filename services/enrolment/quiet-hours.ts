@@ -4,9 +4,9 @@
  * time that does not exist (spring forward) moves to the first valid instant after it; one that
  * happens twice (fall back) takes the first.
  */
-import { WEEKDAYS, type WaitUntil } from '../journey-language/time-of-day';
+import { WEEKDAYS, type WaitUntil } from '../../journey-language/time-of-day';
 
-export type { WaitUntil, Weekday } from '../journey-language/time-of-day';
+export type { WaitUntil, Weekday } from '../../journey-language/time-of-day';
 
 interface LocalParts { year: number; month: number; day: number; hour: number; minute: number; second: number }
 

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Database } from '../db/client';
-import { auditRecords, enrolments, journeys, type EnrolmentRow, type JourneyRow } from '../db/schema';
-import { ContactId, EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../workflows/contract';
-import { cancelEnrolmentSignal, journeyWorkflow, type EnrolmentInput } from '../workflows/contract';
-import { durationToMs, type JourneyDefinition } from '../journey-language';
-import { firstRecord } from './audit/records';
-import { recordProgress } from './enrolment-progress';
-import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../db/statements';
-import { conflict, notFound } from './lib/errors';
-import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from './journeys';
+import type { Database } from '../../db/client';
+import { auditRecords, enrolments, journeys, type EnrolmentRow, type JourneyRow } from '../../db/schema';
+import { ContactId, EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../../workflows/contract';
+import { cancelEnrolmentSignal, journeyWorkflow, type EnrolmentInput } from '../../workflows/contract';
+import { durationToMs, type JourneyDefinition } from '../../journey-language';
+import { firstRecord } from '../audit/records';
+import { recordProgress } from './progress';
+import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../../db/statements';
+import { conflict, notFound } from '../lib/errors';
+import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from '../journeys';
 
 export interface EnrolDeps {
   db: Database;

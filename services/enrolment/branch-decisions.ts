@@ -1,7 +1,7 @@
-import type { Database } from '../db/client';
-import { evaluate, type Condition, type Facts } from '../journey-language';
-import { appendAudit, type AuditEntry } from './audit/records';
-import { loadFacts } from './contacts/facts';
+import type { Database } from '../../db/client';
+import { evaluate, type Condition, type Facts } from '../../journey-language';
+import { appendAudit, type AuditEntry } from '../audit/records';
+import { loadFacts } from '../contacts/facts';
 
 export interface BranchDecisionRequest {
   contactId: string;

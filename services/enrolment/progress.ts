@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { enrolments, type EnrolmentStatus } from '../db/schema';
-import { compiledStatement, runStatement, type ParamOf } from '../db/statements';
+import type { Database } from '../../db/client';
+import { enrolments, type EnrolmentStatus } from '../../db/schema';
+import { compiledStatement, runStatement, type ParamOf } from '../../db/statements';
 
 /** Where an enrolment is: its current step and status, as its workflow moves it. */
 export interface EnrolmentProgress { currentStep?: string | null; status?: EnrolmentStatus }

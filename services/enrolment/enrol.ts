@@ -1,14 +1,14 @@
 import { getTableColumns, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { compiledStatement, fieldsAs, runStatement } from '../db/statements';
-import { contacts, enrolments, type EnrolmentRow } from '../db/schema';
-import { upsertContact } from './contacts/contacts';
-import type { ContactUpsert } from './contacts/schemas';
+import type { Database } from '../../db/client';
+import { compiledStatement, fieldsAs, runStatement } from '../../db/statements';
+import { contacts, enrolments, type EnrolmentRow } from '../../db/schema';
+import { upsertContact } from '../contacts/contacts';
+import type { ContactUpsert } from '../contacts/schemas';
 import {
   enrolmentTarget, insertEnrolments, newEnrolment, reusableEnrolment, startMissingWorkflow, startWorkflow, type EnrolDeps, type EnrolmentTarget,
-} from './enrolments';
-import { conflict, DomainError, notFound } from './lib/errors';
-import { metrics } from './lib/metrics';
+} from './rows';
+import { conflict, DomainError, notFound } from '../lib/errors';
+import { metrics } from '../lib/metrics';
 
 /** One contact to enrol: an existing one by id, or one to upsert inline. */
 export interface EnrolItem {
