@@ -2,7 +2,7 @@ import { findContact } from '../services/contacts/contacts';
 import { ingestEvent } from '../services/contacts/events';
 import { nextAllowedInstant, type WaitUntil } from '../services/enrolment/quiet-hours';
 import { enrolSegmentPage } from '../services/contacts/segments';
-import { decideAsTestRun } from '../services/test-run-decisions';
+import { decideAsTestRun } from '../services/journeys/test-run-decisions';
 import type { ActivityDeps } from './index';
 
 export function createEnrolmentActivities(deps: ActivityDeps) {

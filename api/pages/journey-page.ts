@@ -1,5 +1,5 @@
 import { exits, type JourneyDefinition } from '../../journey-language';
-import type { VersionStats } from '../../services/stats';
+import type { VersionStats } from '../../services/journeys/stats';
 import { escapeHtml as e, page } from './layout';
 
 /** A horizontal funnel: one bar per step (in definition order), its length the enrolments that entered it. */

@@ -4,11 +4,11 @@ import type { JourneyRow } from '../../db/schema';
 import {
   createJourney, draftProblems, getJourney, getVersion, listJourneys, listVersions, publishJourney,
   setJourneyStatus, updateDraft,
-} from '../../services/journeys';
+} from '../../services/journeys/journeys';
 import { definitionSizeProblem, JourneyDefinitionSchema, JourneyKeySchema } from '../../journey-language';
 import { invalid } from '../../services/lib/errors';
 import type { Database } from '../../db/client';
-import { syncJourneySchedule } from '../../services/journey-schedules';
+import { syncJourneySchedule } from '../../services/journeys/schedules';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { JourneyKeySchema } from '../../journey-language';
-import { getJourney, getVersion } from '../../services/journeys';
-import { journeyStats } from '../../services/stats';
+import { getJourney, getVersion } from '../../services/journeys/journeys';
+import { journeyStats } from '../../services/journeys/stats';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ContactFieldsSchema, TagSchema } from '../../services/contacts/schemas';
 import { DurationSchema, durationToMs, EventNameSchema, JourneyKeySchema } from '../../journey-language';
-import { runningInTestRun, startTestRun, testRunView } from '../../services/test-runs';
+import { runningInTestRun, startTestRun, testRunView } from '../../services/journeys/test-runs';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';

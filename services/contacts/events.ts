@@ -11,7 +11,7 @@ import type { ContactUpsert } from './schemas';
 import { triggerEnrolment } from '../enrolment/enrol';
 import { runningEnrolments, type EnrolDeps } from '../enrolment/rows';
 import { contactFacts } from './facts';
-import { getVersion } from '../journeys';
+import { getVersion } from '../journeys/journeys';
 import { notFound } from '../lib/errors';
 
 export interface EventInput {

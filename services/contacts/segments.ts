@@ -5,7 +5,7 @@ import { evaluate } from '../../journey-language';
 import { triggerEnrolment, triggeredEnrolments } from '../enrolment/enrol';
 import type { EnrolDeps } from '../enrolment/rows';
 import { contactFacts } from './facts';
-import { getJourney, getVersion } from '../journeys';
+import { getJourney, getVersion } from '../journeys/journeys';
 
 const segmentJourneys = preparedQuery('nurture_segment_journeys', (db) => db.select().from(journeys)
   .where(and(eq(journeys.triggerType, 'segment'), eq(journeys.status, 'active'))));

@@ -10,7 +10,7 @@ import { firstRecord } from '../audit/records';
 import { recordProgress } from './progress';
 import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../../db/statements';
 import { conflict, notFound } from '../lib/errors';
-import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from '../journeys';
+import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from '../journeys/journeys';
 
 export interface EnrolDeps {
   db: Database;

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { enrolments } from '../../db/schema';
-import { scheduleIdFor } from '../../services/journey-schedules';
+import { scheduleIdFor } from '../../services/journeys/schedules';
 import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 const hello = { id: 'hello', type: 'send_email', subject: 'Hello {{ contact.firstName }}', text: 'Hi' };

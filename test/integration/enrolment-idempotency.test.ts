@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { enrolments, outgoingEmails } from '../../db/schema';
 import { openDatabase } from '../../db/client';
-import { publishJourney, setJourneyStatus, updateDraft } from '../../services/journeys';
+import { publishJourney, setJourneyStatus, updateDraft } from '../../services/journeys/journeys';
 import { startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 import { testEnvironment } from '../support/env';
 

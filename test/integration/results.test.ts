@@ -1,5 +1,5 @@
 import { assign } from '../../journey-language';
-import { wilson } from '../../services/stats';
+import { wilson } from '../../services/journeys/stats';
 import { eventually, startHarness, uniqueEmail, type Harness } from '../support/harness';
 
 /** Journey results match a scripted set of enrolments exactly. */

@@ -14,7 +14,7 @@ import { verifyAudit } from '../../services/audit/verify';
 import { upsertContact } from '../../services/contacts/contacts';
 import { recordProgress } from '../../services/enrolment/progress';
 import { enrolmentTarget, insertEnrolments, newEnrolment } from '../../services/enrolment/rows';
-import { createJourney, publishJourney } from '../../services/journeys';
+import { createJourney, publishJourney } from '../../services/journeys/journeys';
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'nurture-pglite-'));

@@ -1,5 +1,5 @@
 import { conditionDepth, ConditionSchema, MAX_CONDITION_DEPTH, MAX_DEFINITION_BYTES } from '../../journey-language';
-import { draftProblems } from '../../services/journeys';
+import { draftProblems } from '../../services/journeys/journeys';
 
 const leaf = { field: 'contact.score', op: 'gte', value: 1 };
 /** all / any / not nested `levels` deep around one comparison. */

@@ -1,5 +1,5 @@
 import { MAX_TEXT_VALUE, patternProblem, validateValues, type FormField } from '../../journey-language';
-import { draftProblems } from '../../services/journeys';
+import { draftProblems } from '../../services/journeys/journeys';
 
 const field = (pattern: string, extra: Partial<FormField> = {}): FormField => ({ name: 'code', label: 'Code', type: 'text', required: true, pattern, ...extra });
 

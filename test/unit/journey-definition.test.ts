@@ -1,5 +1,5 @@
 import { durationToMs, JourneyDefinitionSchema } from '../../journey-language';
-import { draftProblems } from '../../services/journeys';
+import { draftProblems } from '../../services/journeys/journeys';
 
 const email = (id: string, next?: string) => ({ id, type: 'send_email', subject: 'Hi', text: 'Hello', next });
 

@@ -1,12 +1,12 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { isDeepStrictEqual } from 'node:util';
-import type { Database } from '../db/client';
-import { journeys, journeyVersions, type JourneyRow } from '../db/schema';
-import { conflict, invalid, notFound, type FieldProblem } from './lib/errors';
-import { publishableDefinitionSchema, type JourneyDefinition } from '../journey-language';
-import { toProblems } from './lib/validation';
-import { pinTemplates } from './email/templates';
-import { missingPrincipal } from './people';
+import type { Database } from '../../db/client';
+import { journeys, journeyVersions, type JourneyRow } from '../../db/schema';
+import { conflict, invalid, notFound, type FieldProblem } from '../lib/errors';
+import { publishableDefinitionSchema, type JourneyDefinition } from '../../journey-language';
+import { toProblems } from '../lib/validation';
+import { pinTemplates } from '../email/templates';
+import { missingPrincipal } from '../people';
 
 export interface JourneyVersion {
   version: number;

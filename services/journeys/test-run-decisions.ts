@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { Database } from '../db/client';
-import { tasks } from '../db/schema';
-import { validateValues, type ApprovalStep, type JourneyDefinition } from '../journey-language';
-import { decideTaskUpdate, type ScriptedDecision } from '../workflows/contract';
-import { invalid } from './lib/errors';
+import type { Database } from '../../db/client';
+import { tasks } from '../../db/schema';
+import { validateValues, type ApprovalStep, type JourneyDefinition } from '../../journey-language';
+import { decideTaskUpdate, type ScriptedDecision } from '../../workflows/contract';
+import { invalid } from '../lib/errors';
 
 /** A decision as a test run's request gives it: `after` is journey time (ms) after the run's start. */
 export interface TestRunDecision {

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
-import type { Database } from '../db/client';
-import { contacts, enrolments, outgoingEmails, testRuns } from '../db/schema';
-import { journeyWorkflow, testRunScriptWorkflow, type EnrolmentInput } from '../workflows/contract';
-import { appendAudit, auditForEnrolment } from './audit/records';
-import type { ContactUpsert } from './contacts/schemas';
-import { pinTemplates } from './email/templates';
-import { invalid, notFound } from './lib/errors';
-import { JourneyDefinitionSchema, type JourneyDefinition } from '../journey-language';
+import type { Database } from '../../db/client';
+import { contacts, enrolments, outgoingEmails, testRuns } from '../../db/schema';
+import { journeyWorkflow, testRunScriptWorkflow, type EnrolmentInput } from '../../workflows/contract';
+import { appendAudit, auditForEnrolment } from '../audit/records';
+import type { ContactUpsert } from '../contacts/schemas';
+import { pinTemplates } from '../email/templates';
+import { invalid, notFound } from '../lib/errors';
+import { JourneyDefinitionSchema, type JourneyDefinition } from '../../journey-language';
 import { getJourney, getVersion } from './journeys';
 import { scriptDecisions, type TestRunDecision } from './test-run-decisions';
-import { toProblems } from './lib/validation';
+import { toProblems } from '../lib/validation';
 
 export interface TestRunInput {
   version?: number | 'draft';

@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { auditRecords, enrolments } from '../db/schema';
+import type { Database } from '../../db/client';
+import { auditRecords, enrolments } from '../../db/schema';
 import { getJourney, listVersions } from './journeys';
 
 export interface StepStats {

@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import type { JourneyRow } from '../db/schema';
-import type { JourneyDefinition } from '../journey-language';
-import { scheduledEnrolmentWorkflow } from '../workflows/contract';
+import type { JourneyRow } from '../../db/schema';
+import type { JourneyDefinition } from '../../journey-language';
+import { scheduledEnrolmentWorkflow } from '../../workflows/contract';
 
 export const scheduleIdFor = (journeyKey: string) => `journey-schedule:${journeyKey}`;
 
