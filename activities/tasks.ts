@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { tasks, type TaskRow } from '../db/schema';
 import { appendAudit } from '../services/audit/records';
-import { createTask, emailLinks, getTask, markTask, resolvePrincipal, sandboxed, type NewTask } from '../services/tasks';
+import { createTask, emailLinks, getTask, markTask, resolvePrincipal, sandboxed, type NewTask } from '../services/tasks/tasks';
 import type { Principal } from '../journey-language';
 import { SANDBOX_APPROVER_PREFIX } from '../workflows/contract';
 import type { ActivityDeps } from './index';

@@ -5,7 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from '../runtime/logger';
 import type { ApiDeps } from './deps';
 import { metrics, watchTasks } from '../services/lib/metrics';
-import { taskCounts } from '../services/tasks';
+import { taskCounts } from '../services/tasks/tasks';
 import { registerAuth } from './auth';
 import { PUBLIC_ROUTES, registerJsonParser, registerRequestLimits, requireJsonWrites } from './request-guards';
 import { withExamples } from './openapi-examples';

@@ -6,10 +6,10 @@ import type { TaskRow } from '../../db/schema';
 import { DomainError } from '../../services/lib/errors';
 import { validateValues, type FormField } from '../../journey-language';
 import { authenticate, getUser } from '../../services/people';
-import { completeTask } from '../../services/task-decisions';
-import { checkLink, consumeLink } from '../../services/task-links';
+import { completeTask } from '../../services/tasks/decisions';
+import { checkLink, consumeLink } from '../../services/tasks/links';
 import { purposeKey } from '../../services/lib/signing';
-import { getTask, mayDecide } from '../../services/tasks';
+import { getTask, mayDecide } from '../../services/tasks/tasks';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { messagePage, taskFormPage } from '../pages/task-form';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq, sql } from 'drizzle-orm';
 import { auditRecords, enrolments, journeys, outgoingEmails, tasks } from '../../db/schema';
-import { getTask } from '../../services/tasks';
+import { getTask } from '../../services/tasks/tasks';
 import { JourneyDefinitionSchema } from '../../journey-language';
 import { decideTaskUpdate, journeyWorkflow } from '../../workflows/contract';
 import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';

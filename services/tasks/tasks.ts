@@ -1,15 +1,15 @@
 import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { tasks, type TaskRow, type TaskStatus } from '../db/schema';
-import { appendAudit } from './audit/records';
-import { findContact, toContact } from './contacts/contacts';
-import { deliverNotice, type EmailSettings } from './email/delivery';
-import { notFound } from './lib/errors';
-import type { FormField, Principal } from '../journey-language';
-import type { Mailer } from './email/mailer';
-import { findUserByEmail, usersInRole, type Caller } from './people';
-import { linkFor } from './task-links';
-import { renderTemplate } from './lib/templates';
+import type { Database } from '../../db/client';
+import { tasks, type TaskRow, type TaskStatus } from '../../db/schema';
+import { appendAudit } from '../audit/records';
+import { findContact, toContact } from '../contacts/contacts';
+import { deliverNotice, type EmailSettings } from '../email/delivery';
+import { notFound } from '../lib/errors';
+import type { FormField, Principal } from '../../journey-language';
+import type { Mailer } from '../email/mailer';
+import { findUserByEmail, usersInRole, type Caller } from '../people';
+import { linkFor } from './links';
+import { renderTemplate } from '../lib/templates';
 
 export interface TaskDeps {
   db: Database;

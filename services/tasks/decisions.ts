@@ -1,10 +1,10 @@
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { Database } from '../db/client';
-import { tasks, type TaskRow } from '../db/schema';
-import { validateValues, type FormField, type FormProblem } from '../journey-language';
-import { decideTaskUpdate, DecisionRefusal, type DecisionInput, type DecisionResult } from '../workflows/contract';
-import { conflict, DomainError, invalid } from './lib/errors';
+import type { Database } from '../../db/client';
+import { tasks, type TaskRow } from '../../db/schema';
+import { validateValues, type FormField, type FormProblem } from '../../journey-language';
+import { decideTaskUpdate, DecisionRefusal, type DecisionInput, type DecisionResult } from '../../workflows/contract';
+import { conflict, DomainError, invalid } from '../lib/errors';
 import { getTask, mayDecide } from './tasks';
 
 export interface Decision {

@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { taskLinks } from '../db/schema';
-import { readToken, signToken } from './lib/signing';
+import type { Database } from '../../db/client';
+import { taskLinks } from '../../db/schema';
+import { readToken, signToken } from '../lib/signing';
 
 /** The signed, expiring link to a task's form for one approver (one link row per task and user). */
 export async function linkFor(
