@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { EmailSettings } from '../services/email/delivery';
 import type { Mailer } from '../services/email/mailer';
-import type { WebhookTargets } from '../services/webhook-transport';
+import type { WebhookTargets } from '../services/webhooks/transport';
 import { createBranchActivities } from './branches';
 import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';

@@ -2,7 +2,7 @@ import { findContact, toContact } from '../services/contacts/contacts';
 import { PermanentError } from '../services/lib/errors';
 import { metrics } from '../services/lib/metrics';
 import { assignOwner } from '../services/contacts/owners';
-import { deliverWebhook, renderJson, type WebhookResult } from '../services/webhooks';
+import { deliverWebhook, renderJson, type WebhookResult } from '../services/webhooks/delivery';
 import { renderTemplate } from '../services/lib/templates';
 import type { ActivityDeps } from './index';
 

@@ -13,7 +13,7 @@ import { JourneyDefinitionSchema } from './definition';
  * answers through it) and test runs (which never call webhooks). So the language stays one static
  * schema, and publishing, the only place a URL becomes a live target, checks it with the allow-list
  * of the process that publishes. DNS names are checked again, once resolved, when the worker
- * connects (services/webhook-transport.ts).
+ * connects (services/webhooks/transport.ts).
  */
 export function publishableDefinitionSchema(allowedHosts: readonly string[]) {
   return JourneyDefinitionSchema.superRefine((definition, ctx) => {

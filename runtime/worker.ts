@@ -7,7 +7,7 @@ import { durationToMs } from '../journey-language';
 import type { EmailSettings } from '../services/email/delivery';
 import { parseFrequencyCap } from '../services/email/policy';
 import { createMailer, type Mailer } from '../services/email/mailer';
-import type { WebhookTargets } from '../services/webhook-transport';
+import type { WebhookTargets } from '../services/webhooks/transport';
 import pino from 'pino';
 
 const silentLogger = pino({ level: 'silent' });

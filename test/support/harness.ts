@@ -9,7 +9,7 @@ import { connectTemporal, createClient } from '../../runtime/temporal';
 import { createJourneyWorkers, type JourneyWorkers } from '../../runtime/worker';
 import type { EmailSettings } from '../../services/email/delivery';
 import { createMailer } from '../../services/email/mailer';
-import type { Resolver } from '../../services/webhook-transport';
+import type { Resolver } from '../../services/webhooks/transport';
 import { createApiKey } from '../../services/people';
 import { testEnvironment } from './env';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';

@@ -2,7 +2,7 @@ import {
   internalAddressKind, isAllowedHost, normaliseHostEntry, parseHostAllowList, parseIPv6, webhookTargetRefusal,
 } from '../../journey-language';
 import { ConfigError, loadConfig } from '../../runtime/config';
-import { checkWebhookTarget, WebhookTargetRefused } from '../../services/webhook-transport';
+import { checkWebhookTarget, WebhookTargetRefused } from '../../services/webhooks/transport';
 
 /** The host as the schema and the worker see it: after WHATWG URL parsing. */
 const kindOf = (url: string) => internalAddressKind(new URL(url).hostname);

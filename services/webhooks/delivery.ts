@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { webhookDeliveries } from '../db/schema';
-import { renderTemplate } from './lib/templates';
-import { checkWebhookTarget, postWebhook, WebhookTargetRefused, type WebhookTargets } from './webhook-transport';
+import type { Database } from '../../db/client';
+import { webhookDeliveries } from '../../db/schema';
+import { renderTemplate } from '../lib/templates';
+import { checkWebhookTarget, postWebhook, WebhookTargetRefused, type WebhookTargets } from './transport';
 
 export interface WebhookRequest {
   idempotencyKey: string;
@@ -55,7 +55,7 @@ export async function renderJson(value: unknown, scope: Record<string, unknown>)
  * email). 2xx settles it; a redirect (never followed) or a 4xx (but 408/429) is a rejection that is
  * not retried; anything else throws RetryableWebhookError so Temporal retries with backoff. An
  * attempt that died mid-request is settled as `unknown` and not repeated. A target inside the
- * network (see webhook-transport.ts) throws WebhookTargetRefused, a permanent failure of the step;
+ * network (see transport.ts) throws WebhookTargetRefused, a permanent failure of the step;
  * nothing was sent, so its ledger row, if claimed, goes back to `retry`. Receivers also get an
  * Idempotency-Key header, which is the Standard Webhooks `webhook-id` too.
  */

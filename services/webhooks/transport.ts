@@ -2,8 +2,8 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { internalAddressKind, isAllowedHost, NOTIFY_TIMEOUT_MAX_MS, refusalMessage } from '../journey-language';
-import { PermanentError } from './lib/errors';
+import { internalAddressKind, isAllowedHost, NOTIFY_TIMEOUT_MAX_MS, refusalMessage } from '../../journey-language';
+import { PermanentError } from '../lib/errors';
 
 /** What a host name resolves to, as `dns.lookup(name, { all: true })` answers. */
 export type Resolver = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
