@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TaskRow } from '../../db/schema';
 import { DomainError } from '../../services/lib/errors';
 import { validateValues, type FormField } from '../../journey-language';
-import { authenticate, getUser } from '../../services/people';
+import { authenticate, getUser } from '../../services/people/users';
 import { completeTask } from '../../services/tasks/decisions';
 import { checkLink, consumeLink } from '../../services/tasks/links';
 import { purposeKey } from '../../services/lib/signing';

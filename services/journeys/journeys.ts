@@ -6,7 +6,7 @@ import { conflict, invalid, notFound, type FieldProblem } from '../lib/errors';
 import { publishableDefinitionSchema, type JourneyDefinition } from '../../journey-language';
 import { toProblems } from '../lib/validation';
 import { pinTemplates } from '../email/templates';
-import { missingPrincipal } from '../people';
+import { missingPrincipal } from '../people/users';
 
 export interface JourneyVersion {
   version: number;

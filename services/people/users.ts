@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { apiKeys, users, type ApiKeyRow, type ApiScope, type UserRow } from '../db/schema';
-import { conflict, invalid, notFound } from './lib/errors';
+import type { Database } from '../../db/client';
+import { apiKeys, users, type ApiKeyRow, type ApiScope, type UserRow } from '../../db/schema';
+import { conflict, invalid, notFound } from '../lib/errors';
 
 export interface Caller {
   keyId: string;
