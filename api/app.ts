@@ -1,14 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../runtime/logger';
 import type { ApiDeps } from './deps';
 import { metrics, watchTasks } from '../services/lib/metrics';
 import { taskCounts } from '../services/tasks/tasks';
 import { registerAuth } from './auth';
 import { PUBLIC_ROUTES, registerJsonParser, registerRequestLimits, requireJsonWrites } from './request-guards';
-import { withExamples } from './openapi-examples';
+import { registerOpenApi } from './openapi';
 import { auditRoutes } from './routes/audit';
 import { registerErrorHandling } from './errors';
 import { contactRoutes } from './routes/contacts';
@@ -60,20 +58,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     metrics.apiDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'nrt_… API key' } } },
-      security: [{ apiKey: [] }],
-      info: { title: 'Nurture API', version: '1', description: 'Durable marketing journeys on Temporal.' },
-      tags: [
-        { name: 'contacts' }, { name: 'journeys' }, { name: 'enrolments' }, { name: 'events' }, { name: 'templates' }, { name: 'email' }, { name: 'tasks' }, { name: 'audit' }, { name: 'people' }, { name: 'pages' }, { name: 'ops' },
-      ],
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  let openapi: unknown;
-  app.get('/openapi.json', { schema: { hide: true } }, async () => (openapi ??= withExamples(structuredClone(app.swagger()) as never, deps.publicUrl())));
+  await registerOpenApi(app, deps);
 
   await app.register(opsRoutes, { deps });
   await app.register(unsubscribeRoutes, { deps });
