@@ -3,7 +3,7 @@ import { contacts, journeys, type ContactRow } from '../../db/schema';
 import { preparedQuery } from '../../db/statements';
 import { evaluate } from '../../journey-language';
 import { triggerEnrolment, triggeredEnrolments } from '../enrolment/enrol';
-import type { EnrolDeps } from '../enrolment/rows';
+import type { EnrolDeps } from '../enrolment/workflow-runs';
 import { contactFacts } from './facts';
 import { getJourney, getVersion } from '../journeys/journeys';
 

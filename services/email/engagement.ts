@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendAudit } from '../audit/records';
 import { withdrawConsent } from '../contacts/consent';
 import { findContact } from '../contacts/contacts';
-import type { EnrolDeps } from '../enrolment/rows';
+import type { EnrolDeps } from '../enrolment/workflow-runs';
 import { ingestEvent } from '../contacts/events';
 import { verifyToken } from '../lib/signing';
 

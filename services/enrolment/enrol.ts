@@ -4,11 +4,11 @@ import { compiledStatement, fieldsAs, runStatement } from '../../db/statements';
 import { contacts, enrolments, type EnrolmentRow } from '../../db/schema';
 import { upsertContact } from '../contacts/contacts';
 import type { ContactUpsert } from '../contacts/schemas';
-import {
-  enrolmentTarget, insertEnrolments, newEnrolment, reusableEnrolment, startMissingWorkflow, startWorkflow, type EnrolDeps, type EnrolmentTarget,
-} from './rows';
+import { enrolmentTarget, insertEnrolments, newEnrolment, type EnrolmentTarget } from './rows';
+import { startMissingWorkflow, startWorkflow, type EnrolDeps } from './workflow-runs';
 import { conflict, DomainError, notFound } from '../lib/errors';
 import { metrics } from '../lib/metrics';
+import { durationToMs, type JourneyDefinition } from '../../journey-language';
 
 /** One contact to enrol: an existing one by id, or one to upsert inline. */
 export interface EnrolItem {
@@ -138,6 +138,19 @@ async function enrolIn(
   const created = outcomes.filter((o) => o.status === 'created').length;
   if (created > 0) metrics.enrolmentsStarted.inc({ journey: journey.key, trigger: actor.split(':')[0] }, created);
   return outcomes;
+}
+
+/** The enrolment a repeated request should get back, following the journey's re-entry rule. */
+function reusableEnrolment(prior: { byKey?: EnrolmentRow; latest?: EnrolmentRow }, entry: JourneyDefinition['entry']): EnrolmentRow | undefined {
+  if (prior.byKey) return prior.byKey;
+  const { latest } = prior;
+  if (!latest) return undefined;
+  const cooling = entry.cooldown !== undefined && Date.now() - latest.startedAt.getTime() < (durationToMs(entry.cooldown) ?? 0);
+  switch (entry.reentry) {
+    case 'once': return latest;
+    case 'after_exit': return latest.status === 'running' || cooling ? latest : undefined;
+    case 'always': return cooling ? latest : undefined;
+  }
 }
 
 const priorStatement = compiledStatement<{ journeyId: string; contactIds: string[]; keys: string[] }>('nurture_prior_enrolments', (param) => sql`

@@ -1,22 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database } from '../../db/client';
 import { auditRecords, enrolments, journeys, type EnrolmentRow, type JourneyRow } from '../../db/schema';
-import { ContactId, EnrolmentStatusKey, JourneyKey, JourneyStep, JourneyVersion } from '../../workflows/contract';
-import { cancelEnrolmentSignal, journeyWorkflow, type EnrolmentInput } from '../../workflows/contract';
-import { durationToMs, type JourneyDefinition } from '../../journey-language';
 import { firstRecord } from '../audit/records';
-import { recordProgress } from './progress';
 import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../../db/statements';
 import { conflict, notFound } from '../lib/errors';
 import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from '../journeys/journeys';
-
-export interface EnrolDeps {
-  db: Database;
-  temporal: Client;
-  taskQueue: string;
-}
 
 /** Deterministic workflow id: `journey:<key>:<contactId>`, then `:<n>` for re-entries. */
 export function enrolmentWorkflowId(journeyKey: string, contactId: string, sequence: number): string {
@@ -116,81 +105,9 @@ export async function insertEnrolments(db: Database, target: EnrolmentTarget, ro
 const prefixed = <T>(prefix: string, values: Record<string, T>) =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}.${k}`, v]));
 
-/** The enrolment a repeated request should get back, following the journey's re-entry rule. */
-export function reusableEnrolment(prior: { byKey?: EnrolmentRow; latest?: EnrolmentRow }, entry: JourneyDefinition['entry']): EnrolmentRow | undefined {
-  if (prior.byKey) return prior.byKey;
-  const { latest } = prior;
-  if (!latest) return undefined;
-  const cooling = entry.cooldown !== undefined && Date.now() - latest.startedAt.getTime() < (durationToMs(entry.cooldown) ?? 0);
-  switch (entry.reentry) {
-    case 'once': return latest;
-    case 'after_exit': return latest.status === 'running' || cooling ? latest : undefined;
-    case 'always': return cooling ? latest : undefined;
-  }
-}
-
 /** The contact's running enrolments (cancelled with the journey, sent events). */
 export async function runningEnrolments(db: Database, contactId: string): Promise<EnrolmentRow[]> {
   return db.select().from(enrolments).where(and(eq(enrolments.contactId, contactId), eq(enrolments.status, 'running')));
-}
-
-/** Asks an enrolment to end as cancelled (it records its own end); idempotent. */
-export async function cancelEnrolment(deps: EnrolDeps, id: string, reason: string): Promise<EnrolmentRow> {
-  const enrolment = await getEnrolment(deps.db, id);
-  if (enrolment.status !== 'running') return enrolment;
-  try {
-    await deps.temporal.workflow.getHandle(enrolment.workflowId).signal(cancelEnrolmentSignal, { reason });
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-    await recordProgress(deps.db, id, { status: 'cancelled', currentStep: null });
-  }
-  return enrolment;
-}
-
-/**
- * Starts the run of a `running` enrolment whose run Temporal does not know (a crash between the
- * row's insert and the start), asked again: one describe. A finished enrolment, or one whose run
- * exists, is left alone: a run is never started again for an enrolment that ended, even once
- * Temporal no longer retains its closed run (REJECT_DUPLICATE protects only while it does).
- */
-export async function startMissingWorkflow(deps: EnrolDeps, enrolment: EnrolmentRow, journey: JourneyRow): Promise<void> {
-  if (enrolment.status !== 'running') return;
-  try {
-    await deps.temporal.workflow.getHandle(enrolment.workflowId).describe();
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-    await startWorkflow(deps, enrolment, journey);
-  }
-}
-
-/** Starts the enrolment's workflow; a no-op when it runs or ran already. */
-export async function startWorkflow(deps: EnrolDeps, enrolment: EnrolmentRow, journey: JourneyRow): Promise<void> {
-  const version = await getVersion(deps.db, enrolment.journeyId, enrolment.journeyVersion);
-  const input: EnrolmentInput = {
-    enrolmentId: enrolment.id, journeyKey: enrolment.journeyKey, journeyVersion: enrolment.journeyVersion,
-    contactId: enrolment.contactId, definition: version.definition,
-  };
-  try {
-    await deps.temporal.workflow.start(journeyWorkflow, {
-      workflowId: enrolment.workflowId,
-      taskQueue: deps.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: JourneyKey, value: enrolment.journeyKey },
-        { key: JourneyVersion, value: enrolment.journeyVersion },
-        { key: ContactId, value: enrolment.contactId },
-        { key: JourneyStep, value: version.definition.steps[0]!.id },
-        { key: EnrolmentStatusKey, value: 'running' },
-      ],
-      staticSummary: `Journey "${journey.name}" (${journey.key} v${enrolment.journeyVersion}) for contact ${enrolment.contactId}`,
-      staticDetails: `Enrolment ${enrolment.id}, sequence ${enrolment.sequence}. ` +
-        `Steps: ${version.definition.steps.map((s) => `${s.id} (${s.type})`).join(' → ')}`,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
 }
 
 export async function getEnrolment(db: Database, id: string): Promise<EnrolmentRow> {
