@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiScope } from '../db/schema';
 import { DomainError } from '../services/lib/errors';
-import { authenticate, type Caller } from '../services/people/users';
+import { authenticate, type Caller } from '../services/people/api-keys';
 import type { Database } from '../db/client';
 import { routeKind, type AuthFailureLimit } from './request-guards';
 

@@ -8,7 +8,8 @@ import type { ApiScope } from '../db/schema';
 import { loadConfig, loadDotEnv } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
-import { createApiKey, findUserByEmail } from '../services/people/users';
+import { createApiKey } from '../services/people/api-keys';
+import { findUserByEmail } from '../services/people/users';
 
 async function main() {
   const { values } = parseArgs({ options: { scope: { type: 'string', multiple: true }, name: { type: 'string' }, user: { type: 'string' } } });

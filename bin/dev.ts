@@ -18,7 +18,7 @@ import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
 import type { Database } from '../db/client';
 import { createMailer } from '../services/email/mailer';
-import { createApiKey } from '../services/people/users';
+import { createApiKey } from '../services/people/api-keys';
 
 /** First run: create an admin API key and keep it in DATA_DIR (0600) for local use. */
 async function bootstrapAdminKey(db: Database, file: string): Promise<{ key?: string; file: string; created: boolean }> {

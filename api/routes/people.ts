@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiKeyRow, UserRow } from '../../db/schema';
-import { createApiKey, createUser, listApiKeys, revokeApiKey } from '../../services/people/users';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../services/people/api-keys';
+import { createUser } from '../../services/people/users';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';

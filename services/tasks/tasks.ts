@@ -7,7 +7,8 @@ import { deliverNotice, type EmailSettings } from '../email/delivery';
 import { notFound } from '../lib/errors';
 import type { FormField, Principal } from '../../journey-language';
 import type { Mailer } from '../email/mailer';
-import { findUserByEmail, usersInRole, type Caller } from '../people/users';
+import type { Caller } from '../people/api-keys';
+import { findUserByEmail, usersInRole } from '../people/users';
 import { linkFor } from './links';
 import { renderTemplate } from '../lib/templates';
 

@@ -10,7 +10,7 @@ import { createJourneyWorkers, type JourneyWorkers } from '../../runtime/worker'
 import type { EmailSettings } from '../../services/email/delivery';
 import { createMailer } from '../../services/email/mailer';
 import type { Resolver } from '../../services/webhooks/transport';
-import { createApiKey } from '../../services/people/users';
+import { createApiKey } from '../../services/people/api-keys';
 import { testEnvironment } from './env';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 
