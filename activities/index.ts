@@ -3,13 +3,13 @@ import type { Database } from '../db/client';
 import type { EmailSettings } from '../services/email/delivery';
 import type { Mailer } from '../services/email/mailer';
 import type { WebhookTargets } from '../services/webhooks/transport';
+import { createAuditActivities } from './audit';
 import { createBranchActivities } from './branches';
 import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';
 import { createEnrolmentActivities } from './enrolment';
-import { createNotifyActivities } from './notify';
-import { createRecordingActivities } from './recording';
 import { createTaskActivities } from './tasks';
+import { createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps {
   db: Database;
@@ -28,13 +28,13 @@ export interface ActivityDeps {
 /** Every activity the journey workflows call: thin adapters over services. */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createAuditActivities(deps),
     ...createBranchActivities(deps),
-    ...createEmailActivities(deps),
     ...createContactActivities(deps),
+    ...createEmailActivities(deps),
     ...createEnrolmentActivities(deps),
-    ...createNotifyActivities(deps),
-    ...createRecordingActivities(deps),
     ...createTaskActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

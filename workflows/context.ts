@@ -1,7 +1,7 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { EnrolmentStatus } from '../db/schema';
 import type { Step } from '../journey-language';
-import type { RecordStepInput } from '../activities/recording';
+import type { RecordStepInput } from '../activities/audit';
 import { local, recording } from './activities';
 import { FEWER_ROUND_TRIPS_PATCH, LOCAL_RECORDING_PATCH } from './patches';
 import type { EnrolmentInput, EnrolmentState } from './contract';

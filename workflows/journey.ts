@@ -3,7 +3,7 @@ import {
 } from '@temporalio/workflow';
 import type { Step } from '../journey-language';
 import { registerApprovalHandlers } from './approval';
-import type { RecordStepInput } from '../activities/recording';
+import type { RecordStepInput } from '../activities/audit';
 import { EnrolmentContext } from './context';
 import { describeStep } from './describe';
 import { receiveEvent } from './events';

@@ -18,7 +18,7 @@ export interface NotifyInput {
   timeoutMs: number;
 }
 
-export function createNotifyActivities(deps: ActivityDeps) {
+export function createWebhookActivities(deps: ActivityDeps) {
   return {
     /** A signed webhook (JSON or Slack-compatible), delivered once per idempotency key. */
     async notify(input: NotifyInput): Promise<WebhookResult> {

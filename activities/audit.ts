@@ -9,7 +9,7 @@ export interface RecordStepInput {
   progress?: EnrolmentProgress;
 }
 
-export function createRecordingActivities(deps: ActivityDeps) {
+export function createAuditActivities(deps: ActivityDeps) {
   const recording = {
     /** Writes a step's audit record (once per key) and then the enrolment's progress. */
     async recordStep(input: RecordStepInput): Promise<void> {
