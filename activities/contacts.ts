@@ -1,6 +1,7 @@
 import { applyContactChanges, type ContactChanges } from '../services/contacts/changes';
 import { PermanentError } from '../services/lib/errors';
 import { loadFacts } from '../services/contacts/facts';
+import { assignOwner } from '../services/contacts/owners';
 import { enrolNewlyMatching } from '../services/contacts/segments';
 import type { Facts } from '../journey-language';
 import type { ActivityDeps } from './index';
@@ -24,6 +25,11 @@ export function createContactActivities(deps: ActivityDeps) {
     /** The contact and (unless the branch does not look at it) its engagement with this enrolment's emails. */
     async loadFacts(input: { contactId: string; enrolmentId: string; engagement?: boolean }): Promise<Facts> {
       return loadFacts(deps.db, input.contactId, input.enrolmentId, input.engagement ?? true);
+    },
+
+    /** Round-robin owner assignment, exactly once per step visit. */
+    async assignOwner(input: { idempotencyKey: string; contactId: string; poolKey: string; pool: string[]; onlyIfUnassigned: boolean }) {
+      return assignOwner(deps.db, input);
     },
   };
 }

@@ -1,8 +1,8 @@
 import { findContact } from '../services/contacts/contacts';
-import { ingestEvent } from '../services/contacts/events';
-import { nextAllowedInstant, type WaitUntil } from '../services/enrolment/quiet-hours';
 import { enrolSegmentPage } from '../services/contacts/segments';
-import { decideAsTestRun } from '../services/journeys/test-run-decisions';
+import { decideBranch, type BranchDecisionRequest } from '../services/enrolment/branch-decisions';
+import { nextAllowedInstant, type WaitUntil } from '../services/enrolment/quiet-hours';
+import { metrics } from '../services/lib/metrics';
 import type { ActivityDeps } from './index';
 
 export function createEnrolmentActivities(deps: ActivityDeps) {
@@ -14,14 +14,11 @@ export function createEnrolmentActivities(deps: ActivityDeps) {
       return { at: nextAllowedInstant(new Date(input.from), input.until, timezone).toISOString(), timezone };
     },
 
-    /** A test run's scripted event, through the normal event path (its contact is a sandbox contact). */
-    async sendTestEvent(input: { id: string; contactId: string; name: string; properties: Record<string, unknown> }) {
-      await ingestEvent(deps, { id: input.id, contactId: input.contactId, name: input.name, properties: input.properties });
-    },
-
-    /** A test run's scripted decision, sent through the decideTask update as the run's sandbox approver. */
-    async decideAsTestRun(input: Parameters<typeof decideAsTestRun>[1]) {
-      return decideAsTestRun(deps, input);
+    /** Reads the contact, decides a branch and records the decision (once: a retry gets the recorded one). */
+    async decideBranch(input: BranchDecisionRequest): Promise<{ index: number }> {
+      const decision = await decideBranch(deps.db, input);
+      metrics.stepsExecuted.inc({ type: 'branch', outcome: decision.index >= 0 ? `case ${decision.index + 1}` : 'default' });
+      return decision;
     },
 
     /** One page of a scheduled run's segment enrolment. */

@@ -4,10 +4,10 @@ import type { EmailSettings } from '../services/email/delivery';
 import type { Mailer } from '../services/email/mailer';
 import type { WebhookTargets } from '../services/webhooks/transport';
 import { createAuditActivities } from './audit';
-import { createBranchActivities } from './branches';
 import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';
 import { createEnrolmentActivities } from './enrolment';
+import { createTestRunActivities } from './journeys';
 import { createTaskActivities } from './tasks';
 import { createWebhookActivities } from './webhooks';
 
@@ -29,10 +29,10 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createAuditActivities(deps),
-    ...createBranchActivities(deps),
     ...createContactActivities(deps),
     ...createEmailActivities(deps),
     ...createEnrolmentActivities(deps),
+    ...createTestRunActivities(deps),
     ...createTaskActivities(deps),
     ...createWebhookActivities(deps),
   };

@@ -1,7 +1,6 @@
 import { findContact, toContact } from '../services/contacts/contacts';
 import { PermanentError } from '../services/lib/errors';
 import { metrics } from '../services/lib/metrics';
-import { assignOwner } from '../services/contacts/owners';
 import { deliverWebhook, renderJson, type WebhookResult } from '../services/webhooks/delivery';
 import { renderTemplate } from '../services/lib/templates';
 import type { ActivityDeps } from './index';
@@ -34,11 +33,6 @@ export function createWebhookActivities(deps: ActivityDeps) {
       const result = await deliverWebhook(deps.db, deps.webhookSecret, { idempotencyKey: input.idempotencyKey, url: input.url, body, timeoutMs: input.timeoutMs }, deps.webhookTargets);
       if (!result.replayed) metrics.webhooks.inc({ status: result.status });
       return result;
-    },
-
-    /** Round-robin owner assignment, exactly once per step visit. */
-    async assignOwner(input: { idempotencyKey: string; contactId: string; poolKey: string; pool: string[]; onlyIfUnassigned: boolean }) {
-      return assignOwner(deps.db, input);
     },
   };
 }
