@@ -1,12 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Logger } from '../runtime/logger';
+import { REDACT_PATHS, REDACTED, type Logger } from '../runtime/logger';
 import type { ApiDeps } from './deps';
 import { metrics, watchTasks } from '../services/lib/metrics';
 import { taskCounts } from '../services/tasks/tasks';
 import { registerAuth } from './auth';
 import { PUBLIC_ROUTES, registerJsonParser, registerRequestLimits, requireJsonWrites } from './request-guards';
+import { serializeRequest } from './log-redaction';
 import { registerOpenApi } from './openapi';
+import { registerSecurityHeaders } from './security-headers';
 import { auditRoutes } from './routes/audit';
 import { registerErrorHandling } from './errors';
 import { contactRoutes } from './routes/contacts';
@@ -27,7 +29,8 @@ import { opsRoutes } from './routes/ops';
 /** The Fastify app: JSON API under /v1, ops endpoints and docs at the root. */
 export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    // Request lines log the URL with link tokens redacted; credentials in headers are censored.
+    loggerInstance: logger.child({}, { serializers: { req: serializeRequest }, redact: { paths: REDACT_PATHS, censor: REDACTED } }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     // Signed tokens in links (unsubscribe, tracking, task forms) are longer than the default 100.
@@ -37,12 +40,13 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     // Errors raised before routing (bad URL encoding, over-long parameters) use the same JSON shape.
     frameworkErrors: (error, _request, reply) => {
       const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
-      (reply as unknown as FastifyReply).code(status).send({ error: { code: (error.code ?? 'bad_request').replace(/^FST_ERR_/, '').toLowerCase(), message: error.message } });
+      (reply as unknown as FastifyReply).code(status).header('x-content-type-options', 'nosniff').send({ error: { code: (error.code ?? 'bad_request').replace(/^FST_ERR_/, '').toLowerCase(), message: error.message } });
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerSecurityHeaders(app);
   registerJsonParser(app);
   const failures = await registerRequestLimits(app, {
     perKey: deps.rateLimitPerMinute ?? 1200,

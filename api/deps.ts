@@ -23,6 +23,8 @@ export interface ApiDeps {
   authFailureLimitPerMinute?: number;
   /** Fastify's trustProxy: whose X-Forwarded-For names the client's address (default: nobody's). */
   trustProxy?: boolean | string[];
+  /** METRICS_TOKEN: /metrics answers only `Authorization: Bearer <token>` when set. */
+  metricsToken?: string;
   /**
    * WEBHOOK_ALLOWED_HOSTS: internal hosts notify steps may name (publishing refuses other literal
    * internal addresses). None when absent.

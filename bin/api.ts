@@ -18,6 +18,7 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,
     secrets: resolveSecrets(config), publicUrl: () => publicUrl(config), rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     publicRateLimitPerMinute: config.PUBLIC_RATE_LIMIT_PER_MINUTE, authFailureLimitPerMinute: config.AUTH_FAILURE_LIMIT_PER_MINUTE, trustProxy: config.TRUST_PROXY,
+    metricsToken: config.METRICS_TOKEN,
     webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
   }, logger);
   await app.listen({ host: config.HOST, port: config.PORT });

@@ -55,6 +55,7 @@ export const ConfigSchema = z.object({
     .describe('whose X-Forwarded-For to believe: false, true (any), or proxy addresses / CIDRs, comma-separated'),
   TEMPORAL_METRICS_PORT: withDefault(z.coerce.number().int().min(0).max(65535), 9464),
   WORKER_METRICS_PORT: withDefault(z.coerce.number().int().min(0).max(65535), 9465),
+  METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 

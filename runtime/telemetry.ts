@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { metricsRegistry } from '../services/lib/metrics';
 import type { Logger } from './logger';
+import { metricsAllowed } from './metrics-access';
 
 /**
  * Installs the Temporal runtime with its Prometheus exporter on 127.0.0.1:<port> (call before any
@@ -17,10 +18,14 @@ export function installTemporalTelemetry(port: number, logLevel = 'info'): strin
 }
 
 /** The worker's /metrics (it serves no API): Nurture's counters and the Temporal SDK's. */
-export function startMetricsServer(host: string, port: number, temporalMetricsUrl: string | undefined, logger: Logger): Server {
+export function startMetricsServer(host: string, port: number, temporalMetricsUrl: string | undefined, logger: Logger, token?: string): Server {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
+      return;
+    }
+    if (!metricsAllowed(req.headers.authorization, token)) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
       return;
     }
     void (async () => {

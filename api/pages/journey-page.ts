@@ -74,5 +74,5 @@ ${funnelSvg(definition, stats)}
 <h2>Journey</h2>
 ${graphSvg(definition)}
 ${variants}`;
-  return page(`${name}: results`, body).replace('max-width: 36rem', 'max-width: 60rem');
+  return page(`${name}: results`, body, 'wide');
 }

@@ -1,24 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { buildApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 import { openDatabase } from '../../db/client';
 import { tasks } from '../../db/schema';
 import { testEnvironment } from '../support/env';
-import { eventually, startHarness, TEST_SECRETS, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
-
-/** A second API over the harness's database and Temporal, with its own limits (and logger). */
-async function apiWith(h: Harness, extra: Partial<ApiDeps>, logger = pino({ level: 'silent' })): Promise<{ url: string; app: FastifyInstance }> {
-  let url = '';
-  const app = await buildApp({
-    database: h.database, temporal: h.client, taskQueue: h.taskQueue, namespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233',
-    secrets: TEST_SECRETS, publicUrl: () => url, ...extra,
-  }, logger);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  return { url, app };
-}
+import { harnessWithApis } from '../support/extra-api';
+import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 /** Hostile requests against the real stack: definitions that would hang or exhaust a process. */
 describe('journey definitions from strangers', () => {
@@ -132,18 +118,10 @@ describe('every list pages with caps', () => {
 });
 
 describe('requests are judged by the route they reach', () => {
+  const stack = harnessWithApis();
   let h: Harness;
-  const apps: FastifyInstance[] = [];
-  beforeAll(async () => { h = await startHarness({ worker: false }); });
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    await h?.stop();
-  });
-  const started = async (extra: Partial<ApiDeps>, logger?: pino.Logger) => {
-    const api = await apiWith(h, extra, logger);
-    apps.push(api.app);
-    return api.url;
-  };
+  beforeAll(() => { h = stack.harness(); });
+  const started = async (extra: Partial<ApiDeps>) => (await stack.start(extra)).url;
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
   const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`:${key}`).toString('base64')}` });
   const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
@@ -253,4 +231,3 @@ describe('the database pool', () => {
     }
   });
 });
-
