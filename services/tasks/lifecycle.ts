@@ -1,0 +1,85 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { tasks, type TaskRow } from '../../db/schema';
+import type { Principal } from '../../journey-language';
+import { SANDBOX_APPROVER_PREFIX } from '../../workflows/contract';
+import { appendAudit } from '../audit/records';
+import { emailLinks, getTask, markTask, resolvePrincipal, sandboxed, type TaskDeps } from './tasks';
+
+/**
+ * What happens to an approval task after it opens, as its journey asks: a reminder, an
+ * escalation, expiry, cancellation, the decision. Each is recorded in the audit once per key, so
+ * a retried activity changes and records nothing twice.
+ */
+export interface TaskEvent {
+  taskId: string;
+  idempotencyKey: string;
+  expiresAt: string;
+}
+
+/** A task's audit record, in its enrolment's chain; a test task's records are marked as such. */
+async function auditTask(db: Database, task: TaskRow, action: string, outcome: string, key: string, details: Record<string, unknown>, actor = 'journey') {
+  await appendAudit(db, {
+    actor, action, outcome, contactId: task.contactId, journeyKey: task.journeyKey, enrolmentId: task.enrolmentId,
+    workflowId: task.workflowId, stepId: task.stepId, stepType: 'approval', idempotencyKey: key, test: task.test,
+    details: { taskId: task.id, ...details, ...sandboxed(task) },
+  });
+}
+
+/** Reminds the approvers of an open task (email with their link), once. */
+export async function remindTask(deps: TaskDeps, input: TaskEvent & { assignee: Principal }): Promise<{ reminded: boolean }> {
+  const task = await getTask(deps.db, input.taskId);
+  if (task.status !== 'open') return { reminded: false };
+  const people = await resolvePrincipal(deps.db, input.assignee);
+  await emailLinks(deps, task, people.emails, new Date(input.expiresAt), 'reminder');
+  await markTask(deps.db, task.id, { remindedAt: task.remindedAt ?? new Date() });
+  await auditTask(deps.db, task, 'task.reminded', 'reminded', `${input.idempotencyKey}:reminded`, { to: people.userIds });
+  return { reminded: true };
+}
+
+/** Escalates an open task: the escalation target may now decide too, and gets a link. */
+export async function escalateTask(deps: TaskDeps, input: TaskEvent & { escalateTo: Principal }) {
+  const task = await getTask(deps.db, input.taskId);
+  if (task.status !== 'open') return { escalated: false, userIds: [] as string[] };
+  const people = await resolvePrincipal(deps.db, input.escalateTo);
+  const escalated = await markTask(deps.db, task.id, { escalatedAt: task.escalatedAt ?? new Date() });
+  await emailLinks(deps, escalated, people.emails, new Date(input.expiresAt), 'escalated');
+  await auditTask(deps.db, escalated, 'task.escalated', 'escalated', `${input.idempotencyKey}:escalated`, { to: input.escalateTo, approvers: people.userIds });
+  return { escalated: true, userIds: people.userIds, role: people.role };
+}
+
+/** Closes a task nobody decided yet (open, or claimed by a decision in flight) as expired or cancelled. */
+async function closeUndecided(db: Database, taskId: string, status: 'expired' | 'cancelled'): Promise<TaskRow> {
+  const [row] = await db.update(tasks).set({ status }).where(and(eq(tasks.id, taskId), inArray(tasks.status, ['open', 'deciding']))).returning();
+  return row ?? getTask(db, taskId);
+}
+
+/** Expires a task nobody decided in time. */
+export async function expireTask(db: Database, input: TaskEvent): Promise<void> {
+  await auditTask(db, await closeUndecided(db, input.taskId, 'expired'), 'task.expired', 'expired', `${input.idempotencyKey}:expired`, {});
+}
+
+/** Closes a task whose enrolment ended (goal, exit, cancel) before a decision. */
+export async function cancelTask(db: Database, input: { taskId: string; idempotencyKey: string; reason: string }): Promise<void> {
+  await auditTask(db, await closeUndecided(db, input.taskId, 'cancelled'), 'task.cancelled', 'cancelled', `${input.idempotencyKey}:cancelled`, { reason: input.reason });
+}
+
+export interface RecordedDecision {
+  taskId: string;
+  idempotencyKey: string;
+  decision: 'approve' | 'reject';
+  values: Record<string, unknown>;
+  comment?: string;
+  userId: string;
+}
+
+/** Stores the accepted decision (who, which values) and audits it; a test run's sandbox approver is no user. */
+export async function recordDecision(db: Database, input: RecordedDecision): Promise<void> {
+  const synthetic = input.userId.startsWith(SANDBOX_APPROVER_PREFIX);
+  const [decided] = await db.update(tasks).set({
+    status: input.decision === 'approve' ? 'approved' : 'rejected', decision: input.decision, values: input.values,
+    comment: input.comment ?? null, decidedBy: synthetic ? null : input.userId, decidedAt: sql`now()`,
+  }).where(eq(tasks.id, input.taskId)).returning();
+  await auditTask(db, decided ?? await getTask(db, input.taskId), 'task.decided', input.decision === 'approve' ? 'approved' : 'rejected', `${input.idempotencyKey}:decided`,
+    { decidedBy: input.userId, values: input.values, comment: input.comment ?? null }, synthetic ? input.userId : `user:${input.userId}`);
+}
