@@ -29,7 +29,7 @@ async function main() {
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
   });
-  const metricsServer = config.WORKER_METRICS_PORT ? startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, temporalMetricsUrl, logger, config.METRICS_TOKEN) : undefined;
+  const metricsServer = config.WORKER_METRICS_PORT ? startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, temporalMetricsUrl, logger, config.METRICS_TOKEN, () => worker.state()) : undefined;
   logger.info({ taskQueue: config.TASK_QUEUE, email: mailer.mode }, 'worker running');
   // Temporal's runtime stops the worker on SIGINT/SIGTERM; run() then resolves.
   keepAliveWhileStopping(logger);

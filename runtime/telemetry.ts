@@ -17,9 +17,19 @@ export function installTemporalTelemetry(port: number, logLevel = 'info'): strin
   return port === 0 ? undefined : `http://127.0.0.1:${port}/metrics`;
 }
 
-/** The worker's /metrics (it serves no API): Nurture's counters and the Temporal SDK's. */
-export function startMetricsServer(host: string, port: number, temporalMetricsUrl: string | undefined, logger: Logger, token?: string): Server {
+/**
+ * The worker's /metrics (it serves no API): Nurture's counters and the Temporal SDK's; and its
+ * /healthz for the container's health check: 200 while the Temporal workers run (`health` says
+ * RUNNING), 503 once they stop, drain or fail.
+ */
+export function startMetricsServer(host: string, port: number, temporalMetricsUrl: string | undefined, logger: Logger, token?: string, health?: () => string): Server {
   const server = createServer((req, res) => {
+    if (req.url === '/healthz' && health) {
+      const state = health();
+      res.writeHead(state === 'RUNNING' ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: state === 'RUNNING' ? 'ok' : 'unavailable', worker: state }));
+      return;
+    }
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;

@@ -40,6 +40,8 @@ export interface JourneyWorkerOptions {
 export interface JourneyWorkers {
   run(): Promise<void>;
   shutdown(): void;
+  /** RUNNING while both workers run, else the state of the first that does not (for /healthz). */
+  state(): string;
 }
 
 /** Email settings from the configuration: sender, links, consent mode and frequency cap. */
@@ -84,6 +86,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   return {
     run: async () => { await Promise.all([journeys.run(), email.run()]); },
     shutdown: () => { journeys.shutdown(); email.shutdown(); },
+    state: () => [journeys.getState(), email.getState()].find((s) => s !== 'RUNNING') ?? 'RUNNING',
   };
 }
 
