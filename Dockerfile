@@ -1,14 +1,17 @@
-# One image for both the API (default command) and the worker (command: node dist/bin/worker.js).
+# One image for the API (default command), the worker (node dist/bin/worker.js) and the one-shot
+# commands (dist/bin/migrate.js, dist/bin/create-key.js, dist/bin/healthcheck.js), on Node 24 LTS.
+# (The tests run on the machine's Node, >= 20.19; the compiled code targets ES2022 either way.)
 # Build stage: compile TypeScript and pre-build the workflow bundle.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY api ./api
 COPY activities ./activities
+COPY api ./api
 COPY bin ./bin
 COPY db ./db
+COPY journey-language ./journey-language
 COPY runtime ./runtime
 COPY services ./services
 COPY workflows ./workflows
@@ -16,7 +19,7 @@ RUN npm run build && node dist/bin/bundle-workflows.js dist/workflow-bundle.js
 
 # Runtime stage: production dependencies and compiled JavaScript only (no TypeScript loader:
 # smaller and about 60 MB less memory per process).
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
