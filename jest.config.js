@@ -5,8 +5,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // Fault tests run on their own: npm run test:faults.
-  testPathIgnorePatterns: ['/node_modules/', '/test/faults/'],
+  // Fault and cluster tests run on their own: npm run test:faults, npm run test:cluster.
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/cluster/'],
   // content-disposition (used by @fastify/static for /docs) ships only ESM: compile it to CommonJS.
   transform: { '^.+\\.(ts|js)$': swc },
   transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
