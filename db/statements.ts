@@ -9,7 +9,8 @@ import type { Database } from './client';
  * than built by Drizzle on every call (about half a millisecond of CPU for a large statement).
  * Over node-postgres it runs as a named prepared statement, so PostgreSQL parses and plans it
  * once per connection. Values are named; the text never changes with them, so lists go in as
- * arrays (`= any(…)`, `unnest(…)`).
+ * arrays (`= any(…)`, `unnest(…)`). The statements themselves, with typed functions that run
+ * them, are in db/queries/; this file is the mechanism.
  */
 export interface CompiledStatement<V extends object> {
   readonly name: string;

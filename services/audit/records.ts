@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { and, asc, eq, getTableColumns, gt, sql, type SQL } from 'drizzle-orm';
-import { columnNames, compiledStatement, runStatement, typedParams, type ParamOf } from '../../db/statements';
-import { progressUpdate, progressValues, type EnrolmentProgress, type ProgressValues } from '../enrolment/progress';
+import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { appendAuditRecord, type AuditContent } from '../../db/queries/audit';
+import type { EnrolmentProgress } from '../../db/queries/enrolment-progress';
 import { auditRecords, type AuditRecordRow } from '../../db/schema';
 
 export interface AuditEntry {
@@ -43,14 +43,12 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : value ?? null);
 }
 
-type Hashed = Pick<AuditRecordRow, 'chain' | 'seq' | 'prevHash' | 'at' | 'actor' | 'action' | 'outcome' | 'contactId' | 'journeyKey'
-  | 'journeyVersion' | 'enrolmentId' | 'workflowId' | 'stepId' | 'stepType' | 'idempotencyKey' | 'providerMessageId'
-  | 'consentState' | 'templateVersion' | 'test' | 'details'>;
+type Hashed = AuditContent & Pick<AuditRecordRow, 'seq' | 'prevHash'>;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** What a record says, without its place in the chain (seq, prev_hash). */
-type Content = Omit<Hashed, 'seq' | 'prevHash'>;
+type Content = AuditContent;
 
 /** The fields a record's hash covers, its place in the chain aside (canonical() sorts keys). */
 function hashedFields(r: Content): Record<string, unknown> {
@@ -106,45 +104,9 @@ export interface AppendResult {
   existing?: { outcome: string; details: Record<string, unknown> };
 }
 
-/** The named values of the append statement: the record's content, its digest, and a progress update. */
-type AppendValues = Content & { digest: string } & Partial<Omit<ProgressValues, 'enrolmentId'>>;
-
-const contentColumns = getTableColumns(auditRecords);
-const contentFields = Object.keys(contentOf({ actor: '', action: '', outcome: '' })) as Array<keyof Content>;
-
-/**
- * The append, compiled once, with or without the enrolment's progress update: it reads the
- * chain's end and the key, inserts the next record unless the key was written before, with its
- * hash computed by PostgreSQL from the end it read (`linkHash`), and moves the enrolment when
- * the record went in or was in already (a retry).
- */
-function appendStatement(name: string, withProgress: boolean) {
-  return compiledStatement<AppendValues>(name, (param) => {
-    const next = sql`coalesce(last.seq, 0) + 1`;
-    const moved = sql`(exists (select 1 from appended) or exists (select 1 from seen))`;
-    return sql`
-      with seen as (select id, outcome, details from ${auditRecords} where ${auditRecords.idempotencyKey} = ${param('idempotencyKey')}::text),
-      last as (select seq, hash from ${auditRecords} where ${auditRecords.chain} = ${param('chain')}::text order by seq desc limit 1),
-      appended as (
-        insert into ${auditRecords} (${columnNames(contentColumns, contentFields)}, seq, prev_hash, hash)
-        select ${typedParams(contentColumns, contentFields, param)}, ${next}, last.hash,
-          'v2:' || encode(sha256(convert_to(coalesce(last.hash, '') || '|' || (${next}) || '|' || ${param('digest')}::text, 'UTF8')), 'hex')
-        from (select 1) one left join last on true
-        where not exists (select 1 from seen)
-        on conflict do nothing
-        returning id
-      )${withProgress ? sql`, moved as (${progressUpdate(param as ParamOf<ProgressValues>, moved)})` : sql``}
-      select (select count(*) from appended)::int as appended, seen.id as seen, seen.outcome as seen_outcome, seen.details as seen_details
-      from (select 1) one left join seen on true`;
-  });
-}
-
-const append = appendStatement('nurture_append_audit', false);
-const appendWithProgress = appendStatement('nurture_append_audit_progress', true);
-
 /**
  * Appends one audit record to its chain, once per idempotency key, in one statement and without
- * locks (see `appendStatement`). The unique (chain, seq) index makes a concurrent append to the
+ * locks (see `appendAuditRecord`). The unique (chain, seq) index makes a concurrent append to the
  * same chain lose the insert; it then tries again, so each chain stays one unbroken line.
  * `progress` moves the record's enrolment in the same statement, also on a retry, so a retried
  * step still moves its enrolment.
@@ -152,12 +114,11 @@ const appendWithProgress = appendStatement('nurture_append_audit_progress', true
 export async function appendAudit(db: Database, entry: AuditEntry, progress?: EnrolmentProgress): Promise<AppendResult> {
   const content = contentOf(entry);
   if (progress && !entry.enrolmentId) throw new Error('appendAudit: progress needs the enrolment id');
-  const values: AppendValues = { ...content, digest: contentDigest(content), ...(progress ? progressValues(content.enrolmentId!, progress) : {}), enrolmentId: content.enrolmentId };
+  const record = { ...content, digest: contentDigest(content) };
   for (let attempt = 1; ; attempt++) {
-    const [found] = await runStatement<{ appended: number; seen: string | null; seen_outcome: string; seen_details: Record<string, unknown> }, AppendValues>(
-      db, progress ? appendWithProgress : append, values);
-    if (found && found.appended > 0) return { appended: true };
-    if (found?.seen != null) return { appended: false, existing: { outcome: found.seen_outcome, details: found.seen_details } };
+    const attempted = await appendAuditRecord(db, record, progress);
+    if (attempted.appended) return { appended: true };
+    if (attempted.seen) return { appended: false, existing: attempted.seen };
     if (attempt >= 100) throw new Error(`Audit chain ${content.chain}: no free place after ${attempt} attempts`);
   }
 }

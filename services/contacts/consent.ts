@@ -1,6 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { preparedQuery } from '../../db/statements';
+import { consentsOnChannel, suppressionOfEmail } from '../../db/queries/contacts';
 import { contactConsents, suppressions } from '../../db/schema';
 
 export type ConsentStatus = 'granted' | 'denied';
@@ -40,13 +40,10 @@ export async function withdrawConsent(db: Database, contactId: string, change: O
  * Whether a contact may get email on a topic: an explicit denial of the topic (or of `all`)
  * always wins; without an answer, opt_out mode allows and opt_in mode does not.
  */
-const consentsOn = preparedQuery('nurture_consents_on_channel', (db) => db.select().from(contactConsents)
-  .where(and(eq(contactConsents.contactId, sql.placeholder('contactId')), eq(contactConsents.channel, sql.placeholder('channel')))));
-
 export async function consentFor(
   db: Database, contactId: string, channel: string, topic: string, mode: ConsentMode,
 ): Promise<{ allowed: boolean; state: string }> {
-  const rows = await consentsOn(db).execute({ contactId, channel });
+  const rows = await consentsOnChannel(db, contactId, channel);
   const all = rows.find((r) => r.topic === 'all');
   const specific = rows.find((r) => r.topic === topic);
   if (all?.status === 'denied') return { allowed: false, state: `denied (all, ${all.source})` };
@@ -59,10 +56,6 @@ export async function suppress(db: Database, email: string, reason: 'hard_bounce
   await db.insert(suppressions).values({ email: email.trim().toLowerCase(), reason, source }).onConflictDoNothing();
 }
 
-const suppressionByEmail = preparedQuery('nurture_suppression_by_email', (db) => db.select().from(suppressions)
-  .where(eq(suppressions.email, sql.placeholder('email'))));
-
 export async function suppressionOf(db: Database, email: string) {
-  const [row] = await suppressionByEmail(db).execute({ email: email.trim().toLowerCase() });
-  return row;
+  return suppressionOfEmail(db, email.trim().toLowerCase());
 }

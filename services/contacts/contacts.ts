@@ -1,7 +1,10 @@
-import { and, asc, eq, getTableColumns, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { columnNames, compiledStatement, fieldsAs, preparedQuery, runStatement } from '../../db/statements';
-import { contactConsents, contacts, type ContactRow } from '../../db/schema';
+import {
+  CONTACT_FIELDS, contactRowById, contactRowWithConsents, UPSERT_REPLACED, upsertContactRow,
+  type ConsentView, type ContactUpsertFields, type ContactUpsertGiven,
+} from '../../db/queries/contacts';
+import { contacts, type ContactRow } from '../../db/schema';
 import type { Contact, ContactPatch, ContactUpsert } from './schemas';
 import { setConsent } from './consent';
 import { conflict, notFound } from '../lib/errors';
@@ -28,39 +31,23 @@ export function toContact(row: ContactRow): Contact {
   };
 }
 
-/** Plain fields that an upsert or a patch sets as given. */
-const FIELDS = ['firstName', 'lastName', 'company', 'title', 'phone', 'locale', 'timezone', 'owner', 'lifecycleStage'] as const;
-
 const normaliseEmail = (email: string | null | undefined) => email?.trim().toLowerCase() ?? email;
 
-const contactById = preparedQuery('nurture_contact_by_id', (db) => db.select().from(contacts).where(eq(contacts.id, sql.placeholder('id'))));
-
 export async function getContact(db: Database, id: string): Promise<ContactRow> {
-  const [row] = await contactById(db).execute({ id });
+  const row = await contactRowById(db, id);
   if (!row) throw notFound('contact', 'id', id);
   return row;
 }
 
-export interface ConsentView { channel: string; topic: string; status: string; source: string; at: string }
-
-const contactWithConsents = preparedQuery('nurture_contact_with_consents', (db) => db.select({
-  ...getTableColumns(contacts),
-  consents: sql<ConsentView[]>`coalesce((
-    select json_agg(json_build_object('channel', c.channel, 'topic', c.topic, 'status', c.status, 'source', c.source,
-      'at', to_char(c.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by c.channel, c.topic)
-    from ${contactConsents} c where c.contact_id = ${contacts.id}), '[]'::json)`,
-}).from(contacts).where(eq(contacts.id, sql.placeholder('id'))));
-
 /** A contact with its consents, in one query (the API's read route). */
 export async function getContactWithConsents(db: Database, id: string): Promise<ContactRow & { consents: ConsentView[] }> {
-  const [row] = await contactWithConsents(db).execute({ id });
+  const row = await contactRowWithConsents(db, id);
   if (!row) throw notFound('contact', 'id', id);
   return row;
 }
 
 export async function findContact(db: Database, id: string): Promise<ContactRow | undefined> {
-  const [row] = await contactById(db).execute({ id });
-  return row;
+  return contactRowById(db, id);
 }
 
 /** The contact an upsert would update, if any (by externalId, else email). */
@@ -86,17 +73,17 @@ export async function upsertContact(db: Database, input: ContactUpsert): Promise
       throw conflict('contact_email_taken', `The email "${email}" belongs to another contact`, { field: 'email', contactId: owner.id });
     }
   }
-  const values: UpsertValues = {
+  const fields = {
     email: email ?? null, externalId: input.externalId ?? null, attributes: input.attributes ?? {}, tags: dedupe(input.tags ?? []),
     score: input.score ?? null,
-  };
-  for (const key of FIELDS) values[key] = input[key] ?? null;
+  } as ContactUpsertFields;
+  for (const key of CONTACT_FIELDS) fields[key] = input[key] ?? null;
   // Fields left out keep what the contact has; given ones (null too) replace it.
-  for (const key of UPDATED) values[`set.${key}`] = (key === 'email' ? email : input[key]) !== undefined;
+  const given = Object.fromEntries(UPSERT_REPLACED.map((key) => [key, (key === 'email' ? email : input[key]) !== undefined])) as ContactUpsertGiven;
   try {
-    const [row] = await runStatement<ContactRow & { inserted: boolean }, UpsertValues>(db, byExternal ? upsertByExternalId : upsertByEmail, values);
+    const row = await upsertContactRow(db, byExternal ? 'externalId' : 'email', fields, given);
     // Consents live in their own table: the contact row returned above stays current.
-    const { inserted, ...contact } = row!;
+    const { inserted, ...contact } = row;
     for (const consent of input.consents ?? []) await setConsent(db, contact.id, consent);
     return { contact, created: Boolean(inserted) };
   } catch (err) {
@@ -104,47 +91,12 @@ export async function upsertContact(db: Database, input: ContactUpsert): Promise
   }
 }
 
-/** The fields an upsert replaces on an existing contact when given. */
-const UPDATED = ['email', ...FIELDS, 'score'] as const;
-type UpsertValues = Record<string, unknown>;
-
-const contactColumns = getTableColumns(contacts);
-const INSERTED = ['email', 'externalId', ...FIELDS, 'attributes', 'tags', 'score'] as const;
-
-/**
- * The upsert, compiled once per key (email or external id): inserts the contact, or merges into
- * the one with that key: attributes merged, tags added, given fields replaced, others kept.
- */
-function upsertStatement(name: string, target: 'email' | 'externalId') {
-  return compiledStatement<UpsertValues>(name, (param) => {
-    const inserted = INSERTED.map((f) => {
-      const value = sql`${param(f, contactColumns[f])}::${sql.raw(contactColumns[f].getSQLType())}`;
-      return f === 'lifecycleStage' || f === 'score' ? sql`coalesce(${value}, ${contactColumns[f].default as string | number})` : value;
-    });
-    const replaced = UPDATED.map((f) => {
-      const column = sql.identifier(contactColumns[f].name);
-      return sql`${column} = case when ${param(`set.${f}`)}::boolean then excluded.${column} else ${contacts}.${column} end`;
-    });
-    return sql`
-      insert into ${contacts} (${columnNames(contactColumns, INSERTED)}) values (${sql.join(inserted, sql`, `)})
-      on conflict (${sql.identifier(contactColumns[target].name)}) do update set
-        updated_at = now(),
-        attributes = ${contacts.attributes} || excluded.attributes,
-        tags = array(select distinct unnest(${contacts.tags} || excluded.tags) order by 1),
-        ${sql.join(replaced, sql`, `)}
-      returning ${fieldsAs(contactColumns)}, (xmax = 0) as inserted`;
-  });
-}
-
-const upsertByEmail = upsertStatement('nurture_upsert_contact_by_email', 'email');
-const upsertByExternalId = upsertStatement('nurture_upsert_contact_by_external_id', 'externalId');
-
 /** PATCH semantics: absent leaves, null clears, attributes merge with null removing a key. */
 export async function patchContact(db: Database, id: string, patch: ContactPatch): Promise<ContactRow> {
   await getContact(db, id);
   const set: Record<string, unknown> = { updatedAt: sql`now()` };
   if (patch.email !== undefined) set.email = normaliseEmail(patch.email);
-  for (const key of ['externalId', ...FIELDS, 'score'] as const) {
+  for (const key of ['externalId', ...CONTACT_FIELDS, 'score'] as const) {
     if (patch[key] !== undefined) set[key] = patch[key];
   }
   for (const consent of patch.consents ?? []) await setConsent(db, id, consent);

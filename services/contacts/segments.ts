@@ -1,14 +1,11 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
-import { contacts, journeys, type ContactRow } from '../../db/schema';
-import { preparedQuery } from '../../db/statements';
+import { activeSegmentJourneys } from '../../db/queries/journeys';
+import { contacts, type ContactRow } from '../../db/schema';
 import { evaluate } from '../../journey-language';
 import { triggerEnrolment, triggeredEnrolments } from '../enrolment/enrol';
 import type { EnrolDeps } from '../enrolment/workflow-runs';
 import { contactFacts } from './facts';
 import { getJourney, getVersion } from '../journeys/journeys';
-
-const segmentJourneys = preparedQuery('nurture_segment_journeys', (db) => db.select().from(journeys)
-  .where(and(eq(journeys.triggerType, 'segment'), eq(journeys.status, 'active'))));
 
 /**
  * Enrols a contact in every active segment-triggered journey whose condition it matches now but
@@ -17,7 +14,7 @@ const segmentJourneys = preparedQuery('nurture_segment_journeys', (db) => db.sel
  */
 export async function enrolNewlyMatching(deps: EnrolDeps, before: ContactRow | undefined, after: ContactRow): Promise<string[]> {
   if (after.test) return [];
-  const candidates = await segmentJourneys(deps.db).execute();
+  const candidates = await activeSegmentJourneys(deps.db);
   const enrolled: string[] = [];
   for (const journey of candidates) {
     const version = await getVersion(deps.db, journey.id, journey.latestVersion!);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { preparedQuery } from '../../db/statements';
+import { emailRowByKey } from '../../db/queries/emails';
 import { outgoingEmails, type OutgoingEmailStatus } from '../../db/schema';
 import { findContact, toContact } from '../contacts/contacts';
 import { PermanentError } from '../lib/errors';
@@ -132,10 +132,8 @@ async function sendOnce(db: Database, mailer: Mailer, values: LedgerValues, head
   };
 }
 
-const emailByKey = preparedQuery('nurture_email_by_key', (db) => db.select().from(outgoingEmails).where(eq(outgoingEmails.idempotencyKey, sql.placeholder('key'))));
-
 async function previousOutcome(db: Database, key: string): Promise<EmailResult | undefined> {
-  const [row] = await emailByKey(db).execute({ key });
+  const row = await emailRowByKey(db, key);
   if (!row || row.status === 'retry') return undefined;
   if (row.status === 'sending') {
     await setStatus(db, key, 'unknown', 'sending');

@@ -1,15 +1,8 @@
-import { and, count, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { preparedQuery } from '../../db/statements';
-import { outgoingEmails, type ContactRow } from '../../db/schema';
+import { marketingEmailsSince } from '../../db/queries/emails';
+import type { ContactRow } from '../../db/schema';
 import { consentFor, suppressionOf, type ConsentMode } from '../contacts/consent';
 import { durationToMs } from '../../journey-language';
-
-/** Marketing emails sent (or in flight) to a contact since a time: the frequency cap's count. */
-const marketingSentSince = preparedQuery('nurture_marketing_sent_since', (db) => db.select({ n: count() }).from(outgoingEmails).where(and(
-  eq(outgoingEmails.contactId, sql.placeholder('contactId')), eq(outgoingEmails.category, 'marketing'),
-  inArray(outgoingEmails.status, ['sent', 'captured', 'sending', 'unknown']), gt(outgoingEmails.createdAt, sql.placeholder('since')),
-)));
 
 export interface FrequencyCap {
   count: number;
@@ -46,9 +39,9 @@ export async function checkSend(
   if (!consent.allowed) return { allowed: false, reason: 'no_consent', consentState: consent.state, detail: `email/${topic}: ${consent.state}` };
   if (policy.frequencyCap) {
     const since = new Date(Date.now() - policy.frequencyCap.windowMs);
-    const [row] = await marketingSentSince(db).execute({ contactId: contact.id, since });
-    if ((row?.n ?? 0) >= policy.frequencyCap.count) {
-      return { allowed: false, reason: 'frequency_cap', consentState: consent.state, detail: `${row?.n} marketing emails in the window (cap ${policy.frequencyCap.count})` };
+    const sent = await marketingEmailsSince(db, contact.id, since);
+    if (sent >= policy.frequencyCap.count) {
+      return { allowed: false, reason: 'frequency_cap', consentState: consent.state, detail: `${sent} marketing emails in the window (cap ${policy.frequencyCap.count})` };
     }
   }
   return { allowed: true, consentState: consent.state };

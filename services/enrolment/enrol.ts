@@ -1,7 +1,7 @@
-import { getTableColumns, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { compiledStatement, fieldsAs, runStatement } from '../../db/statements';
-import { contacts, enrolments, type EnrolmentRow } from '../../db/schema';
+import { existingContactIds } from '../../db/queries/contacts';
+import { priorEnrolments } from '../../db/queries/enrolments';
+import type { EnrolmentRow } from '../../db/schema';
 import { upsertContact } from '../contacts/contacts';
 import type { ContactUpsert } from '../contacts/schemas';
 import { enrolmentTarget, insertEnrolments, newEnrolment, type EnrolmentTarget } from './rows';
@@ -93,7 +93,7 @@ async function enrolIn(
   const { journey, version } = target;
   const contactIds = contacts.map((c) => (c instanceof DomainError ? c : c.id));
   // A contact this request created has no enrolments yet, unless an idempotency key says otherwise.
-  const prior = await priorEnrolments(db, journey.id,
+  const prior = await lookUpPrior(db, journey.id,
     contacts.flatMap((c, i) => (c instanceof DomainError || (c.created && items[i]!.idempotencyKey === undefined) ? [] : [c.id])),
     items.flatMap((i) => (i.idempotencyKey === undefined ? [] : [i.idempotencyKey])));
 
@@ -119,7 +119,7 @@ async function enrolIn(
   const lost = outcomes.flatMap((o, index) => (o.status === 'created' && !inserted.has(o.enrolment.id) ? [index] : []));
   if (lost.length > 0) {
     // Concurrent identical requests won these rows: answer with what they wrote.
-    const winners = await priorEnrolments(db, journey.id, lost.map((i) => contactIds[i] as string),
+    const winners = await lookUpPrior(db, journey.id, lost.map((i) => contactIds[i] as string),
       lost.flatMap((i) => (items[i]!.idempotencyKey === undefined ? [] : [items[i]!.idempotencyKey!])));
     for (const index of lost) {
       const won = winners.of((outcomes[index] as { enrolment: EnrolmentRow }).enrolment.contactId, items[index]!.idempotencyKey);
@@ -153,15 +153,9 @@ function reusableEnrolment(prior: { byKey?: EnrolmentRow; latest?: EnrolmentRow 
   }
 }
 
-const priorStatement = compiledStatement<{ journeyId: string; contactIds: string[]; keys: string[] }>('nurture_prior_enrolments', (param) => sql`
-  select ${fieldsAs(getTableColumns(enrolments))} from ${enrolments}
-  where ${enrolments.journeyId} = ${param('journeyId')}::uuid
-    and (${enrolments.contactId} = any(${param('contactIds')}::uuid[]) or ${enrolments.idempotencyKey} = any(${param('keys')}::text[]))`);
-
 /** The journey's enrolments of these contacts or keys, in one query (none when there are none), looked up by contact and key. */
-async function priorEnrolments(db: Database, journeyId: string, contactIds: string[], keys: string[]) {
-  const rows = contactIds.length === 0 && keys.length === 0 ? [] : await runStatement<EnrolmentRow, { journeyId: string; contactIds: string[]; keys: string[] }>(
-    db, priorStatement, { journeyId, contactIds, keys });
+async function lookUpPrior(db: Database, journeyId: string, contactIds: string[], keys: string[]) {
+  const rows = contactIds.length === 0 && keys.length === 0 ? [] : await priorEnrolments(db, { journeyId, contactIds, keys });
   const byKey = new Map<string, EnrolmentRow>();
   const latest = new Map<string, EnrolmentRow>();
   const add = (row: EnrolmentRow) => {
@@ -175,9 +169,6 @@ async function priorEnrolments(db: Database, journeyId: string, contactIds: stri
   };
 }
 
-const contactsFoundStatement = compiledStatement<{ ids: string[] }>('nurture_contacts_found', (param) =>
-  sql`select ${contacts.id} as id from ${contacts} where ${contacts.id} = any(${param('ids')}::uuid[])`);
-
 type ResolvedContact = { id: string; created: boolean } | DomainError;
 
 /** Each item's contact (its id, and whether this request created it), or the error that item answers with. */
@@ -185,7 +176,7 @@ async function resolveContacts(db: Database, items: EnrolItem[]): Promise<Resolv
   const out = new Array<ResolvedContact>(items.length);
   const givenIds = [...new Set(items.map((i) => i.contactId).filter((id): id is string => id !== undefined))];
   const found = givenIds.length === 0 ? new Set<string>()
-    : new Set((await runStatement<{ id: string }, { ids: string[] }>(db, contactsFoundStatement, { ids: givenIds })).map((r) => r.id));
+    : new Set(await existingContactIds(db, givenIds));
   const inline: number[] = [];
   for (const [index, item] of items.entries()) {
     if (item.contactId !== undefined) {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { auditRecords, enrolments, journeys, type EnrolmentRow, type JourneyRow } from '../../db/schema';
+import { insertEnrolmentsWithRecords } from '../../db/queries/enrolments';
+import { enrolments, type EnrolmentRow, type JourneyRow } from '../../db/schema';
 import { firstRecord } from '../audit/records';
-import { columnArrays, columnNames, compiledStatement, runStatement, selectList, unnestRows } from '../../db/statements';
 import { conflict, notFound } from '../lib/errors';
 import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from '../journeys/journeys';
 
@@ -39,39 +39,6 @@ export function newEnrolment({ journey, version }: EnrolmentTarget, contactId: s
 /** Rows per statement: each statement is atomic; a bulk request of 10,000 takes twenty. */
 const INSERT_CHUNK = 500;
 
-const enrolmentColumns = getTableColumns(enrolments);
-const enrolmentFields = Object.keys(enrolmentColumns) as Array<keyof EnrolmentRow>;
-const auditColumns = getTableColumns(auditRecords);
-type FirstRecord = ReturnType<typeof firstRecord>;
-const firstRecordFields = Object.keys(firstRecord({ actor: '', action: '', outcome: '' })) as Array<keyof FirstRecord>;
-
-/**
- * Enrolment rows and their first audit records in one statement, compiled once: a record goes in
- * only with its row, and a row that exists already (same workflow id, sequence or key: a
- * concurrent identical request) is left out with its record.
- */
-const insertEnrolmentsStatement = compiledStatement<Record<string, unknown>>('nurture_insert_enrolments', (param) => sql`
-  with target as (
-    select 1 where not ${param('check')}::boolean or exists (
-      select 1 from ${journeys}
-      where ${journeys.id} = ${param('journeyId')}::uuid and ${journeys.latestVersion} = ${param('version')}::int and ${journeys.status} = 'active'
-      -- Waits for a publish or pause in flight and checks the row it committed.
-      for share)
-  ),
-  enrolled as (
-    insert into ${enrolments} (${columnNames(enrolmentColumns, enrolmentFields)})
-    select ${selectList(enrolmentColumns, enrolmentFields, 'row')} from ${unnestRows(enrolmentColumns, enrolmentFields, (f) => param(`row.${f}`), 'row')}
-    where exists (select 1 from target)
-    on conflict do nothing
-    returning id
-  ),
-  recorded as (
-    insert into ${auditRecords} (${columnNames(auditColumns, firstRecordFields)})
-    select ${selectList(auditColumns, firstRecordFields, 'record')} from ${unnestRows(auditColumns, firstRecordFields, (f) => param(`record.${f}`), 'record')}
-    where record.enrolment_id in (select id from enrolled)
-  )
-  select array(select id::text from enrolled) as ids, exists (select 1 from target) as current`);
-
 /**
  * Enrolment rows and their first audit records, 500 rows per statement (atomic each), for the
  * target's version while it is still the journey's latest and the journey is active (checked by
@@ -90,20 +57,12 @@ export async function insertEnrolments(db: Database, target: EnrolmentTarget, ro
       workflowId: row.workflowId, idempotencyKey: `${row.workflowId}:enrolled`,
       details: { sequence: row.sequence, requestIdempotencyKey: row.idempotencyKey },
     }));
-    const values = {
-      check: i === 0, journeyId: target.journey.id, version: target.version.version,
-      ...prefixed('row', columnArrays(enrolmentColumns, enrolmentFields, chunk)),
-      ...prefixed('record', columnArrays(auditColumns, firstRecordFields, records)),
-    };
-    const [done] = await runStatement<{ ids: string[]; current: boolean }, Record<string, unknown>>(db, insertEnrolmentsStatement, values);
-    if (!done!.current) return 'stale';
-    for (const id of done!.ids) inserted.add(id);
+    const done = await insertEnrolmentsWithRecords(db, { check: i === 0, journeyId: target.journey.id, version: target.version.version }, chunk, records);
+    if (!done.current) return 'stale';
+    for (const id of done.ids) inserted.add(id);
   }
   return inserted;
 }
-
-const prefixed = <T>(prefix: string, values: Record<string, T>) =>
-  Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}.${k}`, v]));
 
 /** The contact's running enrolments (cancelled with the journey, sent events). */
 export async function runningEnrolments(db: Database, contactId: string): Promise<EnrolmentRow[]> {

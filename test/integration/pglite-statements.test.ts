@@ -3,9 +3,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 /**
- * The hot statements are compiled once and run on the driver itself (db/statements.ts): over
- * node-postgres everywhere else in the suite, here over the embedded PGlite of `npm start`
- * without DATABASE_URL, where arrays, JSON and timestamps travel differently.
+ * The hot statements (db/queries/) are compiled once and run on the driver itself
+ * (db/statements.ts): over node-postgres everywhere else in the suite, here over the embedded
+ * PGlite of `npm start` without DATABASE_URL, where arrays, JSON and timestamps travel differently.
  */
 describe('compiled statements on embedded PGlite', () => {
   it('upserts contacts, enrols, appends chained records with progress, and the chains verify', async () => {

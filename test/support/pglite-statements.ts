@@ -1,7 +1,8 @@
 /**
- * Runs the hot statements (db/statements.ts) on embedded PGlite and prints what came back as
- * JSON, for test/integration/pglite-statements.test.ts: PGlite loads its WebAssembly with a
- * dynamic import that Jest's module sandbox refuses, so it runs in its own process.
+ * Runs the hot statements (db/queries/, compiled by db/statements.ts) on embedded PGlite and
+ * prints what came back as JSON, for test/integration/pglite-statements.test.ts: PGlite loads
+ * its WebAssembly with a dynamic import that Jest's module sandbox refuses, so it runs in its
+ * own process.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
