@@ -1,7 +1,9 @@
 // Guardrails run by `npm test` (not a style guide). Everywhere: no floating promises, no deep imports
 // of Temporal SDK internals. workflows/: deterministic sandbox code (no Node built-ins, no unsafe clock,
 // no timers, imports only @temporalio/workflow, own files and the pure interpreter). journey-language/:
-// pure, imports no layer. api/ → services/ → db/, activities/ over services: layers import downward only.
+// pure, imports no layer. Layers import downward only: api/ → services/ → db/, activities/ → services/;
+// api/ and activities/ touch the database only through services/ (types aside) and take only the typed
+// contract from workflows/; services/lib/ is shared by every domain folder and imports none of them.
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -13,6 +15,9 @@ const NODE_BUILTINS = `^(node:|(${builtinModules.filter((m) => !m.startsWith('_'
 
 /** A relative import that reaches one of the named top-level folders, from any depth. */
 const layer = (...folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
+
+/** workflows/ except workflows/contract, the one typed contract (signals, queries, inputs) callers may use. */
+const WORKFLOWS_BUT_CONTRACT = '^(\\.\\./)+workflows(/(?!contract$)|$)';
 
 /** The SDK's lib/ paths are internal and change without notice; import from the package's index. */
 const SDK_INTERNALS = {
@@ -26,6 +31,13 @@ const SDK_INTERNALS = {
  * A type-only import is let through when any pattern with allowTypeImports matches it.
  */
 const restrictImports = (...patterns) => ['error', { patterns: [...patterns, SDK_INTERNALS] }];
+
+/** services/ (every domain folder): below api/ and activities/, over db/, with runtime pieces passed in. */
+const SERVICE_PATTERNS = [
+  { regex: layer('api', 'activities'), message: 'services/ sit below api/ and activities/: they call services, not the reverse.' },
+  { regex: layer('runtime'), allowTypeImports: true, message: 'services/ get runtime pieces passed in (import type is fine).' },
+  { regex: WORKFLOWS_BUT_CONTRACT, message: 'services/ import only workflows/contract from workflows/ (the typed contract).' },
+];
 
 /** Workflow code runs in the deterministic sandbox and is bundled on its own. */
 const WORKFLOW_CODE = ['workflows/**/*.ts', 'bench/baseline-workflows.ts'];
@@ -103,31 +115,31 @@ export default defineConfig(
   {
     files: ['api/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': restrictImports({
-        regex: layer('db'),
-        allowTypeImports: true,
-        message: 'api/ reaches the database through services/ (import type is fine).',
-      }),
+      '@typescript-eslint/no-restricted-imports': restrictImports(
+        { regex: layer('db'), allowTypeImports: true, message: 'api/ reaches the database through services/ (import type is fine).' },
+        { regex: layer('activities'), message: 'api/ calls services/, not the activities that workflows call.' },
+        { regex: WORKFLOWS_BUT_CONTRACT, message: 'api/ imports only workflows/contract from workflows/ (the typed contract).' },
+      ),
     },
   },
   {
     files: ['services/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': restrictImports(...SERVICE_PATTERNS) },
+  },
+  {
+    files: ['services/lib/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': restrictImports(
-        { regex: layer('api', 'activities'), message: 'services/ sit below api/ and activities/: they call services, not the reverse.' },
-        { regex: layer('runtime'), allowTypeImports: true, message: 'services/ get runtime pieces passed in (import type is fine).' },
-        {
-          regex: '^(\\.\\./)+workflows(/(?!contract$)|$)',
-          message: 'services/ import only workflows/contract from workflows/ (the typed contract).',
-        },
-      ),
+      '@typescript-eslint/no-restricted-imports': restrictImports(...SERVICE_PATTERNS, {
+        regex: '^\\.\\./(?!\\.\\./)',
+        message: 'services/lib/ is shared by every domain folder: it imports none of them (they import it).',
+      }),
     },
   },
   {
     files: ['db/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': restrictImports({
-        regex: layer('services', 'api', 'activities', 'workflows'),
+        regex: layer('services', 'api', 'activities', 'workflows', 'runtime', 'bin'),
         allowTypeImports: true,
         message: 'db/ is the bottom layer: it imports no layer above it (import type is fine).',
       }),
@@ -136,10 +148,11 @@ export default defineConfig(
   {
     files: ['activities/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': restrictImports({
-        regex: layer('api'),
-        message: 'activities/ are thin adapters over services/, not over the HTTP API.',
-      }),
+      '@typescript-eslint/no-restricted-imports': restrictImports(
+        { regex: layer('api'), message: 'activities/ are thin adapters over services/, not over the HTTP API.' },
+        { regex: layer('db'), allowTypeImports: true, message: 'activities/ run no SQL: they reach the database through services/ (import type is fine).' },
+        { regex: WORKFLOWS_BUT_CONTRACT, message: 'activities/ import only workflows/contract from workflows/ (the typed contract).' },
+      ),
     },
   },
 );
