@@ -1,18 +1,7 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { Client as PgClient } from 'pg';
-import { freePort } from '../../runtime/temporal-dev-server';
-import { adminDatabaseUrl } from '../global-setup';
-import { applyRoles, ROLE_PASSWORDS, urlAs, type DatabaseRoles } from '../support/database-roles';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 import { startWebhookReceiver } from '../support/webhook-receiver';
-import { buildDist, makeRelease, runCommand, startApi, startWorker, type Deployment, type Release } from './nurture';
-import type { ManagedProcess } from './processes';
-import { startTemporalCluster, type TemporalCluster } from './temporal-cluster';
+import { CLUSTER_SECRETS, startClusterDeployment, type ClusterDeployment } from './deployment';
 
 const N = Number(process.env.CLUSTER_N ?? 1000);
-const ROOT = path.resolve(__dirname, '..', '..');
-const SECRETS = { signing: 'cluster-signing-secret-0123456789abcdef', webhook: 'cluster-webhook-secret-01' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -23,90 +12,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * SIGKILL, a history process restarts and both workers roll to a new release one at a time.
  */
 describe('cluster', () => {
-  const id = `${Date.now()}_${process.pid}`;
-  const runDir = path.join(ROOT, '.scratch', `cluster-${id}`);
-  const admin = adminDatabaseUrl();
-  const roles: DatabaseRoles = { db: `nurture_cluster_${id}`, owner: `nurture_cluster_owner_${id}`, app: `nurture_cluster_app_${id}` };
-  const appUrl = urlAs(roles.app, ROLE_PASSWORDS.app, roles.db, admin);
-  let temporal: TemporalCluster | undefined;
-  let smtp: SmtpSink;
-  let deployment: Deployment;
-  let releases: Release[];
-  const apis: Array<{ url: string; process: ManagedProcess }> = [];
-  const workers: Array<{ healthPort: number; process: ManagedProcess }> = [];
-  let apiKey = '';
-
-  const startWorkerOn = async (release: Release, index: number) => {
-    const healthPort = workers[index]?.healthPort ?? await freePort();
-    workers[index] = { healthPort, process: await startWorker(deployment, release, appUrl, `worker-${index + 1}-${path.basename(release.dir)}`, healthPort) };
-  };
-  const api = async (index: number, method: string, route: string, body?: unknown) => {
-    const res = await fetch(`${apis[index]!.url}${route}`, {
-      method, headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: await res.json() as any };
-  };
-  const query = async <T>(text: string, values: unknown[] = []): Promise<T[]> => {
-    const c = new PgClient({ connectionString: urlAs(decodeURIComponent(new URL(admin).username), decodeURIComponent(new URL(admin).password), roles.db, admin) });
-    await c.connect();
-    try {
-      return (await c.query(text, values)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  };
-
-  beforeAll(async () => {
-    mkdirSync(path.join(runDir, 'logs'), { recursive: true });
-    const logDir = path.join(runDir, 'logs');
-    // The build and the Temporal cluster come up side by side.
-    const [cluster, build] = await Promise.allSettled([
-      startTemporalCluster({ adminUrl: admin, databasePrefix: `nurture_cluster_${id}`, logDir }),
-      (async () => {
-        buildDist();
-        releases = [makeRelease(path.join(runDir, 'release-1')), makeRelease(path.join(runDir, 'release-2'))];
-      })(),
-    ]);
-    if (cluster.status === 'fulfilled') temporal = cluster.value;
-    for (const step of [cluster, build]) if (step.status === 'rejected') throw step.reason;
-    if (!temporal) throw new Error('no Temporal cluster');
-    smtp = await startSmtpSink();
-    const ports = [await freePort(), await freePort()];
-    deployment = {
-      temporalAddress: temporal.address, taskQueue: `cluster-${id}`, smtpUrl: smtp.url, publicUrl: `http://127.0.0.1:${ports[0]}`,
-      dataDir: path.join(runDir, 'data'), logDir, secrets: SECRETS,
-    };
-    // As docker-compose.yml: roles, then migrations as the owner, then roles again (grants).
-    applyRoles(roles, admin);
-    runCommand(deployment, releases[0]!, urlAs(roles.owner, ROLE_PASSWORDS.owner, roles.db, admin), 'migrate.js');
-    applyRoles(roles, admin);
-    // The first admin key, with the command the README gives for the image.
-    apiKey = runCommand(deployment, releases[0]!, appUrl, 'create-key.js', ['--scope', 'admin', '--name', 'cluster']).trim();
-    for (const [i, port] of ports.entries()) {
-      apis.push({ url: `http://127.0.0.1:${port}`, process: await startApi(deployment, releases[0]!, appUrl, `api-${i + 1}`, port) });
-    }
-    await Promise.all([startWorkerOn(releases[0]!, 0), startWorkerOn(releases[0]!, 1)]);
-  }, 20 * 60_000);
-
-  afterAll(async () => {
-    await Promise.all([...apis, ...workers].map((p) => p?.process.stop('SIGKILL')));
-    await temporal?.stop();
-    await smtp?.close();
-    const c = new PgClient({ connectionString: admin });
-    await c.connect();
-    for (const db of [roles.db, `nurture_cluster_${id}_temporal`, `nurture_cluster_${id}_visibility`]) {
-      await c.query(`drop database if exists "${db}" with (force)`);
-    }
-    await c.query(`drop role if exists "${roles.owner}"`);
-    await c.query(`drop role if exists "${roles.app}"`);
-    await c.end();
-    rmSync(runDir, { recursive: true, force: true });
-  }, 120_000);
+  let d: ClusterDeployment | undefined;
+  beforeAll(async () => { d = await startClusterDeployment({ apis: 2, workers: 2 }); }, 20 * 60_000);
+  afterAll(async () => { await d?.stop(); }, 120_000);
 
   it(`${N} journeys across 2 APIs and 2 workers survive kill -9, a history restart and a rolling deploy, each side effect once`, async () => {
-    const receiver = await startWebhookReceiver(SECRETS.webhook);
-    const key = `cluster-${id}`.replace(/_/g, '-');
+    const { api, query, releases, workers } = d!;
+    const receiver = await startWebhookReceiver(CLUSTER_SECRETS.webhook);
+    const key = `cluster-${d!.id}`.replace(/_/g, '-');
     const created = await api(0, 'POST', '/v1/journeys', { key, name: 'Cluster', definition: { steps: [
       { id: 'mail', type: 'send_email', subject: 'Hello {{ contact.email }}', text: 'x', category: 'transactional', next: 'pause' },
       { id: 'pause', type: 'wait', duration: '2s', next: 'score' },
@@ -117,7 +30,7 @@ describe('cluster', () => {
     expect((await api(1, 'POST', `/v1/journeys/${key}/publish`)).status).toBe(201);
 
     // Enrol in batches of 100, alternating between the two APIs, while the faults happen.
-    const emails = Array.from({ length: N }, (_, i) => `cluster${i}.${id}@example.com`);
+    const emails = Array.from({ length: N }, (_, i) => `cluster${i}.${d!.id}@example.com`);
     const enrolling = (async () => {
       for (let i = 0, batch = 0; i < N; i += 100, batch++) {
         const res = await api(batch % 2, 'POST', `/v1/journeys/${key}/enrolments/bulk`, { items: emails.slice(i, i + 100).map((email) => ({ contact: { email } })) });
@@ -128,14 +41,14 @@ describe('cluster', () => {
     await sleep(3_000);
     // A worker crashes, and comes back.
     await workers[0]!.process.stop('SIGKILL');
-    await startWorkerOn(releases[0]!, 0);
+    await d!.startWorker(0, releases[0]!);
     // A history process restarts: its shards move to the other one and back.
-    await temporal!.restart('history-2');
+    await d!.temporal.restart('history-2');
     await enrolling;
     // A rolling deploy: each worker in turn stops gracefully and the new release takes its place.
     for (const index of [0, 1]) {
       await workers[index]!.process.stop('SIGTERM');
-      await startWorkerOn(releases[1]!, index);
+      await d!.startWorker(index, releases[1]!);
     }
 
     const byStatus = async () => query<{ status: string; n: number }>(
@@ -155,7 +68,7 @@ describe('cluster', () => {
 
     // No email twice at the SMTP server; one missing only where a kill cut a send (settled unknown).
     const perAddress = new Map<string, number>();
-    for (const m of smtp.messages) for (const to of m.envelopeTo) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
+    for (const m of d!.smtp.messages) for (const to of m.envelopeTo) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
     expect(emails.filter((e) => (perAddress.get(e) ?? 0) > 1)).toEqual([]);
     const unknown = (await query<{ n: number }>(`select count(*)::int as n from outgoing_emails o join enrolments e on e.id = o.enrolment_id
       where e.journey_key = $1 and o.status = 'unknown'`, [key]))[0]!.n;

@@ -51,7 +51,7 @@ function environment(d: Deployment, release: Release, databaseUrl: string, own: 
     SMTP_URL: d.smtpUrl, PUBLIC_URL: d.publicUrl, SIGNING_SECRET: d.secrets.signing, WEBHOOK_SIGNING_SECRET: d.secrets.webhook,
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', EMAIL_FREQUENCY_CAP: 'off', EMAIL_RATE_LIMIT_PER_SECOND: '1000',
     RATE_LIMIT_PER_MINUTE: '100000', WORKFLOW_BUNDLE_PATH: release.bundle, DATA_DIR: d.dataDir, LOG_LEVEL: 'warn',
-    TEMPORAL_METRICS_PORT: '0', HOST: '127.0.0.1', ...own,
+    TEMPORAL_METRICS_PORT: '0', HOST: '127.0.0.1', DATABASE_POOL_SIZE: '5', ...own,
   };
 }
 

@@ -79,6 +79,8 @@ export async function startTemporalCluster(options: { adminUrl: string; database
     TEMPORAL_DB_HOST: db.hostname, TEMPORAL_DB_PORT: db.port || '5432', TEMPORAL_DB_USER: decodeURIComponent(db.username),
     TEMPORAL_DB_PASSWORD: decodeURIComponent(db.password), TEMPORAL_DB: `${options.databasePrefix}_temporal`,
     TEMPORAL_VISIBILITY_DB: `${options.databasePrefix}_visibility`, TEMPORAL_LOG_LEVEL: 'warn',
+    // Five processes share the machine's PostgreSQL (max_connections 100 by default) with Nurture's.
+    TEMPORAL_DB_MAX_CONNS: '8', TEMPORAL_VISIBILITY_DB_MAX_CONNS: '2',
   };
   const address = `127.0.0.1:${ports.TEMPORAL_FRONTEND_PORT}`;
   await run(CLUSTER_SH, ['schema'], { env, maxBuffer: 64 << 20 }).catch((err: { stderr?: string }) => {
