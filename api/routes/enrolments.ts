@@ -10,6 +10,9 @@ import { scopes } from '../auth';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 
+/** An enrolment's view shows its latest audit records; the export pages through all of them. */
+const PATH_SHOWN = 200;
+
 const PathEntry = z.object({
   at: z.string(),
   action: z.string(),
@@ -29,7 +32,7 @@ const EnrolmentView = z.object({
   startedAt: z.string(),
   endedAt: z.string().nullable(),
   temporalUiUrl: z.string().describe('this run in the Temporal Web UI'),
-  path: z.array(PathEntry).optional().describe('what the enrolment did so far, from the audit log'),
+  path: z.array(PathEntry).optional().describe(`what the enrolment did so far, from the audit log (its latest ${PATH_SHOWN} records; all of them: GET /v1/audit?enrolmentId=)`),
 }).meta({ id: 'Enrolment' });
 type EnrolmentView = z.infer<typeof EnrolmentView>;
 
@@ -127,7 +130,7 @@ export const enrolmentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, 
     },
   }, async (request) => {
     const row = await getEnrolment(db, request.params.id);
-    const path = (await auditForEnrolment(db, row.id)).map((r) => ({
+    const path = (await auditForEnrolment(db, row.id, { last: PATH_SHOWN })).map((r) => ({
       at: r.at.toISOString(), action: r.action, outcome: r.outcome, stepId: r.stepId, stepType: r.stepType, details: r.details,
     }));
     return { ...view(deps, row), path };

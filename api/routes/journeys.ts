@@ -27,7 +27,7 @@ const JourneyView = z.object({
   latestVersion: z.number().int().nullable(),
   draft: z.unknown(),
   draftProblems: z.array(Problem).describe('why the draft cannot be published yet; empty when it can'),
-  versions: z.array(z.object({ version: z.number().int(), publishedAt: z.string() })),
+  versions: z.array(z.object({ version: z.number().int(), publishedAt: z.string() })).describe('the latest 100 published versions, oldest first (each one: GET /v1/journeys/:key/versions/:version)'),
   createdAt: z.string(),
   updatedAt: z.string(),
 }).meta({ id: 'Journey' });

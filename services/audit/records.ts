@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { appendAuditRecord, type AuditContent } from '../../db/queries/audit';
 import type { EnrolmentProgress } from '../../db/queries/enrolment-progress';
@@ -123,8 +123,11 @@ export async function appendAudit(db: Database, entry: AuditEntry, progress?: En
   }
 }
 
-export async function auditForEnrolment(db: Database, enrolmentId: string): Promise<AuditRecordRow[]> {
-  return db.select().from(auditRecords).where(eq(auditRecords.enrolmentId, enrolmentId)).orderBy(asc(auditRecords.id));
+export async function auditForEnrolment(db: Database, enrolmentId: string, options: { last?: number } = {}): Promise<AuditRecordRow[]> {
+  if (options.last === undefined) return db.select().from(auditRecords).where(eq(auditRecords.enrolmentId, enrolmentId)).orderBy(asc(auditRecords.id));
+  // The latest records, oldest first: a long-running enrolment's view stays bounded.
+  const latest = await db.select().from(auditRecords).where(eq(auditRecords.enrolmentId, enrolmentId)).orderBy(desc(auditRecords.id)).limit(options.last);
+  return latest.reverse();
 }
 
 export interface AuditQuery {

@@ -64,9 +64,11 @@ export async function listJourneys(db: Database, page: { limit: number; after?: 
     .orderBy(journeys.key).limit(page.limit + 1);
 }
 
-export async function listVersions(db: Database, journeyId: string): Promise<{ version: number; publishedAt: Date }[]> {
-  return db.select({ version: journeyVersions.version, publishedAt: journeyVersions.publishedAt })
-    .from(journeyVersions).where(eq(journeyVersions.journeyId, journeyId)).orderBy(journeyVersions.version);
+/** The latest `limit` published versions, oldest first. */
+export async function listVersions(db: Database, journeyId: string, limit = 100): Promise<{ version: number; publishedAt: Date }[]> {
+  const latest = await db.select({ version: journeyVersions.version, publishedAt: journeyVersions.publishedAt })
+    .from(journeyVersions).where(eq(journeyVersions.journeyId, journeyId)).orderBy(desc(journeyVersions.version)).limit(limit);
+  return latest.reverse();
 }
 
 export async function createJourney(

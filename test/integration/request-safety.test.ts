@@ -1,3 +1,4 @@
+import { appendAudit } from '../../services/audit/records';
 import { eq, sql } from 'drizzle-orm';
 import type { ApiDeps } from '../../api/deps';
 import { openDatabase } from '../../db/client';
@@ -115,6 +116,35 @@ describe('every list pages with caps', () => {
     expect((await h.api('GET', '/v1/tasks?limit=201', undefined, auth)).status).toBe(400);
     expect((await h.api('GET', '/v1/tasks?after=not-a-task', undefined, auth)).status).toBe(400);
   });
+});
+
+describe('views that embed lists stay bounded', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness(); });
+  afterAll(async () => { await h?.stop(); });
+
+  it("an enrolment shows its latest 200 audit records and a journey its latest 100 versions", async () => {
+    const key = await h.publish({ steps: [{ id: 'long', type: 'wait', duration: '1h' }] });
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('long') } });
+    const e = enrolled.body as { id: string; workflowId: string; contactId: string };
+    for (let i = 0; i < 250; i++) {
+      await appendAudit(h.database.db, {
+        actor: 'test', action: 'test.note', outcome: `n${i}`, contactId: e.contactId, journeyKey: key, enrolmentId: e.id,
+        workflowId: e.workflowId, idempotencyKey: `${e.workflowId}:note:${i}`,
+      });
+    }
+    const view = await h.api('GET', `/v1/enrolments/${e.id}`);
+    expect(view.body.path).toHaveLength(200);
+    expect(view.body.path.at(-1).outcome).toBe('n249');
+    for (let v = 2; v <= 102; v++) {
+      await h.api('PUT', `/v1/journeys/${key}/draft`, { definition: { steps: [{ id: 'long', type: 'wait', duration: `${v}h` }] } });
+      expect((await h.api('POST', `/v1/journeys/${key}/publish`)).status).toBe(201);
+    }
+    const journey = await h.api('GET', `/v1/journeys/${key}`);
+    expect(journey.body.versions).toHaveLength(100);
+    expect(journey.body.versions.at(-1).version).toBe(102);
+    await h.api('POST', `/v1/enrolments/${e.id}/cancel`, { reason: 'test over' });
+  }, 120_000);
 });
 
 describe('requests are judged by the route they reach', () => {
