@@ -25,7 +25,7 @@ describe('test runs', () => {
     const started = Date.now();
     const run = await h.api('POST', `/v1/journeys/${key}/test-runs`, {
       contacts: [{ ref: 'alice', firstName: 'Alice' }, { ref: 'bob', firstName: 'Bob' }, { ref: 'carol', firstName: 'Carol' }],
-      events: [{ ref: 'alice', name: 'demo_booked', after: '36h' }, { ref: 'carol', name: 'purchased', after: '12h' }],
+      events: [{ ref: 'alice', name: 'demo_booked', after: '60h' }, { ref: 'carol', name: 'purchased', after: '12h' }],
       waitSeconds: 30,
     });
     expect(run.status).toBe(201);
