@@ -3,7 +3,7 @@
  * example in its description, built from its method, path and this body.
  */
 export const REQUEST_EXAMPLES: Record<string, unknown> = {
-  'POST /v1/contacts': { email: 'ada@example.com', firstName: 'Ada', company: 'Analytical Engines', tags: ['trial'], attributes: { plan: 'pro' }, consents: [{ channel: 'email', topic: 'marketing', status: 'granted', source: 'signup form' }] },
+  'POST /v1/contacts': { email: 'ada@example.com', firstName: 'Ada', company: 'Analytical Engines', tags: ['trial'], attributes: { plan: 'pro' }, consents: [{ channel: 'email', topic: 'marketing', status: 'granted', source: 'signup form', evidence: { formId: 'signup-2026' } }] },
   'PATCH /v1/contacts/{id}': { lifecycleStage: 'customer', addTags: ['paid'], scoreDelta: 10, attributes: { plan: null } },
   'POST /v1/journeys': { key: 'welcome', name: 'Welcome series', definition: { steps: [{ id: 'hello', type: 'send_email', subject: 'Welcome, {{ contact.firstName }}', text: 'Hi!', next: 'pause' }, { id: 'pause', type: 'wait', duration: '2d', next: 'tag' }, { id: 'tag', type: 'update_contact', addTags: ['welcomed'] }] } },
   'PUT /v1/journeys/{key}/draft': { definition: { goal: { event: 'demo_booked' }, steps: [{ id: 'hello', type: 'send_email', template: 'welcome' }] } },
@@ -21,6 +21,7 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
 
 const SAMPLE_PARAMS: Record<string, string> = {
   id: '3f4c2c1e-8d2a-4a8e-9a53-2f1f0b7c9d10', key: 'welcome', version: '1', token: '<token from the email>',
+  idempotencyKey: 'journey:welcome:3f4c2c1e-8d2a-4a8e-9a53-2f1f0b7c9d10:hello:1',
 };
 
 interface Operation { description?: string; requestBody?: { content?: Record<string, { schema?: unknown; example?: unknown }> } }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -46,8 +46,45 @@ export const contactConsents = pgTable(
     status: text('status').$type<'granted' | 'denied'>().notNull(),
     source: text('source').notNull(),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    /** The consent_history row that set this state: the proof behind it. */
+    historyId: bigint('history_id', { mode: 'number' }),
   },
   (t) => [primaryKey({ columns: [t.contactId, t.channel, t.topic] })],
+);
+
+/** Where a consent change came in: the API, an import (inline or bulk upserts), an unsubscribe link, the email provider's feedback. */
+export type ConsentVia = 'api' | 'import' | 'unsubscribe' | 'provider_feedback' | 'backfill';
+
+/**
+ * The consent ledger: every change of a contact's consent, appended, never changed (the runtime
+ * role may only insert and read it, deploy/postgres/roles.sql). Each row holds the state before
+ * and after, where and from whom it came, and its evidence (a form or import id, an
+ * unsubscribe's client address and user agent, a re-consent's proof), so a grant can be proven.
+ */
+export const consentHistory = pgTable(
+  'consent_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    channel: text('channel').notNull(),
+    topic: text('topic').notNull(),
+    /** The row this one follows for the same channel and topic; null for the first. */
+    previousId: bigint('previous_id', { mode: 'number' }),
+    beforeStatus: text('before_status').$type<'granted' | 'denied'>(),
+    beforeSource: text('before_source'),
+    status: text('status').$type<'granted' | 'denied'>().notNull(),
+    source: text('source').notNull(),
+    /** Who made the choice: the contact (a form, an unsubscribe, a complaint) or the business on its own. */
+    madeBy: text('made_by').$type<'contact' | 'business'>().notNull(),
+    via: text('via').$type<ConsentVia>().notNull(),
+    /** The API key (`api_key:<id>`), `contact`, `provider` or `system`. */
+    actor: text('actor').notNull(),
+    evidence: jsonb('evidence').$type<Record<string, unknown>>().notNull().default({}),
+    /** A grant that overrode the contact's own denial, with its proof: `{ evidence, at }`. */
+    reconsent: jsonb('reconsent').$type<{ evidence: string; at: string }>(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('consent_history_contact_idx').on(t.contactId, t.id)],
 );
 
 /** Addresses never to email again (hard bounces, complaints, manual). */
@@ -334,3 +371,4 @@ export type TemplateRow = typeof emailTemplates.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
+export type ConsentHistoryRow = typeof consentHistory.$inferSelect;

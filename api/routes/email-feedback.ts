@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { appendAudit } from '../../services/audit/records';
-import { suppress } from '../../services/contacts/consent';
+import { recordProviderFeedback } from '../../services/email/feedback';
 import { scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
@@ -14,22 +13,20 @@ const Feedback = z.object({
   source: z.string().max(200).default('provider webhook'),
 });
 
-/** Bounces and complaints from the email provider: hard bounces and complaints suppress the address. */
+/**
+ * Bounces and complaints from the email provider: hard bounces and complaints suppress the
+ * address; a complaint is also the contact's denial of all email in the consent history.
+ */
 export const emailFeedbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   app.post('/email/feedback', {
     config: scopes.service,
     schema: {
       tags: ['email'], summary: 'Report a bounce or complaint', body: Feedback,
+      description: 'A hard bounce or a complaint suppresses the address for every email; a complaint also records the contact\'s denial of email (topic `all`) in its consent history.',
       response: { 202: z.object({ suppressed: z.boolean() }), ...errorResponses },
     },
   }, async (request, reply) => {
-    const { type, email, bounceType, messageId, source } = request.body;
-    const suppressed = type === 'complaint' || bounceType === 'hard';
-    if (suppressed) await suppress(deps.database.db, email, type === 'complaint' ? 'complaint' : 'hard_bounce', source);
-    await appendAudit(deps.database.db, {
-      actor: 'provider', action: `email.${type}`, outcome: suppressed ? 'suppressed' : 'recorded',
-      providerMessageId: messageId, details: { email: email.toLowerCase(), bounceType: type === 'bounce' ? bounceType : null, source },
-    });
+    const { suppressed } = await recordProviderFeedback(deps.database.db, request.body);
     return reply.code(202).send({ suppressed });
   });
 };

@@ -35,7 +35,8 @@ export const unsubscribeRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
   }, async (request, reply) => {
     reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store').type('text/html; charset=utf-8');
     const oneClick = isOneClick(request.headers['content-type'], request.body);
-    const done = await unsubscribe(enrolDeps, deps.secrets.signing, request.params.token, oneClick ? 'one-click unsubscribe' : 'unsubscribe page');
+    const done = await unsubscribe(enrolDeps, deps.secrets.signing, request.params.token,
+      { address: request.ip, userAgent: request.headers['user-agent'], oneClick });
     if (!done) return reply.code(400).send(invalidLink);
     return page('Unsubscribed', `<h1>You are unsubscribed</h1>
 <p>${done.email ? `<strong>${escapeHtml(done.email)}</strong> will` : 'You will'} no longer receive <strong>${escapeHtml(done.topic)}</strong> emails from us.</p>

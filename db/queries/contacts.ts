@@ -11,13 +11,13 @@ export async function contactRowById(db: Database, id: string): Promise<ContactR
   return row;
 }
 
-export interface ConsentView { channel: string; topic: string; status: string; source: string; at: string }
+export interface ConsentView { channel: string; topic: string; status: string; source: string; at: string; historyId: number | null }
 
 const contactWithConsents = preparedQuery('nurture_contact_with_consents', (db) => db.select({
   ...getTableColumns(contacts),
   consents: sql<ConsentView[]>`coalesce((
     select json_agg(json_build_object('channel', c.channel, 'topic', c.topic, 'status', c.status, 'source', c.source,
-      'at', to_char(c.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by c.channel, c.topic)
+      'at', to_char(c.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'historyId', c.history_id) order by c.channel, c.topic)
     from ${contactConsents} c where c.contact_id = ${contacts.id}), '[]'::json)`,
 }).from(contacts).where(eq(contacts.id, sql.placeholder('id'))));
 

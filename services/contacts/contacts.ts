@@ -6,7 +6,7 @@ import {
 } from '../../db/queries/contacts';
 import { contacts, type ContactRow } from '../../db/schema';
 import type { Contact, ContactPatch, ContactUpsert } from './schemas';
-import { setConsent } from './consent';
+import { grantsToCheck, recordConsentChanges, refuseOverridingGrants, type ConsentOrigin } from './consent-ledger';
 import { conflict, notFound } from '../lib/errors';
 
 export function toContact(row: ContactRow): Contact {
@@ -59,11 +59,22 @@ export async function findExisting(db: Database, input: ContactUpsert): Promise<
   return row;
 }
 
+/** Consents that arrive with inline contacts (enrolments, events) come in as an import. */
+const IMPORTED: ConsentOrigin = { via: 'import', actor: 'api' };
+
 /**
  * Inserts or updates a contact, matched by externalId, else by email. Given fields overwrite,
- * attributes merge shallowly and tags are added. Atomic under concurrency (ON CONFLICT).
+ * attributes merge shallowly and tags are added. Atomic under concurrency (ON CONFLICT). Its
+ * consents go to the consent ledger as coming from `origin`; a grant the ledger refuses (it
+ * would override the contact's own denial without a re-consent) refuses the whole upsert (409)
+ * before anything is changed.
  */
-export async function upsertContact(db: Database, input: ContactUpsert): Promise<{ contact: ContactRow; created: boolean }> {
+export async function upsertContact(db: Database, input: ContactUpsert, origin: ConsentOrigin = IMPORTED): Promise<{ contact: ContactRow; created: boolean }> {
+  const consents = input.consents ?? [];
+  if (grantsToCheck(consents)) {
+    const existing = await findExisting(db, input);
+    if (existing) await refuseOverridingGrants(db, existing.id, consents, origin);
+  }
   const email = normaliseEmail(input.email);
   const byExternal = input.externalId !== undefined;
   if (byExternal && email) {
@@ -84,28 +95,33 @@ export async function upsertContact(db: Database, input: ContactUpsert): Promise
     const row = await upsertContactRow(db, byExternal ? 'externalId' : 'email', fields, given);
     // Consents live in their own table: the contact row returned above stays current.
     const { inserted, ...contact } = row;
-    for (const consent of input.consents ?? []) await setConsent(db, contact.id, consent);
+    await recordConsentChanges(db, contact.id, consents, origin);
     return { contact, created: Boolean(inserted) };
   } catch (err) {
     throw uniqueViolation(err, email) ?? err;
   }
 }
 
-/** PATCH semantics: absent leaves, null clears, attributes merge with null removing a key. */
-export async function patchContact(db: Database, id: string, patch: ContactPatch): Promise<ContactRow> {
+/**
+ * PATCH semantics: absent leaves, null clears, attributes merge with null removing a key. Consents
+ * as in `upsertContact`: recorded in the ledger after the change, and a refused grant refuses the
+ * whole patch before anything is changed.
+ */
+export async function patchContact(db: Database, id: string, patch: ContactPatch, origin: ConsentOrigin = IMPORTED): Promise<ContactRow> {
   await getContact(db, id);
+  await refuseOverridingGrants(db, id, patch.consents ?? [], origin);
   const set: Record<string, unknown> = { updatedAt: sql`now()` };
   if (patch.email !== undefined) set.email = normaliseEmail(patch.email);
   for (const key of ['externalId', ...CONTACT_FIELDS, 'score'] as const) {
     if (patch[key] !== undefined) set[key] = patch[key];
   }
-  for (const consent of patch.consents ?? []) await setConsent(db, id, consent);
   if (patch.scoreDelta !== undefined) set.score = sql`${contacts.score} + ${patch.scoreDelta}`;
   if (patch.attributes) set.attributes = mergeAttributes(patch.attributes);
   const tags = tagExpression(patch.tags, patch.addTags, patch.removeTags);
   if (tags) set.tags = tags;
   try {
     const [row] = await db.update(contacts).set(set).where(eq(contacts.id, id)).returning();
+    await recordConsentChanges(db, id, patch.consents ?? [], origin);
     return row!;
   } catch (err) {
     throw uniqueViolation(err, typeof set.email === 'string' ? set.email : undefined) ?? err;

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendAudit } from '../audit/records';
-import { withdrawConsent } from '../contacts/consent';
+import { recordConsentChanges } from '../contacts/consent-ledger';
 import { findContact } from '../contacts/contacts';
 import type { EnrolDeps } from '../enrolment/workflow-runs';
 import { ingestEvent } from '../contacts/events';
@@ -38,22 +37,32 @@ export async function recordClick(deps: EnrolDeps, secret: string, token: string
   return t.u;
 }
 
+/** Who clicked: the evidence an unsubscribe keeps in the consent history. */
+export interface UnsubscribeClient {
+  /** The client's address as the API sees it (TRUST_PROXY decides whose X-Forwarded-For counts). */
+  address: string;
+  userAgent?: string;
+  /** The RFC 8058 one-click POST (a mail client's button), rather than the page's form. */
+  oneClick: boolean;
+}
+
 /**
- * One-click unsubscribe (RFC 8058): denies email consent for the token's topic at once, with an
- * audit record. Idempotent; returns the contact's address for the page, or undefined.
+ * One-click unsubscribe (RFC 8058): denies email consent for the token's topic at once, in the
+ * consent history (with the client's address and user agent as evidence) and the audit.
+ * Idempotent; returns the contact's address for the page, or undefined.
  */
-export async function unsubscribe(deps: EnrolDeps, secret: string, token: string, via: string): Promise<{ email: string | null; topic: string } | undefined> {
+export async function unsubscribe(deps: EnrolDeps, secret: string, token: string, client: UnsubscribeClient): Promise<{ email: string | null; topic: string } | undefined> {
   const t = verifyToken<{ c: string; t: string }>('unsubscribe', token, secret);
   if (!t) return undefined;
   const contact = await findContact(deps.db, t.c);
   if (!contact) return undefined;
+  const source = client.oneClick ? 'one-click unsubscribe' : 'unsubscribe page';
+  const evidence = { clientAddress: client.address, userAgent: client.userAgent?.slice(0, 512) ?? null, oneClick: client.oneClick };
   // A repeated unsubscribe (a second click, a mail client's retry) changes and records nothing.
-  if (!(await withdrawConsent(deps.db, contact.id, { channel: 'email', topic: t.t, source: via }))) return { email: contact.email, topic: t.t };
-  await appendAudit(deps.db, {
-    actor: 'contact', action: 'consent.withdrawn', outcome: 'unsubscribed', contactId: contact.id,
-    details: { channel: 'email', topic: t.t, via },
-  });
-  await ingestEvent(deps, { contactId: contact.id, name: 'unsubscribed', properties: { channel: 'email', topic: t.t, via } });
+  const recorded = await recordConsentChanges(deps.db, contact.id, [{ channel: 'email', topic: t.t, status: 'denied', source, madeBy: 'contact', evidence }],
+    { via: 'unsubscribe', actor: 'contact' });
+  if (!recorded.length) return { email: contact.email, topic: t.t };
+  await ingestEvent(deps, { contactId: contact.id, name: 'unsubscribed', properties: { channel: 'email', topic: t.t, via: source } });
   return { email: contact.email, topic: t.t };
 }
 
