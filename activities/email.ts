@@ -10,6 +10,8 @@ export interface SendEmailInput {
   stepId: string;
   category: 'marketing' | 'transactional';
   topic: string;
+  /** Why an admin marked the step transactional (absent in versions published before it was required). */
+  transactionalReason?: string;
   template?: { key: string; version: number };
   content?: { subject: string; text: string; html?: string };
   /** Decisions of earlier approval steps: `{{ approval.<step>.values.<field> }}`. */
@@ -32,6 +34,7 @@ export function createEmailActivities(deps: ActivityDeps) {
         stepId: input.stepId,
         category: input.category,
         topic: input.topic,
+        transactionalReason: input.transactionalReason,
         template: input.template,
         content: input.content,
         scope: { journey: { key: input.journeyKey }, approval: input.approvals ?? {} },

@@ -14,6 +14,7 @@ import { registerErrorHandling } from './errors';
 import { contactRoutes } from './routes/contacts';
 import { enrolmentRoutes } from './routes/enrolments';
 import { emailFeedbackRoutes } from './routes/email-feedback';
+import { emailRoutes } from './routes/emails';
 import { eventRoutes } from './routes/events';
 import { peopleRoutes } from './routes/people';
 import { resultRoutes } from './routes/results';
@@ -76,6 +77,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(eventRoutes, { deps });
     await v1.register(templateRoutes, { deps });
     await v1.register(emailFeedbackRoutes, { deps });
+    await v1.register(emailRoutes, { deps });
     await v1.register(peopleRoutes, { deps });
     await v1.register(taskRoutes, { deps });
     await v1.register(auditRoutes, { deps });

@@ -237,6 +237,8 @@ export const outgoingEmails = pgTable(
     consentState: text('consent_state'),
     templateKey: text('template_key'),
     templateVersion: integer('template_version'),
+    /** What the send-time checks found (services/email/policy.ts), kept as it was then: the evidence of this send. */
+    evidence: jsonb('evidence').$type<Record<string, unknown>>(),
     attempts: integer('attempts').notNull().default(1),
     createdAt: createdAt(),
     sentAt: timestamp('sent_at', { withTimezone: true }),

@@ -36,6 +36,8 @@ export const SendEmailStepSchema = z.object({
   category: z.enum(['marketing', 'transactional']).default('marketing')
     .describe('marketing email checks consent and the frequency cap and carries one-click unsubscribe'),
   topic: z.string().regex(/^[a-z0-9_-]{1,50}$/).default('marketing').describe('the consent topic'),
+  transactionalReason: z.string().trim().min(1).max(500).optional()
+    .describe('why this email is transactional (a receipt, a password reset): required to publish a transactional step, with an admin key; recorded in the audit'),
   next,
 }).refine((s) => (s.template !== undefined) !== (s.subject !== undefined || s.text !== undefined), {
   message: 'give either "template" or inline "subject" and "text"', path: ['template'],

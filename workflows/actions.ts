@@ -16,6 +16,7 @@ export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Pro
     [{
       idempotencyKey: ctx.keyFor(step), enrolmentId: ctx.input.enrolmentId, contactId: ctx.input.contactId,
       journeyKey: ctx.input.journeyKey, stepId: step.id, category: step.category, topic: step.topic,
+      transactionalReason: step.transactionalReason,
       template: step.template ? { key: step.template, version: step.templateVersion! } : undefined,
       content: step.template ? undefined : { subject: step.subject!, text: step.text!, html: step.html },
       approvals: Object.keys(ctx.state.approvals).length ? ctx.state.approvals : undefined,
@@ -28,6 +29,8 @@ export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Pro
     details: {
       to: result.to ?? null, reason: result.reason ?? null, replayed: result.replayed, consent: result.consentState ?? null,
       template: step.template ? `${step.template}@${step.templateVersion}` : null, category: step.category,
+      // The send-time checks (GET /v1/emails/<idempotency key>/evidence shows them with the consent record).
+      checks: result.checks ?? null,
     },
   });
   return { outcome: result.status, next: step.next };

@@ -9,7 +9,7 @@ import { definitionSizeProblem, JourneyDefinitionSchema, JourneyKeySchema } from
 import { invalid } from '../../services/lib/errors';
 import type { Database } from '../../db/client';
 import { syncJourneySchedule } from '../../services/journeys/schedules';
-import { scopes } from '../auth';
+import { callerOf, scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
 import { NextCursor, pageLimit, pageOf } from '../paging';
@@ -101,11 +101,11 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     config: scopes.admin,
     schema: {
       tags, summary: 'Publish the draft as the next immutable version',
-      description: '422 names each bad step and field. An unchanged draft returns the latest version (200).',
+      description: '422 names each bad step and field. An unchanged draft returns the latest version (200). A transactional `send_email` step needs its `transactionalReason`; the admin key that publishes it is recorded in the audit with the reason (`journey.transactional_marked`).',
       params: KeyParams, response: { 200: Published, 201: Published, ...errorResponses },
     },
   }, async (request, reply) => {
-    const { journey, version, created } = await publishJourney(db, request.params.key, webhookAllowedHosts);
+    const { journey, version, created } = await publishJourney(db, request.params.key, webhookAllowedHosts, `api_key:${callerOf(request).keyId}`);
     const published = await getVersion(db, journey.id, version);
     await syncJourneySchedule(deps, journey, published.definition);
     return reply.code(created ? 201 : 200)

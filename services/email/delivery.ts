@@ -6,8 +6,7 @@ import { outgoingEmails, type OutgoingEmailStatus } from '../../db/schema';
 import { findContact, toContact } from '../contacts/contacts';
 import { PermanentError } from '../lib/errors';
 import { getTemplate, renderContent, trackableLinks, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './content';
-import { checkSend, type SendPolicy } from './policy';
-import { suppressionOf } from '../contacts/consent';
+import { checkNotice, checkSend, type SendChecks, type SendPolicy } from './policy';
 import type { Mailer } from './mailer';
 
 export interface EmailSettings extends LinkSettings, SendPolicy {
@@ -23,6 +22,8 @@ export interface EmailRequest {
   stepId?: string;
   category?: 'marketing' | 'transactional';
   topic?: string;
+  /** Why an admin marked the step transactional; a transactional email without one is checked as marketing. */
+  transactionalReason?: string;
   /** Inline Liquid content, or a pinned template version. */
   content?: EmailContent;
   template?: { key: string; version: number };
@@ -37,6 +38,8 @@ export interface EmailResult {
   providerMessageId?: string;
   consentState?: string;
   templateVersion?: number;
+  /** What the send-time checks found (absent when no check ran, e.g. the contact has no address). */
+  checks?: SendChecks;
   /** True when a previous attempt had already settled this send. */
   replayed: boolean;
 }
@@ -58,17 +61,18 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
   const settled = await previousOutcome(db, req.idempotencyKey);
   if (settled) return settled;
 
-  const category = req.category ?? 'marketing';
   const topic = req.topic ?? 'marketing';
   const contact = await findContact(db, req.contactId);
   if (!contact) throw new PermanentError('contact_not_found', `contact ${req.contactId} does not exist (deleted or erased)`);
   if (!contact.email) return { status: 'skipped', reason: 'no_email_address', replayed: false };
   const to = contact.email;
+  const verdict = await checkSend(db, settings, { ...contact, email: to }, { category: req.category ?? 'marketing', topic, transactionalReason: req.transactionalReason });
+  const { category } = verdict.checks;
   const template = req.template ? await getTemplate(db, req.template.key, req.template.version) : undefined;
   const base = { idempotencyKey: req.idempotencyKey, enrolmentId: req.enrolmentId, contactId: req.contactId, stepId: req.stepId,
-    toAddress: to, fromAddress: settings.from, category, templateKey: template?.key, templateVersion: template?.version };
+    toAddress: to, fromAddress: settings.from, category, templateKey: template?.key, templateVersion: template?.version,
+    evidence: evidenceOf(verdict.checks) };
 
-  const verdict = await checkSend(db, settings, { ...contact, email: to }, category, topic);
   if (!verdict.allowed) return settleSkipped(db, base, verdict.reason, verdict.consentState);
 
   const unsubscribe = category === 'marketing' ? unsubscribeUrl(settings, contact.id, topic) : undefined;
@@ -98,16 +102,21 @@ export async function deliverNotice(
 ): Promise<EmailResult> {
   const settled = await previousOutcome(db, req.idempotencyKey);
   if (settled) return settled;
-  const base = { idempotencyKey: req.idempotencyKey, toAddress: req.to, fromAddress: settings.from, category: 'transactional' as const };
-  if (await suppressionOf(db, req.to)) return settleSkipped(db, base, 'suppressed', 'n/a');
+  const verdict = await checkNotice(db, req.to);
+  const base = { idempotencyKey: req.idempotencyKey, toAddress: req.to, fromAddress: settings.from, category: 'transactional' as const, evidence: evidenceOf(verdict.checks) };
+  if (!verdict.allowed) return settleSkipped(db, base, verdict.reason, verdict.consentState);
   const { subject, text, html } = req.content;
   return sendOnce(db, mailer, { ...base, subject, textBody: text, htmlBody: html, consentState: 'not required (transactional)' }, {});
 }
 
+/** The checks as the ledger's `evidence` column keeps them. */
+const evidenceOf = (checks: SendChecks) => checks as unknown as Record<string, unknown>;
+const checksOf = (evidence: Record<string, unknown> | null | undefined) => (evidence ?? undefined) as SendChecks | undefined;
+
 /** Settles a send the checks refused: the ledger keeps why. */
 async function settleSkipped(db: Database, values: Omit<LedgerValues, 'subject' | 'textBody'>, reason: string, consentState: string): Promise<EmailResult> {
   await db.insert(outgoingEmails).values({ ...values, subject: '', textBody: '', status: 'skipped', skipReason: reason, consentState }).onConflictDoNothing();
-  return { status: 'skipped', reason, to: values.toAddress, consentState, replayed: false };
+  return { status: 'skipped', reason, to: values.toAddress, consentState, checks: checksOf(values.evidence), replayed: false };
 }
 
 /** Claims the ledger row, sends and settles it (see deliverEmail); a row another attempt holds answers with its outcome. */
@@ -128,7 +137,7 @@ async function sendOnce(db: Database, mailer: Mailer, values: LedgerValues, head
   await db.update(outgoingEmails).set({ status, providerMessageId, sentAt: sql`now()` }).where(eq(outgoingEmails.idempotencyKey, key));
   return {
     status, to: values.toAddress, providerMessageId, consentState: values.consentState ?? undefined,
-    templateVersion: values.templateVersion ?? undefined, replayed: false,
+    templateVersion: values.templateVersion ?? undefined, checks: checksOf(values.evidence), replayed: false,
   };
 }
 
@@ -145,6 +154,7 @@ async function previousOutcome(db: Database, key: string): Promise<EmailResult |
     providerMessageId: row.providerMessageId ?? undefined,
     consentState: row.consentState ?? undefined,
     templateVersion: row.templateVersion ?? undefined,
+    checks: checksOf(row.evidence),
     reason: row.status === 'unknown' ? 'interrupted_mid_send' : row.skipReason ?? undefined,
     replayed: true,
   };

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client';
 import { marketingEmailsSince } from '../../db/queries/emails';
 import type { ContactRow } from '../../db/schema';
-import { consentFor, suppressionOf, type ConsentMode } from '../contacts/consent';
+import { consentFor, suppressionOf, type ConsentDecision, type ConsentMode } from '../contacts/consent';
 import { durationToMs } from '../../journey-language';
 
 export interface FrequencyCap {
@@ -21,28 +21,89 @@ export interface SendPolicy {
   frequencyCap?: FrequencyCap;
 }
 
-export type PolicyVerdict =
-  | { allowed: true; consentState: string }
-  | { allowed: false; reason: 'suppressed' | 'no_consent' | 'frequency_cap'; consentState: string; detail: string };
+export type EmailCategory = 'marketing' | 'transactional';
 
 /**
- * The checks made just before a send: the suppression list (every email), consent for the topic
- * and the per-contact frequency cap (marketing email only).
+ * What the send-time checks found, as they found it: kept with the send (the ledger's
+ * `evidence`, the step's audit record) so the answer to "why was this sent, or not" is what was
+ * true then. Ids and outcomes only, no address or content.
  */
-export async function checkSend(
-  db: Database, policy: SendPolicy, contact: ContactRow & { email: string }, category: 'marketing' | 'transactional', topic: string,
-): Promise<PolicyVerdict> {
+export interface SendChecks {
+  checkedAt: string;
+  /** The category the email was checked as; `requestedCategory` differs when a transactional step had no admin-marked reason. */
+  category: EmailCategory;
+  requestedCategory: EmailCategory;
+  topic: string;
+  /** Why an admin marked the step transactional (recorded when its journey was published). */
+  transactionalReason: string | null;
+  suppression: { passed: boolean; reason: string | null; source: string | null; since: string | null };
+  consent:
+    | { required: false; passed: true; why: string }
+    | { required: true; passed: boolean; state: string; basis: ConsentDecision['basis']; mode: ConsentMode; recordId: number | null };
+  frequencyCap:
+    | { applied: false; passed: true; why: string }
+    | { applied: true; passed: boolean; sent: number; limit: number; windowMs: number; since: string };
+}
+
+export type SkipReason = 'suppressed' | 'no_consent' | 'frequency_cap';
+
+export type PolicyVerdict =
+  | { allowed: true; consentState: string; checks: SendChecks }
+  | { allowed: false; reason: SkipReason; consentState: string; detail: string; checks: SendChecks };
+
+export interface SendIntent {
+  category: EmailCategory;
+  topic: string;
+  transactionalReason?: string;
+}
+
+/**
+ * The checks made just before a send, every one of them whatever the first refusal, so the
+ * evidence is complete: the suppression list (every email, transactional too), consent for the
+ * topic and the per-contact frequency cap (marketing email only). An email is transactional only
+ * with the reason an admin gave for its step; one without is checked as marketing.
+ */
+export async function checkSend(db: Database, policy: SendPolicy, contact: ContactRow & { email: string }, intent: SendIntent): Promise<PolicyVerdict> {
+  const transactional = intent.category === 'transactional' && Boolean(intent.transactionalReason);
+  const category: EmailCategory = transactional ? 'transactional' : 'marketing';
   const suppressed = await suppressionOf(db, contact.email);
-  if (suppressed) return { allowed: false, reason: 'suppressed', consentState: 'n/a', detail: `${suppressed.reason} (${suppressed.source})` };
-  if (category === 'transactional') return { allowed: true, consentState: 'not required (transactional)' };
-  const consent = await consentFor(db, contact.id, 'email', topic, policy.consentMode);
-  if (!consent.allowed) return { allowed: false, reason: 'no_consent', consentState: consent.state, detail: `email/${topic}: ${consent.state}` };
-  if (policy.frequencyCap) {
-    const since = new Date(Date.now() - policy.frequencyCap.windowMs);
-    const sent = await marketingEmailsSince(db, contact.id, since);
-    if (sent >= policy.frequencyCap.count) {
-      return { allowed: false, reason: 'frequency_cap', consentState: consent.state, detail: `${sent} marketing emails in the window (cap ${policy.frequencyCap.count})` };
-    }
+  const consent = transactional ? undefined : await consentFor(db, contact.id, 'email', intent.topic, policy.consentMode);
+  const cap = transactional || !policy.frequencyCap ? undefined : await capCheck(db, policy.frequencyCap, contact.id);
+  const checks: SendChecks = {
+    checkedAt: new Date().toISOString(), category, requestedCategory: intent.category, topic: intent.topic,
+    transactionalReason: transactional ? intent.transactionalReason! : null,
+    suppression: { passed: !suppressed, reason: suppressed?.reason ?? null, source: suppressed?.source ?? null, since: suppressed?.createdAt.toISOString() ?? null },
+    consent: consent
+      ? { required: true, passed: consent.allowed, state: consent.state, basis: consent.basis, mode: policy.consentMode, recordId: consent.recordId }
+      : { required: false, passed: true, why: `transactional: ${intent.transactionalReason}` },
+    frequencyCap: cap ?? { applied: false, passed: true, why: transactional ? 'transactional' : 'no cap configured (EMAIL_FREQUENCY_CAP=off)' },
+  };
+  const consentState = consent ? consent.state : 'not required (transactional)';
+  if (suppressed) return { allowed: false, reason: 'suppressed', consentState: 'n/a', detail: `${suppressed.reason} (${suppressed.source})`, checks };
+  if (consent && !consent.allowed) return { allowed: false, reason: 'no_consent', consentState, detail: `email/${intent.topic}: ${consent.state}`, checks };
+  if (cap && !cap.passed) {
+    return { allowed: false, reason: 'frequency_cap', consentState, detail: `${cap.sent} marketing emails in the window (cap ${cap.limit})`, checks };
   }
-  return { allowed: true, consentState: consent.state };
+  return { allowed: true, consentState, checks };
+}
+
+async function capCheck(db: Database, cap: FrequencyCap, contactId: string): Promise<SendChecks['frequencyCap']> {
+  const since = new Date(Date.now() - cap.windowMs);
+  const sent = await marketingEmailsSince(db, contactId, since);
+  return { applied: true, passed: sent < cap.count, sent, limit: cap.count, windowMs: cap.windowMs, since: since.toISOString() };
+}
+
+/** The checks of a notice to someone who is no contact (an approver's task link): the suppression list only. */
+export async function checkNotice(db: Database, to: string): Promise<PolicyVerdict> {
+  const suppressed = await suppressionOf(db, to);
+  const notContact = 'a notice to an approver, who is no contact';
+  const checks: SendChecks = {
+    checkedAt: new Date().toISOString(), category: 'transactional', requestedCategory: 'transactional', topic: 'notice',
+    transactionalReason: notContact,
+    suppression: { passed: !suppressed, reason: suppressed?.reason ?? null, source: suppressed?.source ?? null, since: suppressed?.createdAt.toISOString() ?? null },
+    consent: { required: false, passed: true, why: notContact }, frequencyCap: { applied: false, passed: true, why: notContact },
+  };
+  const consentState = 'not required (transactional)';
+  if (suppressed) return { allowed: false, reason: 'suppressed', consentState: 'n/a', detail: `${suppressed.reason} (${suppressed.source})`, checks };
+  return { allowed: true, consentState, checks };
 }

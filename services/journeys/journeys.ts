@@ -7,6 +7,7 @@ import { publishableDefinitionSchema, type JourneyDefinition } from '../../journ
 import { toProblems } from '../lib/validation';
 import { pinTemplates } from '../email/templates';
 import { missingPrincipal } from '../people/users';
+import { auditTransactionalSteps, transactionalProblems } from './transactional';
 
 export interface JourneyVersion {
   version: number;
@@ -21,7 +22,7 @@ export interface JourneyVersion {
  */
 export function draftProblems(draft: unknown, webhookAllowedHosts: readonly string[] = []): FieldProblem[] {
   const parsed = publishableDefinitionSchema(webhookAllowedHosts).safeParse(draft);
-  return parsed.success ? [] : toProblems(parsed.error, 'definition', draft);
+  return parsed.success ? transactionalProblems(parsed.data) : toProblems(parsed.error, 'definition', draft);
 }
 
 export async function getJourney(db: Database, key: string): Promise<JourneyRow> {
@@ -99,24 +100,26 @@ export async function updateDraft(
 /**
  * Publishes the draft as the next immutable version. Publishing an unchanged draft returns the
  * latest version instead of numbering a copy. Refuses (422) a draft that does not validate,
- * including a notify step aimed at an internal host that `webhookAllowedHosts` does not name.
+ * including a notify step aimed at an internal host that `webhookAllowedHosts` does not name and
+ * a transactional email step without its reason. A new version's transactional steps are
+ * audited with their reasons, `actor` (the admin key) as the one who marked them.
  */
 export async function publishJourney(
-  db: Database, key: string, webhookAllowedHosts: readonly string[] = [],
+  db: Database, key: string, webhookAllowedHosts: readonly string[] = [], actor = 'system',
 ): Promise<{ journey: JourneyRow; version: number; created: boolean }> {
-  return db.transaction(async (tx) => {
+  const published = await db.transaction(async (tx) => {
     const [journey] = await tx.select().from(journeys).where(eq(journeys.key, key)).for('update');
     if (!journey) throw notFound('journey', 'key', key);
     const parsed = publishableDefinitionSchema(webhookAllowedHosts).safeParse(journey.draft);
     if (!parsed.success) {
       throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, toProblems(parsed.error, 'definition', journey.draft));
     }
-    const approvers = await approverProblems(tx as unknown as Database, parsed.data);
-    if (approvers.length) throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, approvers);
+    const problems = [...transactionalProblems(parsed.data), ...await approverProblems(tx as unknown as Database, parsed.data)];
+    if (problems.length) throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, problems);
     const definition = await pinTemplates(tx as unknown as Database, parsed.data);
     if (journey.latestVersion !== null) {
       const latest = await getVersion(tx as unknown as Database, journey.id, journey.latestVersion);
-      if (isDeepStrictEqual(latest.definition, definition)) return { journey, version: latest.version, created: false };
+      if (isDeepStrictEqual(latest.definition, definition)) return { journey, version: latest.version, created: false, definition };
     }
     const version = (journey.latestVersion ?? 0) + 1;
     await tx.insert(journeyVersions).values({ journeyId: journey.id, version, definition });
@@ -126,8 +129,11 @@ export async function publishJourney(
       triggerType: trigger.type, triggerEvent: trigger.type === 'event' ? trigger.event : null,
     })
       .where(eq(journeys.id, journey.id)).returning();
-    return { journey: updated!, version, created: true };
+    return { journey: updated!, version, created: true, definition };
   }).finally(() => forgetRecent(db, key));
+  // Also for an unchanged draft: a retry after the version went in but its record did not (once per version).
+  await auditTransactionalSteps(db, key, published.version, published.definition, actor);
+  return { journey: published.journey, version: published.version, created: published.created };
 }
 
 /**

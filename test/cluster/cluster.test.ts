@@ -21,7 +21,7 @@ describe('cluster', () => {
     const receiver = await startWebhookReceiver(CLUSTER_SECRETS.webhook);
     const key = `cluster-${d!.id}`.replace(/_/g, '-');
     const created = await api(0, 'POST', '/v1/journeys', { key, name: 'Cluster', definition: { steps: [
-      { id: 'mail', type: 'send_email', subject: 'Hello {{ contact.email }}', text: 'x', category: 'transactional', next: 'pause' },
+      { id: 'mail', type: 'send_email', subject: 'Hello {{ contact.email }}', text: 'x', category: 'transactional', transactionalReason: 'test receipt', next: 'pause' },
       { id: 'pause', type: 'wait', duration: '2s', next: 'score' },
       { id: 'score', type: 'update_contact', scoreDelta: 1, next: 'hook' },
       { id: 'hook', type: 'notify', url: `${receiver.url}/hook`, body: { email: '{{ contact.email }}' } },

@@ -42,7 +42,7 @@ describe('faults', () => {
   it(`${N} journeys survive kill -9 of the worker, a PostgreSQL restart, a Temporal restart and an SMTP outage, with every side effect once`, async () => {
     const receiver = await startWebhookReceiver(TEST_SECRETS.webhook);
     const key = await h.publish({ steps: [
-      { id: 'mail', type: 'send_email', subject: 'Hello {{ contact.email }}', text: 'x', category: 'transactional', next: 'pause' },
+      { id: 'mail', type: 'send_email', subject: 'Hello {{ contact.email }}', text: 'x', category: 'transactional', transactionalReason: 'test receipt', next: 'pause' },
       { id: 'pause', type: 'wait', duration: '2s', next: 'score' },
       { id: 'score', type: 'update_contact', scoreDelta: 1, next: 'hook' },
       { id: 'hook', type: 'notify', url: `${receiver.url}/hook`, body: { email: '{{ contact.email }}' } },

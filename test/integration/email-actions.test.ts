@@ -90,7 +90,7 @@ describe('email actions', () => {
       { id: 'm1', type: 'send_email', subject: 'One', text: '1', next: 'm2' },
       { id: 'm2', type: 'send_email', subject: 'Two', text: '2', next: 'm3' },
       { id: 'm3', type: 'send_email', subject: 'Three', text: '3', next: 'receipt' },
-      { id: 'receipt', type: 'send_email', subject: 'Receipt', text: 'r', category: 'transactional' },
+      { id: 'receipt', type: 'send_email', subject: 'Receipt', text: 'r', category: 'transactional', transactionalReason: 'order receipt' },
     ] });
     const email = uniqueEmail('capped');
     const e = await enrol(key, { email });
