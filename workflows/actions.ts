@@ -27,7 +27,7 @@ export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Pro
     action: `email.${result.status}`, outcome: result.status, providerMessageId: result.providerMessageId,
     consentState: result.consentState, templateVersion: step.template ? `${step.template}@${step.templateVersion}` : undefined,
     details: {
-      to: result.to ?? null, reason: result.reason ?? null, replayed: result.replayed, consent: result.consentState ?? null,
+      reason: result.reason ?? null, replayed: result.replayed, consent: result.consentState ?? null,
       template: step.template ? `${step.template}@${step.templateVersion}` : null, category: step.category,
       // The send-time checks (GET /v1/emails/<idempotency key>/evidence shows them with the consent record).
       checks: result.checks ?? null,

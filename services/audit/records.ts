@@ -47,6 +47,17 @@ type Hashed = AuditContent & Pick<AuditRecordRow, 'seq' | 'prevHash'>;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/**
+ * What an audit record keeps of a value that may be personal data (an address, form values, a
+ * comment, a caller's key): `sha256:` + the SHA-256 of its text (a string as it is, anything
+ * else as canonical JSON). Records are append-only and cannot forget, so they hold ids and such
+ * digests only: a digest proves a value to whoever holds the value (`printf %s <value> |
+ * sha256sum`) and tells nothing to whoever does not; the value lives in its table until erasure.
+ */
+export function digestOf(value: unknown): string {
+  return `sha256:${sha256(typeof value === 'string' ? value : canonical(value))}`;
+}
+
 /** What a record says, without its place in the chain (seq, prev_hash). */
 type Content = AuditContent;
 

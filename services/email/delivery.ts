@@ -31,10 +31,13 @@ export interface EmailRequest {
   scope?: Record<string, unknown>;
 }
 
+/**
+ * What a send did, as the workflow gets it (and Temporal keeps it in the run's history): no
+ * address or content, only the outcome; the ledger row (same idempotency key) holds the rest.
+ */
 export interface EmailResult {
   status: 'sent' | 'captured' | 'skipped' | 'unknown';
   reason?: string;
-  to?: string;
   providerMessageId?: string;
   consentState?: string;
   templateVersion?: number;
@@ -116,7 +119,7 @@ const checksOf = (evidence: Record<string, unknown> | null | undefined) => (evid
 /** Settles a send the checks refused: the ledger keeps why. */
 async function settleSkipped(db: Database, values: Omit<LedgerValues, 'subject' | 'textBody'>, reason: string, consentState: string): Promise<EmailResult> {
   await db.insert(outgoingEmails).values({ ...values, subject: '', textBody: '', status: 'skipped', skipReason: reason, consentState }).onConflictDoNothing();
-  return { status: 'skipped', reason, to: values.toAddress, consentState, checks: checksOf(values.evidence), replayed: false };
+  return { status: 'skipped', reason, consentState, checks: checksOf(values.evidence), replayed: false };
 }
 
 /** Claims the ledger row, sends and settles it (see deliverEmail); a row another attempt holds answers with its outcome. */
@@ -136,7 +139,7 @@ async function sendOnce(db: Database, mailer: Mailer, values: LedgerValues, head
   const status = mailer.mode === 'capture' ? 'captured' : 'sent';
   await db.update(outgoingEmails).set({ status, providerMessageId, sentAt: sql`now()` }).where(eq(outgoingEmails.idempotencyKey, key));
   return {
-    status, to: values.toAddress, providerMessageId, consentState: values.consentState ?? undefined,
+    status, providerMessageId, consentState: values.consentState ?? undefined,
     templateVersion: values.templateVersion ?? undefined, checks: checksOf(values.evidence), replayed: false,
   };
 }
@@ -146,11 +149,10 @@ async function previousOutcome(db: Database, key: string): Promise<EmailResult |
   if (!row || row.status === 'retry') return undefined;
   if (row.status === 'sending') {
     await setStatus(db, key, 'unknown', 'sending');
-    return { status: 'unknown', reason: 'interrupted_mid_send', to: row.toAddress, replayed: true };
+    return { status: 'unknown', reason: 'interrupted_mid_send', replayed: true };
   }
   return {
     status: row.status,
-    to: row.toAddress,
     providerMessageId: row.providerMessageId ?? undefined,
     consentState: row.consentState ?? undefined,
     templateVersion: row.templateVersion ?? undefined,

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { contacts } from '../../db/schema';
-import { appendAudit } from '../audit/records';
+import { appendAudit, digestOf } from '../audit/records';
 import { suppress } from '../contacts/consent';
 import { recordConsentChanges } from '../contacts/consent-ledger';
 
@@ -26,7 +26,7 @@ export async function recordProviderFeedback(db: Database, feedback: ProviderFee
   if (suppressed) await suppress(db, email, type === 'complaint' ? 'complaint' : 'hard_bounce', source);
   await appendAudit(db, {
     actor: 'provider', action: `email.${type}`, outcome: suppressed ? 'suppressed' : 'recorded',
-    providerMessageId: messageId, details: { email, bounceType: type === 'bounce' ? bounceType : null, source },
+    providerMessageId: messageId, details: { emailDigest: digestOf(email), bounceType: type === 'bounce' ? bounceType : null, source },
   });
   if (type === 'complaint') {
     const [contact] = await db.select({ id: contacts.id }).from(contacts).where(eq(contacts.email, email));

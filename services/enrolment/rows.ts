@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { insertEnrolmentsWithRecords } from '../../db/queries/enrolments';
 import { enrolments, type EnrolmentRow, type JourneyRow } from '../../db/schema';
-import { firstRecord } from '../audit/records';
+import { digestOf, firstRecord } from '../audit/records';
 import { conflict, notFound } from '../lib/errors';
 import { getVersion, recentJourney, type JourneyVersion as PublishedVersion } from '../journeys/journeys';
 
@@ -55,7 +55,8 @@ export async function insertEnrolments(db: Database, target: EnrolmentTarget, ro
       actor, action: 'enrolment.started', outcome: 'started', contactId: row.contactId,
       journeyKey: row.journeyKey, journeyVersion: row.journeyVersion, enrolmentId: row.id,
       workflowId: row.workflowId, idempotencyKey: `${row.workflowId}:enrolled`,
-      details: { sequence: row.sequence, requestIdempotencyKey: row.idempotencyKey },
+      // The caller's key is free text (it may carry an address): the record keeps its digest.
+      details: { sequence: row.sequence, requestKeyDigest: row.idempotencyKey === null ? null : digestOf(row.idempotencyKey) },
     }));
     const done = await insertEnrolmentsWithRecords(db, { check: i === 0, journeyId: target.journey.id, version: target.version.version }, chunk, records);
     if (!done.current) return 'stale';

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client';
 import { tasks, type TaskRow } from '../../db/schema';
 import type { Principal } from '../../journey-language';
 import { SANDBOX_APPROVER_PREFIX } from '../../workflows/contract';
-import { appendAudit } from '../audit/records';
+import { appendAudit, digestOf } from '../audit/records';
 import { emailLinks, getTask, markTask, resolvePrincipal, sandboxed, type TaskDeps } from './tasks';
 
 /**
@@ -73,7 +73,11 @@ export interface RecordedDecision {
   userId: string;
 }
 
-/** Stores the accepted decision (who, which values) and audits it; a test run's sandbox approver is no user. */
+/**
+ * Stores the accepted decision (who, which values) and audits it; a test run's sandbox approver
+ * is no user. The record holds digests of the values and the comment, not them: an approver may
+ * write about the contact, and the audit trail cannot forget (the task row holds them until erasure).
+ */
 export async function recordDecision(db: Database, input: RecordedDecision): Promise<void> {
   const synthetic = input.userId.startsWith(SANDBOX_APPROVER_PREFIX);
   const [decided] = await db.update(tasks).set({
@@ -81,5 +85,6 @@ export async function recordDecision(db: Database, input: RecordedDecision): Pro
     comment: input.comment ?? null, decidedBy: synthetic ? null : input.userId, decidedAt: sql`now()`,
   }).where(eq(tasks.id, input.taskId)).returning();
   await auditTask(db, decided ?? await getTask(db, input.taskId), 'task.decided', input.decision === 'approve' ? 'approved' : 'rejected', `${input.idempotencyKey}:decided`,
-    { decidedBy: input.userId, values: input.values, comment: input.comment ?? null }, synthetic ? input.userId : `user:${input.userId}`);
+    { decidedBy: input.userId, valuesDigest: digestOf(input.values), commentDigest: input.comment === undefined ? null : digestOf(input.comment) },
+    synthetic ? input.userId : `user:${input.userId}`);
 }
