@@ -2,8 +2,10 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { EmailSettings } from '../services/email/delivery';
 import type { Mailer } from '../services/email/mailer';
+import type { AuditCheckpointSettings } from '../services/audit/checkpoints';
 import type { WebhookTargets } from '../services/webhooks/transport';
 import { createAuditActivities } from './audit';
+import { createAuditCheckpointActivities } from './audit-checkpoints';
 import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';
 import { createEnrolmentActivities } from './enrolment';
@@ -23,12 +25,15 @@ export interface ActivityDeps {
   /** For activities that enrol contacts (segment and schedule triggers). */
   temporal: Client;
   taskQueue: string;
+  /** The checkpoint signing key and write-once sink; without them no checkpoint is written. */
+  auditCheckpoints?: AuditCheckpointSettings;
 }
 
 /** Every activity the journey workflows call: thin adapters over services. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createAuditActivities(deps),
+    ...createAuditCheckpointActivities(deps),
     ...createContactActivities(deps),
     ...createEmailActivities(deps),
     ...createEnrolmentActivities(deps),

@@ -16,6 +16,8 @@ import { connectTemporal, createClient, ensureSearchAttributes, temporalConnecti
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server';
 import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
+import { auditCheckpointSettings, checkpointInterval } from '../runtime/audit-checkpoints';
+import { syncAuditCheckpointSchedule } from '../services/audit/jobs';
 import type { Database } from '../db/client';
 import { createMailer } from '../services/email/mailer';
 import { createApiKey } from '../services/people/api-keys';
@@ -52,13 +54,18 @@ async function main() {
   const mailer = createMailer(config.SMTP_URL, logger);
   const client = createClient(connection, config.TEMPORAL_NAMESPACE);
   const secrets = resolveSecrets(config);
+  const auditCheckpoints = auditCheckpointSettings(config);
   const worker = await createJourneyWorkers({
     client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
     webhookSecret: secrets.webhook, webhookTargets: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS },
     emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    auditCheckpoints,
   });
+  // Idempotent: every worker start creates or updates the one Schedule of this task queue.
+  await syncAuditCheckpointSchedule({ temporal: client, taskQueue: config.TASK_QUEUE }, checkpointInterval(config));
+  logger.info({ keyId: auditCheckpoints.keyId, sink: auditCheckpoints.sink.location, every: config.AUDIT_CHECKPOINT_INTERVAL }, 'audit checkpoints');
   const app = await buildApp({
     database, temporal: client, taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.TEMPORAL_UI_URL,

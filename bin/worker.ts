@@ -7,6 +7,8 @@ import { installTemporalTelemetry, startMetricsServer } from '../runtime/telemet
 import { connectTemporal, createClient, ensureSearchAttributes, temporalConnectionOptions } from '../runtime/temporal';
 import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
+import { auditCheckpointSettings, checkpointInterval } from '../runtime/audit-checkpoints';
+import { syncAuditCheckpointSchedule } from '../services/audit/jobs';
 import { createMailer } from '../services/email/mailer';
 
 async function main() {
@@ -21,14 +23,19 @@ async function main() {
   const client = createClient(connection, config.TEMPORAL_NAMESPACE);
   const mailer = createMailer(config.SMTP_URL, logger);
   const secrets = resolveSecrets(config);
+  const auditCheckpoints = auditCheckpointSettings(config);
   const worker = await createJourneyWorkers({
     client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
     webhookSecret: secrets.webhook, webhookTargets: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS },
     emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    auditCheckpoints,
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
   });
+  // Idempotent: every worker start creates or updates the one Schedule of this task queue.
+  await syncAuditCheckpointSchedule({ temporal: client, taskQueue: config.TASK_QUEUE }, checkpointInterval(config));
+  logger.info({ keyId: auditCheckpoints.keyId, sink: auditCheckpoints.sink.location, every: config.AUDIT_CHECKPOINT_INTERVAL }, 'audit checkpoints');
   const metricsServer = config.WORKER_METRICS_PORT ? startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, temporalMetricsUrl, logger, config.METRICS_TOKEN, () => worker.state()) : undefined;
   logger.info({ taskQueue: config.TASK_QUEUE, email: mailer.mode }, 'worker running');
   // Temporal's runtime stops the worker on SIGINT/SIGTERM; run() then resolves.

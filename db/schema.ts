@@ -293,6 +293,23 @@ export const auditRecords = pgTable(
   ],
 );
 
+/**
+ * Background verifications of the audit chains against the latest signed checkpoint
+ * (services/audit/verifications.ts): each pages through the chains in its own workflow, keeping
+ * where it is (`page`, `cursor`) and what it found so far (`report`) here.
+ */
+export const auditVerifications = pgTable('audit_verifications', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  status: text('status').$type<'running' | 'completed' | 'failed'>().notNull().default('running'),
+  requestedBy: text('requested_by'),
+  requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+  page: integer('page').notNull().default(0),
+  cursor: jsonb('cursor').$type<Record<string, unknown>>().notNull(),
+  report: jsonb('report').$type<Record<string, unknown>>().notNull(),
+  error: text('error'),
+}, (t) => [index('audit_verifications_finished_idx').on(t.status, t.finishedAt)]);
+
 /** People who approve tasks; roles group them (an approval may go to a role). */
 export const users = pgTable('users', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -368,6 +385,7 @@ export type ContactRow = typeof contacts.$inferSelect;
 export type JourneyRow = typeof journeys.$inferSelect;
 export type EnrolmentRow = typeof enrolments.$inferSelect;
 export type AuditRecordRow = typeof auditRecords.$inferSelect;
+export type AuditVerificationRow = typeof auditVerifications.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type TemplateRow = typeof emailTemplates.$inferSelect;
 export type UserRow = typeof users.$inferSelect;

@@ -57,6 +57,16 @@ export const ConfigSchema = z.object({
   WORKER_METRICS_PORT: withDefault(z.coerce.number().int().min(0).max(65535), 9465),
   METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  AUDIT_CHECKPOINT_KEY: optional(z.string().min(1))
+    .describe('Ed25519 private key that signs audit checkpoints: PEM (line breaks may be written \\n) or the path of a PEM file; the worker requires it in production'),
+  AUDIT_CHECKPOINT_INTERVAL: withDefault(z.string().regex(/^(off|\d+(s|m|h|d|w))$/, 'is "off" or a duration such as "1h"'), '1h'),
+  AUDIT_CHECKPOINT_DIR: optional(z.string().min(1)).describe('append-only directory of the checkpoints (default DATA_DIR/audit-checkpoints)'),
+  AUDIT_CHECKPOINT_S3_BUCKET: optional(z.string().min(3)).describe('write the checkpoints to this S3 (or S3-compatible) bucket instead of the directory'),
+  AUDIT_CHECKPOINT_S3_PREFIX: withDefault(z.string(), 'audit-checkpoints/'),
+  AUDIT_CHECKPOINT_S3_REGION: withDefault(z.string().min(1), 'us-east-1'),
+  AUDIT_CHECKPOINT_S3_ENDPOINT: optional(z.url()).describe("an S3-compatible service's URL (path-style requests); AWS when unset"),
+  AUDIT_CHECKPOINT_S3_OBJECT_LOCK: optional(z.string().regex(/^(GOVERNANCE|COMPLIANCE):\d+d$/, 'is GOVERNANCE:<days>d or COMPLIANCE:<days>d'))
+    .describe('object lock retention of every checkpoint object (the bucket must have object lock enabled)'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import { activityFailures } from './activity-failures';
 import type { Database } from '../db/client';
+import type { AuditCheckpointSettings } from '../services/audit/checkpoints';
 import { durationToMs } from '../journey-language';
 import type { EmailSettings } from '../services/email/delivery';
 import { parseFrequencyCap } from '../services/email/policy';
@@ -35,6 +36,8 @@ export interface JourneyWorkerOptions {
   maxCachedWorkflows?: number;
   /** A pre-built workflow bundle (tests build it once); otherwise workflows/ is bundled at start. */
   workflowBundle?: { codePath: string };
+  /** The audit checkpoint key and sink (runtime/audit-checkpoints.ts); without them checkpoints are refused. */
+  auditCheckpoints?: AuditCheckpointSettings;
 }
 
 export interface JourneyWorkers {
@@ -64,7 +67,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   const activities = createActivities({
     db: options.db, mailer: options.mailer, sandboxMailer: createMailer(undefined, silentLogger), email: options.email, webhookSecret: options.webhookSecret,
     webhookTargets: options.webhookTargets,
-    temporal: options.client, taskQueue: options.taskQueue,
+    temporal: options.client, taskQueue: options.taskQueue, auditCheckpoints: options.auditCheckpoints,
   });
   const maxCachedWorkflows = options.maxCachedWorkflows ?? 250;
   const journeys = await Worker.create({

@@ -183,6 +183,26 @@ export type JourneyWorkflow = (input: EnrolmentInput) => Promise<EnrolmentResult
 export type TestRunScriptWorkflow = (input: { events: ScriptedEvent[] }) => Promise<void>;
 export type ScheduledEnrolmentWorkflow = (input: { journeyKey: string }) => Promise<{ enrolled: number; matched: number }>;
 
+/** A signed checkpoint of every audit chain head, as written to the write-once sink. */
+export interface AuditCheckpointResult {
+  name: string;
+  location: string;
+  keyId: string;
+  createdAt: string;
+  chains: number;
+  records: number;
+  headsDigest: string;
+}
+/** Started by the audit checkpoint Schedule: checks the chains against the last checkpoint, then writes the next. */
+export type AuditCheckpointWorkflow = () => Promise<AuditCheckpointResult>;
+
+/** A background verification of the audit chains (a row of audit_verifications); `page` carries across continue-as-new. */
+export interface AuditVerificationInput {
+  verificationId: string;
+  page?: number;
+}
+export type AuditVerificationWorkflow = (input: AuditVerificationInput) => Promise<{ verificationId: string; pages: number }>;
+
 /**
  * A workflow type as a caller sees it: its name bound to its signature, so
  * `client.workflow.start(journeyWorkflow, { args: [input] })` is type-checked without loading
@@ -200,6 +220,8 @@ function workflowType<T extends (...args: never[]) => Promise<unknown>>(name: st
 export const journeyWorkflow = workflowType<JourneyWorkflow>('journeyWorkflow');
 export const testRunScriptWorkflow = workflowType<TestRunScriptWorkflow>('testRunScriptWorkflow');
 export const scheduledEnrolmentWorkflow = workflowType<ScheduledEnrolmentWorkflow>('scheduledEnrolmentWorkflow');
+export const auditCheckpointWorkflow = workflowType<AuditCheckpointWorkflow>('auditCheckpointWorkflow');
+export const auditVerificationWorkflow = workflowType<AuditVerificationWorkflow>('auditVerificationWorkflow');
 
 /** A typed search attribute key (what `defineSearchAttributeKey` of @temporalio/common returns). */
 const searchAttribute = <T extends SearchAttributeType>(name: string, type: T): ReturnType<typeof defineSearchAttributeKey<T>> => ({ name, type });

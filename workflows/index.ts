@@ -3,6 +3,7 @@
  * Callers never import these: they start workflows through the stand-ins of the same names in
  * ./contract.ts, which also holds the signals, queries and updates.
  */
+export { auditCheckpointWorkflow, auditVerificationWorkflow } from './audit';
 export { journeyWorkflow } from './journey';
 export { scheduledEnrolmentWorkflow } from './scheduled-enrolment';
 export { testRunScriptWorkflow } from './test-run-script';

@@ -1,6 +1,6 @@
 import { asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { auditRecords } from '../../db/schema';
+import { auditRecords, type AuditRecordRow } from '../../db/schema';
 import { recordHash } from './records';
 
 export interface BrokenLink {
@@ -19,26 +19,44 @@ export interface VerifyReport {
   firstBroken?: BrokenLink;
 }
 
+/** Where a chain stands while its records are read in order: the next seq and the hash it must link to. */
+export interface ChainPosition {
+  chain: string;
+  nextSeq: number;
+  prevHash: string | null;
+}
+
 /**
- * Recomputes every chain (or one): each record's hash from its content and its predecessor's
- * hash, and the sequence without gaps. Names the first broken link.
+ * Checks one record against its chain's position so far (undefined: the record opens its chain):
+ * its seq follows without a gap, it links to its predecessor's hash, and its own hash is what its
+ * content and place give. Answers why the link is broken, if it is.
  */
-export async function verifyAudit(db: Database, onlyChain?: string): Promise<VerifyReport> {
-  const chains = onlyChain ? [onlyChain]
-    : (await db.selectDistinct({ chain: auditRecords.chain }).from(auditRecords).where(sql`${auditRecords.chain} is not null`)).map((c) => c.chain!);
+export function brokenLinkOf(row: AuditRecordRow, position: ChainPosition | undefined): BrokenLink['reason'] | undefined {
+  const expected = position?.chain === row.chain ? position : { nextSeq: 1, prevHash: null };
+  if (row.seq !== expected.nextSeq) return 'sequence_gap';
+  if (row.prevHash !== expected.prevHash) return 'prev_hash_mismatch';
+  if (recordHash(row) !== row.hash) return 'hash_mismatch';
+  return undefined;
+}
+
+export async function countUnchained(db: Database): Promise<number> {
   const [{ n } = { n: 0 }] = await db.select({ n: sql<number>`count(*)::int` }).from(auditRecords).where(isNull(auditRecords.chain));
-  let records = 0;
-  for (const chain of chains.sort()) {
-    const rows = await db.select().from(auditRecords).where(eq(auditRecords.chain, chain)).orderBy(asc(auditRecords.seq));
-    let prev: string | null = null;
-    for (const [i, row] of rows.entries()) {
-      records += 1;
-      const broken = (reason: BrokenLink['reason']): VerifyReport => ({ ok: false, chains: chains.length, records, unchained: n, firstBroken: { chain, seq: row.seq!, id: row.id, reason } });
-      if (row.seq !== i + 1) return broken('sequence_gap');
-      if (row.prevHash !== prev) return broken('prev_hash_mismatch');
-      if (recordHash(row) !== row.hash) return broken('hash_mismatch');
-      prev = row.hash;
-    }
+  return n;
+}
+
+/**
+ * Recomputes one chain: each record's hash from its content and its predecessor's hash, and the
+ * sequence without gaps. Names the first broken link. (Every chain, against the latest
+ * checkpoint, is a background verification: services/audit/verifications.ts.)
+ */
+export async function verifyChain(db: Database, chain: string): Promise<VerifyReport> {
+  const unchained = await countUnchained(db);
+  const rows = await db.select().from(auditRecords).where(eq(auditRecords.chain, chain)).orderBy(asc(auditRecords.seq));
+  let position: ChainPosition | undefined;
+  for (const [i, row] of rows.entries()) {
+    const reason = brokenLinkOf(row, position);
+    if (reason) return { ok: false, chains: 1, records: i + 1, unchained, firstBroken: { chain, seq: row.seq!, id: row.id, reason } };
+    position = { chain, nextSeq: row.seq! + 1, prevHash: row.hash };
   }
-  return { ok: true, chains: chains.length, records, unchained: n };
+  return { ok: true, chains: 1, records: rows.length, unchained };
 }

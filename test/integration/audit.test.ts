@@ -23,9 +23,9 @@ describe('audit trail', () => {
 
   it('chains verify, and the export holds every step of an enrolment as JSON and CSV', async () => {
     const e = await finishedEnrolment();
-    const verified = await h.api('GET', '/v1/audit/verify');
-    expect(verified.body).toMatchObject({ ok: true, unchained: 0 });
-    expect(verified.body.records).toBeGreaterThanOrEqual(4);
+    // Every chain at once is a background job (audit-checkpoints.test.ts); one chain is recomputed on request.
+    const verified = await h.api('GET', `/v1/audit/verify?chain=${encodeURIComponent(`enrolment:${e.id}`)}`);
+    expect(verified.body).toMatchObject({ ok: true, unchained: 0, records: 4 });
 
     const json = await h.api('GET', `/v1/audit?enrolmentId=${e.id}`);
     expect(json.body.records.map((r: { action: string }) => r.action)).toEqual(['enrolment.started', 'email.sent', 'contact.updated', 'enrolment.completed']);

@@ -7,6 +7,7 @@ import { buildApp } from '../../api/app';
 import { openDatabase, type DatabaseHandle } from '../../db/client';
 import { connectTemporal, createClient } from '../../runtime/temporal';
 import { createJourneyWorkers, type JourneyWorkers } from '../../runtime/worker';
+import type { AuditCheckpointSettings } from '../../services/audit/checkpoints';
 import type { EmailSettings } from '../../services/email/delivery';
 import { createMailer } from '../../services/email/mailer';
 import type { Resolver } from '../../services/webhooks/transport';
@@ -62,6 +63,10 @@ export interface HarnessOptions {
   webhookAllowedHosts?: readonly string[];
   /** Resolves webhook hosts instead of DNS (a name that resolves inside the network, without DNS). */
   webhookResolver?: Resolver;
+  /** A database of the test file's own instead of the run's shared one (a test that must see no other file's records). */
+  databaseUrl?: string;
+  /** The worker's audit checkpoint key and sink (none by default: checkpoints are refused). */
+  auditCheckpoints?: AuditCheckpointSettings;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -72,7 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const smtp = await startSmtpSink();
-  const database = await openDatabase({ url: env.databaseUrl, poolSize: options.databasePoolSize ?? 5 });
+  const database = await openDatabase({ url: options.databaseUrl ?? env.databaseUrl, poolSize: options.databasePoolSize ?? 5 });
   const keys = {
     admin: (await createApiKey(database.db, { name: 'test admin', scopes: ['admin'] })).key,
     service: (await createApiKey(database.db, { name: 'test service', scopes: ['service'] })).key,
@@ -100,6 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     webhookSecret: TEST_SECRETS.webhook, webhookTargets: { allowedHosts: options.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS, resolve: options.webhookResolver },
     emailRatePerSecond: options.emailRatePerSecond ?? 1000,
     workflowBundle: { codePath: env.workflowBundlePath },
+    auditCheckpoints: options.auditCheckpoints,
     // No workflow cache: every activation replays the run from its history, so any
     // non-determinism fails the test that meets it (as a restart or eviction would in production).
     maxCachedWorkflows: 0,

@@ -11,7 +11,7 @@ import { eq } from 'drizzle-orm';
 import { openDatabase } from '../../db/client';
 import { enrolments } from '../../db/schema';
 import { appendAudit } from '../../services/audit/records';
-import { verifyAudit } from '../../services/audit/verify';
+import { verifyAllChains } from '../../services/audit/verifications';
 import { upsertContact } from '../../services/contacts/contacts';
 import { recordProgress } from '../../services/enrolment/progress';
 import { enrolmentTarget, insertEnrolments, newEnrolment } from '../../services/enrolment/rows';
@@ -45,7 +45,7 @@ async function main() {
     const [ended] = await db.select().from(enrolments).where(eq(enrolments.id, rows[0]!.id));
     console.log(JSON.stringify({
       planned: rows.map((r) => ({ id: r.id, startedAt: r.startedAt })), inserted: [...first], insertedAgain: [...again],
-      merged, stored, appended, movedTo: moved?.currentStep, retried, entryDetails: entry.details, ended, verified: await verifyAudit(db),
+      merged, stored, appended, movedTo: moved?.currentStep, retried, entryDetails: entry.details, ended, verified: await verifyAllChains(db),
     }));
   } finally {
     await handle.close();
