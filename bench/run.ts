@@ -13,6 +13,7 @@ import { testEnvironment } from '../test/support/env';
 import { createMailer } from '../services/email/mailer';
 import { apiRead } from './api-read';
 import { baselineActivities } from './baseline-activities';
+import { clusterBench } from './cluster';
 import { bulkEnrolment, singleEnrolment, type BenchContext } from './enrolment';
 import { eventToAction } from './events';
 import { journeysCompleted } from './journeys';
@@ -27,10 +28,27 @@ const sizes = {
   /** ABBA cycles of the throughput scenarios (read in support.ts). */
   CYCLES: Number(process.env.BENCH_CYCLES ?? 2),
 };
+const CLUSTER_NOTE = 'Rows starting "cluster:" come from `npm run bench -- --cluster`: a Temporal cluster on PostgreSQL (frontend, matching, worker, two history processes; deploy/temporal/cluster.sh), Nurture as deployed (compiled, production mode, runtime database role) with 1 then 2 API and worker processes, against raw starts of an empty workflow (16 in flight per starter) and the hand-written journey on as many plain worker processes (run through tsx), on the same cluster in the same run. One round per configuration; scaling rows compare each side\'s 2-process rate to its 1-process rate.';
+/** The notes under the table: what each baseline is, and how the cluster rows are measured. */
+const NOTES = [
+  'Baselines: enrolment against `client.workflow.start` of an empty workflow; journeys against a hand-written workflow calling the same email and contact services; events against a raw signal to an activity; the read route against a bare Fastify route serving the same JSON from memory; memory against a plain Temporal worker process (SDK defaults) holding as many workflows asleep.',
+  'The memory scenario measures the worker process alone, as deployed (`npm run build`, `node dist/bin/worker.js`, NODE_ENV=production, pre-built workflow bundle, the heap and malloc settings of docker-compose.yml), against the baseline worker compiled the same way, with /proc/<pid>/status VmRSS.',
+  CLUSTER_NOTE,
+];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const wanted = (name: string) => !only || only.includes(name);
 
+/** `npm run bench -- --cluster`: only the cluster scenarios; their rows join the last results. */
+async function cluster() {
+  const results = new Results();
+  const clusterSizes = { CLUSTER_ENROL: Number(process.env.BENCH_CLUSTER_ENROL ?? 1000), CLUSTER_JOURNEYS: Number(process.env.BENCH_CLUSTER_JOURNEYS ?? 300) };
+  await clusterBench(results, { enrolments: clusterSizes.CLUSTER_ENROL, journeys: clusterSizes.CLUSTER_JOURNEYS });
+  results.write(clusterSizes, NOTES, true);
+  process.exit(0);
+}
+
 async function main() {
+  if (process.argv.includes('--cluster')) return cluster();
   await globalSetup();
   const results = new Results();
   // Production's default pool (DATABASE_POOL_SIZE=10), shared by the API and the worker as in `npm start`.
@@ -63,10 +81,7 @@ async function main() {
   mailer.close();
   await h.stop();
   await globalTeardown();
-  results.write(sizes, [
-    'Baselines: enrolment against `client.workflow.start` of an empty workflow; journeys against a hand-written workflow calling the same email and contact services; events against a raw signal to an activity; the read route against a bare Fastify route serving the same JSON from memory; memory against a plain Temporal worker process (SDK defaults) holding as many workflows asleep.',
-    'The memory scenario measures the worker process alone, as deployed (`npm run build`, `node dist/bin/worker.js`, NODE_ENV=production, pre-built workflow bundle, the heap and malloc settings of docker-compose.yml), against the baseline worker compiled the same way, with /proc/<pid>/status VmRSS.',
-  ], only !== undefined);
+  results.write(sizes, NOTES, only !== undefined);
   process.exit(0);
 }
 

@@ -75,16 +75,18 @@ export class Results {
     const at = new Date().toISOString();
     const file = path.join(__dirname, 'results.json');
     for (const row of this.rows) row.at = at;
-    if (partial && existsSync(file)) {
+    if (existsSync(file)) {
+      // A full run keeps the cluster rows (measured by `--cluster` only); a partial one keeps all others.
       const previous = (JSON.parse(readFileSync(file, 'utf8')) as { at: string; rows: Row[] });
-      const kept = previous.rows.filter((r) => !this.rows.some((n) => n.scenario === r.scenario)).map((r) => ({ ...r, at: r.at ?? previous.at }));
+      const kept = previous.rows.filter((r) => (partial || r.scenario.startsWith('cluster:')) && !this.rows.some((n) => n.scenario === r.scenario))
+        .map((r) => ({ ...r, at: r.at ?? previous.at }));
       this.rows.unshift(...kept);
     }
     writeFileSync(file, JSON.stringify({ at, machine, sizes, rows: this.rows }, null, 2));
     const md = [
       '# Benchmark results', '',
       `Run ${at} on ${machine}; sizes ${Object.entries(sizes).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
-      'Nurture and its baseline run on the same Temporal dev server and PostgreSQL, in the same run (`npm run bench`).', '',
+      'Nurture and its baseline run on the same Temporal server and PostgreSQL, in the same run: the dev server (`npm run bench`), or a cluster for the rows marked `cluster:` (`npm run bench -- --cluster`).', '',
       '| scenario | Nurture | baseline | ratio | target | met | measured |', '|---|---|---|---|---|---|---|',
       ...this.rows.map((r) => `| ${r.scenario} | ${r.nurture} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.met ? 'yes' : 'no'} | ${r.at?.slice(0, 16).replace('T', ' ')} |`), '',
       ...notes.map((n) => `- ${n}`), '',
