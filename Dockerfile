@@ -25,6 +25,9 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
+# DATA_DIR (.data) belongs to the process's user: the worker writes the signed audit checkpoints
+# under .data/audit-checkpoints unless AUDIT_CHECKPOINT_DIR or a bucket says otherwise.
+RUN mkdir -p .data/audit-checkpoints && chown -R node:node .data
 USER node
 # The workers run the bundle built above, not the bundler at every start.
 ENV HOST=0.0.0.0 PORT=3000 WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { startProcess, waitUntilHealthy, type ManagedProcess } from './processes';
@@ -33,6 +34,9 @@ export function makeRelease(dir: string): Release {
   return { dir, bundle };
 }
 
+/** The key that signs audit checkpoints (required in production), one per test process. */
+const AUDIT_CHECKPOINT_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
 /** What every Nurture process of the cluster shares, as an operator's env_file would hold it. */
 export interface Deployment {
   temporalAddress: string;
@@ -51,6 +55,7 @@ function environment(d: Deployment, release: Release, databaseUrl: string, own: 
     SMTP_URL: d.smtpUrl, PUBLIC_URL: d.publicUrl, SIGNING_SECRET: d.secrets.signing, WEBHOOK_SIGNING_SECRET: d.secrets.webhook,
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', EMAIL_FREQUENCY_CAP: 'off', EMAIL_RATE_LIMIT_PER_SECOND: '1000',
     RATE_LIMIT_PER_MINUTE: '100000', WORKFLOW_BUNDLE_PATH: release.bundle, DATA_DIR: d.dataDir, LOG_LEVEL: 'warn',
+    AUDIT_CHECKPOINT_KEY,
     TEMPORAL_METRICS_PORT: '0', HOST: '127.0.0.1', DATABASE_POOL_SIZE: '5', ...own,
   };
 }
