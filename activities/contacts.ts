@@ -1,5 +1,6 @@
 import { applyContactChanges, type ContactChanges } from '../services/contacts/changes';
 import { PermanentError } from '../services/lib/errors';
+import { firstHoldingCondition, type EventConditionsRequest } from '../services/contacts/event-conditions';
 import { loadFacts } from '../services/contacts/facts';
 import { assignOwner } from '../services/contacts/owners';
 import { enrolNewlyMatching } from '../services/contacts/segments';
@@ -25,6 +26,11 @@ export function createContactActivities(deps: ActivityDeps) {
     /** The contact and (unless the branch does not look at it) its engagement with this enrolment's emails. */
     async loadFacts(input: { contactId: string; enrolmentId: string; engagement?: boolean }): Promise<Facts> {
       return loadFacts(deps.db, input.contactId, input.enrolmentId, input.engagement ?? true);
+    },
+
+    /** Which of an event's conditions holds first (-1: none), read where the event and the contact live. */
+    async matchEventConditions(input: EventConditionsRequest): Promise<{ index: number }> {
+      return firstHoldingCondition(deps.db, input);
     },
 
     /** Round-robin owner assignment, exactly once per step visit. */

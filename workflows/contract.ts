@@ -29,13 +29,23 @@ export interface EnrolmentInput {
   sandbox?: { testRunId: string; timeScale: number; decisions?: ScriptedDecision[] };
 }
 
-/** An event delivered to a running enrolment (signal `journeyEvent`). */
+/**
+ * An event delivered to a running enrolment (signal `journeyEvent`): its id, name and time, no
+ * personal data. Temporal keeps every signal in the run's history until the namespace's
+ * retention ends, beyond the reach of an erasure, so the event's properties and the contact's
+ * fields stay in PostgreSQL: a goal, exit or wait_for_event condition over them is decided by an
+ * activity that reads them there (`matchEventConditions`) and answers with an index.
+ */
 export interface JourneyEvent {
   id: string;
   name: string;
-  properties: Record<string, unknown>;
   occurredAt: string;
-  /** The contact as it was when the event arrived, for conditions over contact.* fields. */
+  /**
+   * Sent with every event before 2026-11-29, and still in recorded histories: the event's
+   * properties. An event that carries them (or `contact`) is decided on what it carries, as then.
+   */
+  properties?: Record<string, unknown>;
+  /** Sent before 2026-11-29: the contact as it was when the event arrived. */
   contact?: Record<string, unknown>;
 }
 

@@ -1,30 +1,96 @@
+import { patched } from '@temporalio/workflow';
 import { evaluate } from '../journey-language/interpreter';
-import type { JourneyDefinition } from '../journey-language';
-import type { EnrolmentState, JourneyEvent } from './contract';
-
+import type { Condition, JourneyDefinition } from '../journey-language';
+import { local } from './activities';
+import type { EnrolmentEnd, EnrolmentState, JourneyEvent } from './contract';
+import { EVENT_FACTS_BY_ID_PATCH } from './patches';
 
 const SEEN_KEPT = 200;
 const INBOX_KEPT = 100;
 
+/** Whether an event came with its facts (properties, a contact snapshot), as every event did before EVENT_FACTS_BY_ID_PATCH. */
+export function carriesFacts(event: JourneyEvent): boolean {
+  return event.properties !== undefined || event.contact !== undefined;
+}
+
+/** What the conditions of an event that carries its facts read. */
+export function factsOf(event: JourneyEvent) {
+  return { contact: event.contact, event: { name: event.name, properties: event.properties ?? {} } };
+}
+
 /**
- * Takes an event delivered to the enrolment: a goal event ends it as converted, an exit event
- * ends it early; any other event goes to the inbox for a wait_for_event step. Idempotent by id.
+ * Which of `conditions` holds first for an event that came without its facts (-1: none; an
+ * absent condition always holds): the local activity `matchEventConditions` reads the event and
+ * the contact where they live and answers with an index, so neither enters the history. Only
+ * the conditions before the first absent one are asked; none asked, no activity.
  */
-export function receiveEvent(definition: JourneyDefinition, state: EnrolmentState, event: JourneyEvent): void {
-  if (state.seenEventIds.includes(event.id) || state.ending || state.status !== 'running') return;
-  state.seenEventIds.push(event.id);
-  if (state.seenEventIds.length > SEEN_KEPT) state.seenEventIds.splice(0, state.seenEventIds.length - SEEN_KEPT);
-  const facts = { contact: event.contact, event: { name: event.name, properties: event.properties } };
-  const goal = definition.goal;
-  if (goal && goal.event === event.name && (!goal.condition || evaluate(goal.condition, facts))) {
-    state.ending = { status: 'converted', reason: `goal event "${event.name}"`, eventId: event.id };
-    return;
+export async function firstHoldingById(contactId: string, event: JourneyEvent, conditions: Array<Condition | undefined>): Promise<number> {
+  const always = conditions.findIndex((c) => c === undefined);
+  const asked = (always >= 0 ? conditions.slice(0, always) : conditions) as Condition[];
+  if (asked.length === 0) return always;
+  // Never false for such an event (it came after the change); the old path then decided on no facts.
+  if (!patched(EVENT_FACTS_BY_ID_PATCH)) return conditions.findIndex((c) => c === undefined || evaluate(c, factsOf(event)));
+  const { index } = await local.matchEventConditions.executeWithOptions(
+    { summary: `Decide ${asked.length} condition(s) on event "${event.name}"` }, [{ eventId: event.id, contactId, conditions: asked }],
+  );
+  return index >= 0 ? index : always;
+}
+
+/** The goal, then the exits, that this event would end the enrolment with, each with its condition. */
+function endingRules(definition: JourneyDefinition, event: JourneyEvent): Array<{ condition?: Condition; end: EnrolmentEnd }> {
+  const { goal } = definition;
+  const rules = goal && goal.event === event.name
+    ? [{ condition: goal.condition, end: { status: 'converted' as const, reason: `goal event "${event.name}"`, eventId: event.id } }] : [];
+  return [...rules, ...definition.exits.filter((e) => e.event === event.name)
+    .map((e) => ({ condition: e.condition, end: { status: 'exited' as const, reason: e.reason ?? `exit event "${event.name}"`, eventId: event.id } }))];
+}
+
+/**
+ * Takes the events delivered to one enrolment: a goal event ends it as converted, an exit event
+ * ends it early; any other event goes to the inbox for a wait_for_event step. Idempotent by id.
+ * An event that carries its facts is decided at once, as before EVENT_FACTS_BY_ID_PATCH; one
+ * that does not is decided in turn, in the order events arrived (a condition over its facts
+ * takes a local activity), and the journey loop waits for the desk to be idle before each step.
+ */
+export class EventDesk {
+  private queue: Promise<void> = Promise.resolve();
+  private deciding = 0;
+
+  constructor(private readonly definition: JourneyDefinition, private readonly state: EnrolmentState, private readonly contactId: string) {}
+
+  /** No event is being decided. */
+  get idle(): boolean {
+    return this.deciding === 0;
   }
-  const exit = definition.exits.find((e) => e.event === event.name && (!e.condition || evaluate(e.condition, facts)));
-  if (exit) {
-    state.ending = { status: 'exited', reason: exit.reason ?? `exit event "${event.name}"`, eventId: event.id };
-    return;
+
+  /** The `journeyEvent` signal's handler. */
+  receive(event: JourneyEvent): Promise<void> | undefined {
+    const { state } = this;
+    if (state.seenEventIds.includes(event.id) || state.ending || state.status !== 'running') return undefined;
+    state.seenEventIds.push(event.id);
+    if (state.seenEventIds.length > SEEN_KEPT) state.seenEventIds.splice(0, state.seenEventIds.length - SEEN_KEPT);
+    const rules = endingRules(this.definition, event);
+    if (carriesFacts(event)) {
+      const facts = factsOf(event);
+      this.settle(event, rules.find((r) => !r.condition || evaluate(r.condition, facts))?.end);
+      return undefined;
+    }
+    this.deciding += 1;
+    const decided = this.queue.then(async () => {
+      const index = await firstHoldingById(this.contactId, event, rules.map((r) => r.condition));
+      // Ended while it was decided (another event, a cancel): it is dropped, as it would have been on arrival.
+      if (!state.ending && state.status === 'running') this.settle(event, rules[index]?.end);
+    }).finally(() => { this.deciding -= 1; });
+    this.queue = decided.catch(() => undefined);
+    return decided;
   }
-  state.inbox.push(event);
-  if (state.inbox.length > INBOX_KEPT) state.inbox.splice(0, state.inbox.length - INBOX_KEPT);
+
+  private settle(event: JourneyEvent, end: EnrolmentEnd | undefined): void {
+    if (end) {
+      this.state.ending = end;
+      return;
+    }
+    this.state.inbox.push(event);
+    if (this.state.inbox.length > INBOX_KEPT) this.state.inbox.splice(0, this.state.inbox.length - INBOX_KEPT);
+  }
 }

@@ -6,7 +6,7 @@ import { registerApprovalHandlers } from './approval';
 import type { RecordStepInput } from '../activities/audit';
 import { EnrolmentContext } from './context';
 import { describeStep } from './describe';
-import { receiveEvent } from './events';
+import { EventDesk } from './events';
 import { STEP_VISIT_LIMIT_PATCH } from './patches';
 import { runStepOrFail } from './steps';
 import {
@@ -44,7 +44,8 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     inbox: [],
   };
   setHandler(enrolmentStateQuery, () => state);
-  setHandler(journeyEventSignal, (event) => receiveEvent(input.definition, state, event));
+  const desk = new EventDesk(input.definition, state, input.contactId);
+  setHandler(journeyEventSignal, (event) => desk.receive(event));
   setHandler(cancelEnrolmentSignal, ({ reason }) => {
     state.ending ??= { status: 'cancelled', reason };
   });
@@ -53,6 +54,11 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
 
   let end: EnrolmentEnd = { status: 'completed', reason: 'reached the last step' };
   while (state.nextStepId && !state.ending) {
+    // An event still being decided (one sent without its facts) may end the enrolment: settle it first.
+    if (!desk.idle) {
+      await condition(() => desk.idle);
+      if (state.ending) break;
+    }
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? HISTORY_EVENTS_LIMIT)) {
       await continueAsNew<typeof journeyWorkflow>({

@@ -21,3 +21,12 @@ export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
  * it records no marker; a run past it before the change replays its old steps unchanged.
  */
 export const STEP_VISIT_LIMIT_PATCH = 'step-visit-limit';
+
+/**
+ * 2026-11-29: an event signalled without its facts (id and name only: no properties, no contact
+ * snapshot) has its goal, exit and wait_for_event conditions decided by the local activity
+ * `matchEventConditions`, which reads the event and the contact in PostgreSQL (before: every
+ * event carried them and the workflow evaluated them itself). Asked only for such an event,
+ * so a run that never gets one records no marker; events that carry their facts take the old path.
+ */
+export const EVENT_FACTS_BY_ID_PATCH = 'event-facts-by-id';

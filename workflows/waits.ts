@@ -3,6 +3,8 @@ import { evaluate, msOf } from '../journey-language/interpreter';
 import type { WaitForEventStep, WaitStep } from '../journey-language';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
+import type { JourneyEvent } from './contract';
+import { carriesFacts, factsOf, firstHoldingById } from './events';
 import type { StepOutcome } from './steps';
 
 /** Sleeps until `untilMs` unless a goal or exit event ends the enrolment first. */
@@ -34,18 +36,37 @@ export async function wait(step: WaitStep, ctx: EnrolmentContext): Promise<StepO
   return { outcome: interrupted ? 'interrupted' : 'waited', next: step.next };
 }
 
-/** Waits for a matching event (received after the step began) or the timeout. */
+/**
+ * Waits for a matching event (received after the step began) or the timeout. An event that
+ * carries its facts is matched here; one that does not, with a condition to decide, wakes the
+ * wait, is decided by an activity (events.ts) and, if its condition does not hold, the wait goes
+ * on for the time left.
+ */
 export async function waitForEvent(step: WaitForEventStep, ctx: EnrolmentContext): Promise<StepOutcome> {
   const timeoutMs = ctx.scaled(msOf(step.timeout));
   const until = new Date(Date.now() + timeoutMs).toISOString();
   ctx.state.inbox = [];
   await ctx.record(step, { action: 'wait_for_event.started', outcome: 'waiting', details: { event: step.event, until } });
-  const matches = () => ctx.state.inbox.find((e) => e.name === step.event
-    && (!step.condition || evaluate(step.condition, { contact: e.contact, event: { name: e.name, properties: e.properties } })));
-  const done = await condition(() => ctx.state.ending !== undefined || matches() !== undefined, timeoutMs,
-    { summary: `Wait for "${step.event}" until ${until} (step ${step.id})` });
+  const refused = new Set<string>();
+  const candidate = () => ctx.state.inbox.find((e) => e.name === step.event && !refused.has(e.id)
+    && (!carriesFacts(e) || !step.condition || evaluate(step.condition, factsOf(e))));
+  const waitStart = Date.now();
+  let event: JourneyEvent | undefined;
+  for (let first = true; ; first = false) {
+    // The first wait is the whole timeout, as it always was (recorded histories replay it).
+    const left = first ? timeoutMs : timeoutMs - (Date.now() - waitStart);
+    const done = (first || left > 0) && await condition(() => ctx.state.ending !== undefined || candidate() !== undefined, left,
+      { summary: `Wait for "${step.event}" until ${until} (step ${step.id})` });
+    if (ctx.state.ending) return { outcome: 'interrupted' };
+    if (!done) break;
+    const found = candidate()!;
+    if (carriesFacts(found) || !step.condition || (await firstHoldingById(ctx.input.contactId, found, [step.condition])) === 0) {
+      event = found;
+      break;
+    }
+    refused.add(found.id);
+  }
   if (ctx.state.ending) return { outcome: 'interrupted' };
-  const event = done ? matches() : undefined;
   await ctx.recordOutcome(step, {
     action: event ? 'wait_for_event.received' : 'wait_for_event.timed_out',
     outcome: event ? 'received' : 'timed_out',

@@ -52,7 +52,7 @@ export async function ingestEvent(deps: EnrolDeps, input: EventInput): Promise<E
 
   const facts = { contact: contactFacts(contact), event: { name: event.name, properties: event.properties } };
   const enrolled = contact.test ? [] : await enrolByTrigger(deps, event, facts);
-  const delivered = await deliver(deps, event, facts.contact, enrolled, contact.test);
+  const delivered = await deliver(deps, event, enrolled, contact.test);
   await deps.db.update(events).set({ processedAt: sql`now()` }).where(eq(events.id, event.id));
   return { event, duplicate: !inserted, enrolled, delivered };
 }
@@ -74,13 +74,13 @@ async function enrolByTrigger(deps: EnrolDeps, event: EventRow, facts: Parameter
 
 /**
  * Signals the event to every running enrolment of the contact (not the ones it just started); a
- * test contact's (a test run's scripted event) is recorded as test.
+ * test contact's (a test run's scripted event) is recorded as test. The signal names the event,
+ * nothing more: its properties and the contact stay here, out of Temporal's history, and the
+ * workflow has conditions over them decided by an activity (workflows/events.ts).
  */
-async function deliver(deps: EnrolDeps, event: EventRow, contact: Record<string, unknown>, skip: string[], test: boolean): Promise<number> {
+async function deliver(deps: EnrolDeps, event: EventRow, skip: string[], test: boolean): Promise<number> {
   const running = await runningEnrolments(deps.db, event.contactId);
-  const payload: JourneyEvent = {
-    id: event.id, name: event.name, properties: event.properties, occurredAt: event.occurredAt.toISOString(), contact,
-  };
+  const payload: JourneyEvent = { id: event.id, name: event.name, occurredAt: event.occurredAt.toISOString() };
   let delivered = 0;
   for (const enrolment of running.filter((e) => !skip.includes(e.id))) {
     try {
