@@ -1,14 +1,15 @@
-/** Applies the database migrations and exits: `npm run migrate`. */
+/**
+ * Applies the database migrations and exits: `npm run migrate`. Connects as DATABASE_OWNER_URL
+ * when it is set (the owner role), else as DATABASE_URL.
+ */
 import { loadConfig, loadDotEnv } from '../runtime/config';
-import { openMigratedDatabase } from '../runtime/database';
+import { migrateDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 
 async function main() {
   loadDotEnv();
   const config = loadConfig();
-  const logger = createLogger(config);
-  const database = await openMigratedDatabase(config, logger);
-  await database.close();
+  await migrateDatabase(config, createLogger(config));
 }
 
 main().catch((err) => {

@@ -28,6 +28,11 @@ export const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
 export interface DatabaseOptions {
   /** postgres:// URL; when absent an embedded PGlite database is used under `pgliteDir`. */
   url?: string;
+  /**
+   * postgres:// URL `migrate()` connects with instead of `url`: the database owner's, while `url`
+   * is the runtime role's, which may not change the schema (deploy/postgres/roles.sql).
+   */
+  migrationUrl?: string;
   pgliteDir?: string;
   poolSize?: number;
   /**
@@ -41,12 +46,12 @@ export interface DatabaseOptions {
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url) return openPostgres(options.url, options.poolSize ?? 10, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
+  if (options.url) return openPostgres(options.url, options.migrationUrl ?? options.url, options.poolSize ?? 10, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
   if (!options.pgliteDir) throw new Error('openDatabase needs a url or a pgliteDir');
   return openPglite(options.pgliteDir);
 }
 
-function openPostgres(url: string, poolSize: number, statementTimeoutMs: number): DatabaseHandle {
+function openPostgres(url: string, migrationUrl: string, poolSize: number, statementTimeoutMs: number): DatabaseHandle {
   // Sent as a startup parameter: every connection of the pool has it from its first statement.
   const pool = new Pool({ connectionString: url, max: poolSize, ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}) });
   // An idle client losing its connection (e.g. a database restart) must not crash the process.
@@ -58,7 +63,7 @@ function openPostgres(url: string, poolSize: number, statementTimeoutMs: number)
     // Migrations get a connection of their own without the statement timeout: a long index build
     // (or a wait for another process's migration) must not be cancelled at 30 s.
     migrate: async () => {
-      const unlimited = new Pool({ connectionString: url, max: 1 });
+      const unlimited = new Pool({ connectionString: migrationUrl, max: 1 });
       try {
         await migratePostgres(unlimited);
       } finally {
@@ -91,7 +96,7 @@ async function migratePostgres(pool: Pool): Promise<void> {
       await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }).catch((err: { code?: string; cause?: { code?: string } }) => {
         // insufficient_privilege, from PostgreSQL (as the cause of Drizzle's query error)
         if ((err.cause?.code ?? err.code) !== '42501') throw err;
-        throw new Error(`${pending} database migration(s) are not applied and this role may not apply them: migrate as the database owner first (node dist/bin/migrate.js)`, { cause: err });
+        throw new Error(`${pending} database migration(s) are not applied and this role may not apply them: migrate as the database owner first (node dist/bin/migrate.js with DATABASE_OWNER_URL)`, { cause: err });
       });
     } finally {
       await client.query('select pg_advisory_unlock(hashtext($1))', [MIGRATION_LOCK]);

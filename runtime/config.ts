@@ -16,6 +16,8 @@ export const ConfigSchema = z.object({
   PORT: withDefault(z.coerce.number().int().min(0).max(65535), 3000),
   PUBLIC_URL: optional(z.url()),
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
+  DATABASE_OWNER_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'))
+    .describe("the database owner's URL, used only to apply migrations (DATABASE_URL is then the runtime role's)"),
   DATABASE_POOL_SIZE: withDefault(z.coerce.number().int().min(1).max(200), 10),
   DATABASE_STATEMENT_TIMEOUT_MS: withDefault(z.coerce.number().int().min(0).max(86_400_000), 30_000),
   DATA_DIR: withDefault(z.string().min(1), '.data'),
@@ -100,6 +102,25 @@ function requireSecretsInProduction(config: Config): string[] {
     .filter((k) => !config[k]).map((k) => `${k}: is required when NODE_ENV=production`);
 }
 
+/**
+ * The owner's URL only migrates the database the processes use: the same server and database as
+ * DATABASE_URL (another role), and never beside PGlite, which has no roles.
+ */
+function checkDatabaseRoles(config: Config): string[] {
+  if (!config.DATABASE_OWNER_URL) return [];
+  if (!config.DATABASE_URL) return ['DATABASE_OWNER_URL: needs DATABASE_URL (the runtime role on the same database)'];
+  const where = (url: string) => {
+    try {
+      const u = new URL(url);
+      return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+    } catch {
+      return url; // not a URL PostgreSQL's clients parse either: compared as written
+    }
+  };
+  if (where(config.DATABASE_OWNER_URL) !== where(config.DATABASE_URL)) return ['DATABASE_OWNER_URL: must name the same server and database as DATABASE_URL'];
+  return [];
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -118,7 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  const missing = [...requireSecretsInProduction(parsed.data), ...checkTemporalTls(parsed.data), ...checkEmail(parsed.data)];
+  const missing = [...requireSecretsInProduction(parsed.data), ...checkTemporalTls(parsed.data), ...checkEmail(parsed.data), ...checkDatabaseRoles(parsed.data)];
   if (missing.length) throw new ConfigError(missing);
   return parsed.data;
 }

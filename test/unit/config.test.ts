@@ -26,6 +26,17 @@ describe('configuration', () => {
     }
   });
 
+  it("takes the owner's URL for migrations only beside the runtime role's, on the same database", () => {
+    const runtime = 'postgres://nurture_app:a@db.internal:5432/nurture';
+    const owner = 'postgres://nurture_owner:o@db.internal/nurture';
+    expect(loadConfig({ DATABASE_URL: runtime, DATABASE_OWNER_URL: owner }).DATABASE_OWNER_URL).toBe(owner);
+    expect(loadConfig({ DATABASE_URL: runtime, DATABASE_OWNER_URL: '' }).DATABASE_OWNER_URL).toBeUndefined();
+    expect(() => loadConfig({ DATABASE_OWNER_URL: owner })).toThrow(/DATABASE_OWNER_URL: needs DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: runtime, DATABASE_OWNER_URL: 'postgres://nurture_owner:o@db.internal/other' }))
+      .toThrow(/DATABASE_OWNER_URL: must name the same server and database as DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: runtime, DATABASE_OWNER_URL: 'mysql://x' })).toThrow(/DATABASE_OWNER_URL: must be a postgres/);
+  });
+
   it('reads the request limits and whose X-Forwarded-For to believe', () => {
     expect(loadConfig({})).toMatchObject({ PUBLIC_RATE_LIMIT_PER_MINUTE: 600, AUTH_FAILURE_LIMIT_PER_MINUTE: 20, TRUST_PROXY: false });
     expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);

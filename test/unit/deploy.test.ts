@@ -93,8 +93,11 @@ describe('docker-compose.yml', () => {
     for (const name of ['api', 'worker']) {
       expect(service(name).depends_on).toMatchObject({ 'db-grants': completed, 'temporal-namespace': completed });
       expect(service(name).environment!.DATABASE_URL).toMatch(/^postgres:\/\/nurture_app:/);
+      expect(service(name).environment!.DATABASE_OWNER_URL).toBeUndefined();
     }
-    expect(service('migrate').environment!.DATABASE_URL).toMatch(/^postgres:\/\/nurture_owner:/);
+    // The migrate job migrates as the owner (DATABASE_OWNER_URL); its DATABASE_URL stays the runtime role's.
+    expect(service('migrate').environment!.DATABASE_OWNER_URL).toMatch(/^postgres:\/\/nurture_owner:/);
+    expect(service('migrate').environment!.DATABASE_URL).toMatch(/^postgres:\/\/nurture_app:/);
     // The names are roles.sql's defaults; one-shot jobs are never restarted once done.
     const roles = read('deploy/postgres/roles.sql');
     expect(roles).toMatch(/\\set owner nurture_owner/);
@@ -109,7 +112,7 @@ describe('docker-compose.yml', () => {
     const documented = [...read('.env.example').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
     expect(documented).toContain('CONSENT_MODE');
     // What a container must set differently from a local .env; everything else comes from it.
-    const containerOnly = ['NODE_ENV', 'HOST', 'PORT', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'WORKFLOW_BUNDLE_PATH', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX'];
+    const containerOnly = ['NODE_ENV', 'HOST', 'PORT', 'DATABASE_URL', 'DATABASE_OWNER_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'WORKFLOW_BUNDLE_PATH', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX'];
     for (const name of ['api', 'worker', 'migrate']) {
       expect(service(name).env_file).toBe('.env');
       const overridden = Object.keys(service(name).environment ?? {});
