@@ -13,7 +13,7 @@
 --
 -- The runtime role is neither the owner nor a superuser, so the processes facing the network can
 -- change no schema, drop nothing and bypass no trigger (the audit trail's append-only triggers
--- included). Tightening a table for it (the audit trail, say) goes in the last section.
+-- included); to the audit trail and the consent history it may only add (the last section).
 
 \getenv db NURTURE_DB
 \if :{?db}
@@ -72,7 +72,17 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT SELECT, INSERT
 ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO :"app";
 ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA drizzle GRANT SELECT ON TABLES TO :"app";
 
--- Per-table tightening for the runtime role goes here, guarded by the table's existence (the
--- first run comes before the migrations), e.g.:
---   SELECT format('REVOKE UPDATE, DELETE ON audit_records FROM %I', :'app')
---     WHERE to_regclass('public.audit_records') IS NOT NULL \gexec
+-- Append-only for the runtime role: the audit trail and the consent history. It may add rows and
+-- read them (SELECT, INSERT; an INSERT ... ON CONFLICT DO NOTHING needs no more) and nothing else:
+-- no UPDATE, DELETE, TRUNCATE, TRIGGER or REFERENCES, and as it owns neither the tables nor the
+-- audit trail's trigger function it cannot ALTER, DROP or DISABLE TRIGGER either. Only the owner
+-- (migrations) and superusers can change them; anchored checkpoints make what they do visible.
+-- A later append-only table joins the list. Guarded by each table's existence (the first run
+-- comes before the migrations); one transaction, so the runtime role never lacks SELECT or
+-- INSERT in between.
+BEGIN;
+SELECT format('REVOKE ALL ON TABLE %I FROM PUBLIC, %I', t, :'app'),
+       format('GRANT SELECT, INSERT ON TABLE %I TO %I', t, :'app')
+  FROM unnest(ARRAY['audit_records', 'consent_history']) AS t
+  WHERE to_regclass(format('public.%I', t)) IS NOT NULL \gexec
+COMMIT;

@@ -1,7 +1,7 @@
 import { Client as PgClient } from 'pg';
 import { openDatabase } from '../../db/client';
 import { adminDatabaseUrl } from '../global-setup';
-import { applyRoles, ROLE_PASSWORDS, urlAs } from '../support/database-roles';
+import { applyRoles, dropDatabaseAndRoles, ROLE_PASSWORDS, urlAs } from '../support/database-roles';
 
 /**
  * The roles of a deployment: the owner migrates, the API and workers connect as a runtime role
@@ -10,16 +10,8 @@ import { applyRoles, ROLE_PASSWORDS, urlAs } from '../support/database-roles';
 describe('database roles (deploy/postgres/roles.sql)', () => {
   const suffix = `${Date.now()}_${process.pid}`;
   const names = { db: `nurture_roles_${suffix}`, owner: `nurture_owner_${suffix}`, app: `nurture_app_${suffix}` };
-  const admin = () => new PgClient({ connectionString: adminDatabaseUrl() });
 
-  afterAll(async () => {
-    const c = admin();
-    await c.connect();
-    await c.query(`drop database if exists "${names.db}" with (force)`);
-    await c.query(`drop role if exists "${names.owner}"`);
-    await c.query(`drop role if exists "${names.app}"`);
-    await c.end();
-  });
+  afterAll(() => dropDatabaseAndRoles(names, adminDatabaseUrl()));
 
   it('lets the owner migrate and the runtime role use rows only', async () => {
     applyRoles(names, adminDatabaseUrl());
@@ -31,10 +23,12 @@ describe('database roles (deploy/postgres/roles.sql)', () => {
     await expect(early.migrate()).rejects.toThrow(/may not apply them: migrate as the database owner first/);
     await early.close();
 
-    const owner = await openDatabase({ url: ownerUrl, poolSize: 1 });
+    // DATABASE_OWNER_URL beside DATABASE_URL: the pool is the runtime role's, migrations the owner's.
+    const owner = await openDatabase({ url: appUrl, migrationUrl: ownerUrl, poolSize: 1 });
     await owner.migrate();
     await owner.close();
     applyRoles(names, adminDatabaseUrl()); // the second run, after the migrations, as a deployment does
+    applyRoles(names, adminDatabaseUrl()); // and every later deploy's: idempotent
 
     const app = await openDatabase({ url: appUrl, poolSize: 1 });
     await expect(app.migrate()).resolves.toBeUndefined(); // nothing pending: no DDL
@@ -52,6 +46,10 @@ describe('database roles (deploy/postgres/roles.sql)', () => {
       await expect(c.query('alter table contacts add column intruder int')).rejects.toMatchObject({ code: '42501' });
       await expect(c.query('drop table contacts')).rejects.toMatchObject({ code: '42501' });
       await expect(c.query('alter table audit_records disable trigger user')).rejects.toMatchObject({ code: '42501' });
+      // The audit trail and the consent history: append and read only (audit-privileges.test.ts tries every other way).
+      await expect(c.query(`insert into audit_records (actor, action, outcome) values ('roles', 'checked', 'ok')`)).resolves.toMatchObject({ rowCount: 1 });
+      await expect(c.query('delete from audit_records')).rejects.toMatchObject({ message: 'permission denied for table audit_records' });
+      await expect(c.query('delete from consent_history')).rejects.toMatchObject({ message: 'permission denied for table consent_history' });
     } finally {
       await c.end();
     }

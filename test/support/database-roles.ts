@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { Client as PgClient } from 'pg';
 
 const ROLES_SQL = path.resolve(__dirname, '..', '..', 'deploy', 'postgres', 'roles.sql');
 
@@ -32,4 +33,17 @@ export function urlAs(role: string, password: string, db: string, adminUrl: stri
   url.password = password;
   url.pathname = `/${db}`;
   return url.toString();
+}
+
+/** Drops the database, then its two roles (they own nothing elsewhere), as the superuser of the admin URL. */
+export async function dropDatabaseAndRoles(names: DatabaseRoles, adminUrl: string): Promise<void> {
+  const admin = new PgClient({ connectionString: adminUrl });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${names.db}" with (force)`);
+    for (const role of [names.owner, names.app]) await admin.query(`drop role if exists "${role}"`);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
 }
