@@ -61,7 +61,7 @@ describe('faults', () => {
       startWorker();
       if (round === 1) {
         // PostgreSQL restarts (or, where it is not ours to restart, drops every connection).
-        const how = await restartPostgres(testEnvironment().databaseUrl, h.database.db);
+        const how = await restartPostgres(testEnvironment().databaseUrl, h.admin.db);
         process.stderr.write(`faults: PostgreSQL ${how}\n`);
       }
       if (round === 2) {

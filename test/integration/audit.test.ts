@@ -111,7 +111,7 @@ describe('audit trail', () => {
 
   it('tampering through SQL as a superuser (triggers bypassed) is found and named', async () => {
     const e = await finishedEnrolment();
-    await h.database.db.transaction(async (tx) => {
+    await h.admin.db.transaction(async (tx) => {
       await tx.execute(sql`set local session_replication_role = replica`);
       await tx.execute(sql`update audit_records set details = '{"to":"someone-else@example.test"}' where enrolment_id = ${e.id} and seq = 2`);
     });
@@ -119,7 +119,7 @@ describe('audit trail', () => {
     expect(report.body).toMatchObject({ ok: false, firstBroken: { chain: `enrolment:${e.id}`, seq: 2, reason: 'hash_mismatch' } });
 
     const other = await finishedEnrolment();
-    await h.database.db.transaction(async (tx) => {
+    await h.admin.db.transaction(async (tx) => {
       await tx.execute(sql`set local session_replication_role = replica`);
       await tx.execute(sql`delete from audit_records where enrolment_id = ${other.id} and seq = 2`);
     });

@@ -62,10 +62,12 @@ describe('email actions', () => {
   });
 
   it('an activity that fails after the SMTP server accepted is retried without a second message', async () => {
-    // Fault injection in the real database: the first "sent" settle of this address fails.
-    await h.database.db.execute(sql.raw(`
+    // Fault injection in the real database, as the superuser (the runtime role may create no
+    // table or trigger): the first "sent" settle of this address fails. The function runs as its
+    // creator (security definer), so the worker's runtime role may write the fault table through it.
+    await h.admin.db.execute(sql.raw(`
       create table if not exists fault_once (key text primary key);
-      create or replace function fail_settle_once() returns trigger language plpgsql as $$
+      create or replace function fail_settle_once() returns trigger language plpgsql security definer set search_path = public as $$
       begin
         if new.status = 'sent' and new.to_address like 'fault-%' then
           insert into fault_once values (new.idempotency_key) on conflict do nothing;

@@ -24,7 +24,13 @@ export interface ApiResponse<T = any> {
 /** Everything a test drives: the real API over HTTP, a real worker, Postgres and an SMTP sink. */
 export interface Harness {
   baseUrl: string;
+  /** The database as the API and the worker use it: the runtime role (rows only, the audit trail append-only). */
   database: DatabaseHandle;
+  /**
+   * The same database as the server's superuser, for what the runtime role may not do and a test
+   * must: inject faults with DDL and triggers, tamper with the audit trail, end connections.
+   */
+  admin: DatabaseHandle;
   client: Client;
   smtp: SmtpSink;
   taskQueue: string;
@@ -77,7 +83,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const smtp = await startSmtpSink();
-  const database = await openDatabase({ url: options.databaseUrl ?? env.databaseUrl, poolSize: options.databasePoolSize ?? 5 });
+  const databaseUrl = options.databaseUrl ?? env.databaseUrl;
+  const database = await openDatabase({ url: databaseUrl, poolSize: options.databasePoolSize ?? 5 });
+  // The superuser on the same database. A pool connects on first use: tests that never need it open no connection.
+  const adminUrl = new URL(env.superuserDatabaseUrl);
+  adminUrl.pathname = new URL(databaseUrl).pathname;
+  const admin = await openDatabase({ url: adminUrl.toString(), poolSize: 1 });
   const keys = {
     admin: (await createApiKey(database.db, { name: 'test admin', scopes: ['admin'] })).key,
     service: (await createApiKey(database.db, { name: 'test service', scopes: ['service'] })).key,
@@ -113,7 +124,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const running = worker?.run();
 
   const harness: Harness = {
-    baseUrl, database, client, smtp, taskQueue, keys,
+    baseUrl, database, admin, client, smtp, taskQueue, keys,
     async publish(definition, key = uniqueKey()) {
       const created = await harness.api('POST', '/v1/journeys', { key, name: key, definition });
       if (created.status !== 201) throw new Error(`create ${key}: ${JSON.stringify(created.body)}`);
@@ -143,6 +154,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       mailer.close();
       await nativeConnection.close();
       await database.close();
+      await admin.close();
       await smtp.close();
     },
   };

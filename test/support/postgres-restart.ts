@@ -25,7 +25,9 @@ function ready(): boolean {
 /**
  * Restarts the PostgreSQL server (fast shutdown: every connection is cut, in-flight transactions
  * roll back) and waits until it answers again. Where the server is not this machine's to restart,
- * drops every connection to the database instead, which is what clients see of a restart.
+ * drops every connection to the database instead, which is what clients see of a restart: `db`
+ * is then a superuser's handle (the harness's `admin`), since ending other roles' connections
+ * takes one.
  */
 export async function restartPostgres(databaseUrl: string, db: Database): Promise<'restarted' | 'connections dropped'> {
   const cluster = localCluster(databaseUrl);
