@@ -104,7 +104,8 @@ export async function startClusterDeployment(options: { apis: number; workers: n
       dataDir: path.join(runDir, 'data'), logDir, secrets: CLUSTER_SECRETS,
     };
     applyRoles(roles, admin);
-    runCommand(deployment, releases[0]!, urlAs(roles.owner, ROLE_PASSWORDS.owner, roles.db, admin), 'migrate.js');
+    // As the compose file's migrate job: DATABASE_URL is the runtime role's, DATABASE_OWNER_URL migrates.
+    runCommand(deployment, releases[0]!, appUrl, 'migrate.js', [], { DATABASE_OWNER_URL: urlAs(roles.owner, ROLE_PASSWORDS.owner, roles.db, admin) });
     applyRoles(roles, admin);
     const apiKey = runCommand(deployment, releases[0]!, appUrl, 'create-key.js', ['--scope', 'admin', '--name', 'cluster']).trim();
     for (const [i, port] of apiPorts.entries()) {

@@ -61,9 +61,9 @@ function environment(d: Deployment, release: Release, databaseUrl: string, own: 
 }
 
 /** Runs one of the release's commands to completion (migrate, create-key) and returns its stdout. */
-export function runCommand(d: Deployment, release: Release, databaseUrl: string, script: string, args: string[] = []): string {
+export function runCommand(d: Deployment, release: Release, databaseUrl: string, script: string, args: string[] = [], own: Record<string, string> = {}): string {
   return execFileSync(process.execPath, [path.join(release.dir, 'bin', script), ...args], {
-    env: environment(d, release, databaseUrl, {}), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    env: environment(d, release, databaseUrl, own), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
