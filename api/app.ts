@@ -12,6 +12,7 @@ import { registerSecurityHeaders } from './security-headers';
 import { auditRoutes } from './routes/audit';
 import { registerErrorHandling } from './errors';
 import { contactRoutes } from './routes/contacts';
+import { contactRightsRoutes } from './routes/contact-rights';
 import { enrolmentRoutes } from './routes/enrolments';
 import { emailFeedbackRoutes } from './routes/email-feedback';
 import { emailRoutes } from './routes/emails';
@@ -72,6 +73,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   await app.register(resultRoutes, { deps });
   await app.register(async (v1) => {
     await v1.register(contactRoutes, { deps });
+    await v1.register(contactRightsRoutes, { deps });
     await v1.register(journeyRoutes, { deps });
     await v1.register(enrolmentRoutes, { deps });
     await v1.register(eventRoutes, { deps });

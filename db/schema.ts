@@ -27,6 +27,12 @@ export const contacts = pgTable(
     score: integer('score').notNull().default(0),
     /** A sandbox contact of a test run: never in segments, triggers or lists. */
     test: boolean('test').notNull().default(false),
+    /**
+     * Set when the contact was erased (GDPR Art. 17): the row stays as a tombstone (its id, this
+     * time, nothing personal) so enrolments, emails and audit chains keep their references, and
+     * the id is never enrolled, changed or emailed again (services/contacts/erasure.ts).
+     */
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, or, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { contactConsents, contacts, suppressions, type ContactRow } from '../schema';
 import { columnNames, compiledStatement, fieldsAs, preparedQuery, runStatement } from '../statements';
@@ -28,11 +28,12 @@ export async function contactRowWithConsents(db: Database, id: string): Promise<
 }
 
 const contactsFoundStatement = compiledStatement<{ ids: string[] }>('nurture_contacts_found', (param) =>
-  sql`select ${contacts.id} as id from ${contacts} where ${contacts.id} = any(${param('ids')}::uuid[])`);
+  sql`select ${contacts.id} as id, ${contacts.erasedAt} as erased_at from ${contacts} where ${contacts.id} = any(${param('ids')}::uuid[])`);
 
-/** Which of these contact ids exist, in one query. */
-export async function existingContactIds(db: Database, ids: string[]): Promise<string[]> {
-  return (await runStatement<{ id: string }, { ids: string[] }>(db, contactsFoundStatement, { ids })).map((r) => r.id);
+/** Which of these contact ids exist, in one query, each with when it was erased (null: live). */
+export async function existingContactIds(db: Database, ids: string[]): Promise<Array<{ id: string; erasedAt: Date | null }>> {
+  const rows = await runStatement<{ id: string; erased_at: Date | string | null }, { ids: string[] }>(db, contactsFoundStatement, { ids });
+  return rows.map((r) => ({ id: r.id, erasedAt: r.erased_at === null ? null : new Date(r.erased_at) }));
 }
 
 /** Plain fields that an upsert or a patch sets as given. */
@@ -103,10 +104,13 @@ export async function consentsOnChannel(db: Database, contactId: string, channel
 }
 
 const suppressionByEmail = preparedQuery('nurture_suppression_by_email', (db) => db.select().from(suppressions)
-  .where(eq(suppressions.email, sql.placeholder('email'))));
+  .where(or(eq(suppressions.email, sql.placeholder('email')), eq(suppressions.email, sql.placeholder('digest')))).limit(1));
 
-/** The suppression of this (normalised) address, if any. */
-export async function suppressionOfEmail(db: Database, email: string): Promise<typeof suppressions.$inferSelect | undefined> {
-  const [row] = await suppressionByEmail(db).execute({ email });
+/**
+ * The suppression of this (normalised) address, if any: kept under the address, or under its
+ * digest (`digest`) once the contact it belonged to was erased.
+ */
+export async function suppressionOfEmail(db: Database, email: string, digest: string): Promise<typeof suppressions.$inferSelect | undefined> {
+  const [row] = await suppressionByEmail(db).execute({ email, digest });
   return row;
 }

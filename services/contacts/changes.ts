@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { appliedEffects, contacts, type ContactRow } from '../../db/schema';
 import type { UpdateContactStep } from '../../journey-language';
@@ -18,7 +18,8 @@ export async function applyContactChanges(
   changes: ContactChanges,
 ): Promise<{ applied: boolean; found: boolean; before?: ContactRow; after?: ContactRow }> {
   return db.transaction(async (tx) => {
-    const [before] = await tx.select().from(contacts).where(eq(contacts.id, contactId)).for('update');
+    // An erased contact's tombstone is no contact: nothing is written to it.
+    const [before] = await tx.select().from(contacts).where(and(eq(contacts.id, contactId), isNull(contacts.erasedAt))).for('update');
     if (!before) return { applied: false, found: false };
     const claimed = await tx.insert(appliedEffects)
       .values({ idempotencyKey, kind: 'contact_update', result: changes })

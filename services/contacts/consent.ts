@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client';
 import { consentsOnChannel, suppressionOfEmail } from '../../db/queries/contacts';
 import { suppressions } from '../../db/schema';
+import { digestOf } from '../audit/records';
 
 export type ConsentStatus = 'granted' | 'denied';
 export type ConsentMode = 'opt_in' | 'opt_out';
@@ -37,6 +38,8 @@ export async function suppress(db: Database, email: string, reason: 'hard_bounce
   await db.insert(suppressions).values({ email: email.trim().toLowerCase(), reason, source }).onConflictDoNothing();
 }
 
+/** The address's suppression, also one an erasure kept as the address's digest (services/contacts/erasure-steps.ts). */
 export async function suppressionOf(db: Database, email: string) {
-  return suppressionOfEmail(db, email.trim().toLowerCase());
+  const normalised = email.trim().toLowerCase();
+  return suppressionOfEmail(db, normalised, digestOf(normalised));
 }

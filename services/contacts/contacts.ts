@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import {
   CONTACT_FIELDS, contactRowById, contactRowWithConsents, UPSERT_REPLACED, upsertContactRow,
@@ -7,7 +7,7 @@ import {
 import { contacts, type ContactRow } from '../../db/schema';
 import type { Contact, ContactPatch, ContactUpsert } from './schemas';
 import { grantsToCheck, recordConsentChanges, refuseOverridingGrants, type ConsentOrigin } from './consent-ledger';
-import { conflict, notFound } from '../lib/errors';
+import { conflict, DomainError, notFound } from '../lib/errors';
 
 export function toContact(row: ContactRow): Contact {
   return {
@@ -33,21 +33,30 @@ export function toContact(row: ContactRow): Contact {
 
 const normaliseEmail = (email: string | null | undefined) => email?.trim().toLowerCase() ?? email;
 
+/** 410: the contact was erased; its id is never read, changed, enrolled or sent to again. */
+export const contactErased = (id: string, erasedAt: Date) =>
+  new DomainError(410, 'contact_erased', `Contact "${id}" was erased at ${erasedAt.toISOString()}`, { field: 'id', erasedAt: erasedAt.toISOString() });
+
+/** A live contact: 404 when there is none with this id, 410 when it was erased. */
 export async function getContact(db: Database, id: string): Promise<ContactRow> {
   const row = await contactRowById(db, id);
   if (!row) throw notFound('contact', 'id', id);
+  if (row.erasedAt) throw contactErased(id, row.erasedAt);
   return row;
 }
 
-/** A contact with its consents, in one query (the API's read route). */
+/** A contact with its consents, in one query (the API's read route); 404 or 410 as getContact. */
 export async function getContactWithConsents(db: Database, id: string): Promise<ContactRow & { consents: ConsentView[] }> {
   const row = await contactRowWithConsents(db, id);
   if (!row) throw notFound('contact', 'id', id);
+  if (row.erasedAt) throw contactErased(id, row.erasedAt);
   return row;
 }
 
+/** A live contact, if any: an erased one's tombstone counts as none (its steps fail as for a missing contact). */
 export async function findContact(db: Database, id: string): Promise<ContactRow | undefined> {
-  return contactRowById(db, id);
+  const row = await contactRowById(db, id);
+  return row?.erasedAt ? undefined : row;
 }
 
 /** The contact an upsert would update, if any (by externalId, else email). */
@@ -184,6 +193,7 @@ export async function listContacts(db: Database, f: ContactFilters): Promise<{ c
     f.q ? or(...[contacts.email, contacts.firstName, contacts.lastName, contacts.company].map((c) => ilike(c, `%${escapeLike(f.q!)}%`))) : undefined,
     f.after ? gt(contacts.id, f.after) : undefined,
     eq(contacts.test, false),
+    isNull(contacts.erasedAt),
   ].filter((c) => c !== undefined);
   const rows = await db.select().from(contacts).where(and(...conditions)).orderBy(asc(contacts.id)).limit(f.limit + 1);
   const page = rows.slice(0, f.limit);

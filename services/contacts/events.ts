@@ -13,7 +13,7 @@ import { runningEnrolments } from '../enrolment/rows';
 import type { EnrolDeps } from '../enrolment/workflow-runs';
 import { contactFacts } from './facts';
 import { getVersion } from '../journeys/journeys';
-import { notFound } from '../lib/errors';
+import { DomainError, notFound } from '../lib/errors';
 
 export interface EventInput {
   /** The sender's id for de-duplication: the same id is stored and processed once. */
@@ -40,7 +40,10 @@ export interface EventOutcome {
  */
 export async function ingestEvent(deps: EnrolDeps, input: EventInput): Promise<EventOutcome> {
   const contact = input.contactId
-    ? await getContact(deps.db, input.contactId).catch(() => { throw notFound('contact', 'contactId', input.contactId!); })
+    ? await getContact(deps.db, input.contactId).catch((err: unknown) => {
+      // An erased contact's events are refused as erased (410), an unknown one's as not found.
+      throw err instanceof DomainError && err.status === 410 ? err : notFound('contact', 'contactId', input.contactId!);
+    })
     : (await upsertContact(deps.db, input.contact!)).contact;
   const dedupeKey = input.id ? `api:${input.id}` : `generated:${randomUUID()}`;
   const [inserted] = await deps.db.insert(events).values({

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { appliedEffects, contacts, ownerPools } from '../../db/schema';
 
@@ -16,7 +16,9 @@ export async function assignOwner(
   return db.transaction(async (tx) => {
     const [previous] = await tx.select().from(appliedEffects).where(eq(appliedEffects.idempotencyKey, input.idempotencyKey));
     if (previous) return previous.result as { owner: string | null; assigned: boolean; reason?: string };
-    const [contact] = await tx.select({ owner: contacts.owner, test: contacts.test }).from(contacts).where(eq(contacts.id, input.contactId)).for('update');
+    // An erased contact's tombstone is no contact (contact_missing): it gets no owner.
+    const [contact] = await tx.select({ owner: contacts.owner, test: contacts.test }).from(contacts)
+      .where(and(eq(contacts.id, input.contactId), isNull(contacts.erasedAt))).for('update');
     let result: { owner: string | null; assigned: boolean; reason?: string };
     if (!contact) {
       result = { owner: null, assigned: false, reason: 'contact_missing' };

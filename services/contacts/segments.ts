@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
 import { activeSegmentJourneys } from '../../db/queries/journeys';
 import { contacts, type ContactRow } from '../../db/schema';
 import { evaluate } from '../../journey-language';
@@ -13,7 +13,7 @@ import { getJourney, getVersion } from '../journeys/journeys';
  * idempotency key ties the enrolment to this change, so a retried change enrols nobody twice.
  */
 export async function enrolNewlyMatching(deps: EnrolDeps, before: ContactRow | undefined, after: ContactRow): Promise<string[]> {
-  if (after.test) return [];
+  if (after.test || after.erasedAt) return [];
   const candidates = await activeSegmentJourneys(deps.db);
   const enrolled: string[] = [];
   for (const journey of candidates) {
@@ -44,7 +44,7 @@ export async function enrolSegmentPage(
   const { trigger } = version.definition;
   if (trigger.type !== 'schedule') return { enrolled: 0, matched: 0 };
   const page = await deps.db.select().from(contacts)
-    .where(and(eq(contacts.test, false), after ? gt(contacts.id, after) : undefined)).orderBy(asc(contacts.id)).limit(PAGE);
+    .where(and(eq(contacts.test, false), isNull(contacts.erasedAt), after ? gt(contacts.id, after) : undefined)).orderBy(asc(contacts.id)).limit(PAGE);
   const matching = page.filter((contact) => !trigger.condition || evaluate(trigger.condition, { contact: contactFacts(contact) }));
   // The whole page in a few statements; each contact once per run time.
   const outcomes = await triggeredEnrolments(deps, { journey, version },

@@ -2,7 +2,7 @@ import type { Database } from '../../db/client';
 import { existingContactIds } from '../../db/queries/contacts';
 import { priorEnrolments } from '../../db/queries/enrolments';
 import type { EnrolmentRow } from '../../db/schema';
-import { upsertContact } from '../contacts/contacts';
+import { contactErased, upsertContact } from '../contacts/contacts';
 import type { ContactUpsert } from '../contacts/schemas';
 import { enrolmentTarget, insertEnrolments, newEnrolment, type EnrolmentTarget } from './rows';
 import { startMissingWorkflow, startWorkflow, type EnrolDeps } from './workflow-runs';
@@ -175,12 +175,14 @@ type ResolvedContact = { id: string; created: boolean } | DomainError;
 async function resolveContacts(db: Database, items: EnrolItem[]): Promise<ResolvedContact[]> {
   const out = new Array<ResolvedContact>(items.length);
   const givenIds = [...new Set(items.map((i) => i.contactId).filter((id): id is string => id !== undefined))];
-  const found = givenIds.length === 0 ? new Set<string>()
-    : new Set(await existingContactIds(db, givenIds));
+  const found = new Map((givenIds.length === 0 ? [] : await existingContactIds(db, givenIds)).map((c) => [c.id, c.erasedAt]));
   const inline: number[] = [];
   for (const [index, item] of items.entries()) {
     if (item.contactId !== undefined) {
-      out[index] = found.has(item.contactId) ? { id: item.contactId, created: false } : notFound('contact', 'contactId', item.contactId);
+      const erasedAt = found.get(item.contactId);
+      // An erased contact's id is never enrolled again (410).
+      out[index] = erasedAt === undefined ? notFound('contact', 'contactId', item.contactId)
+        : erasedAt ? contactErased(item.contactId, erasedAt) : { id: item.contactId, created: false };
     } else inline.push(index);
   }
   await inParallel(inline.length, async (i) => {

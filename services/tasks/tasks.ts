@@ -4,7 +4,7 @@ import { tasks, type TaskRow, type TaskStatus } from '../../db/schema';
 import { appendAudit } from '../audit/records';
 import { findContact, toContact } from '../contacts/contacts';
 import { deliverNotice, type EmailSettings } from '../email/delivery';
-import { notFound } from '../lib/errors';
+import { notFound, PermanentError } from '../lib/errors';
 import type { FormField, Principal } from '../../journey-language';
 import type { Mailer } from '../email/mailer';
 import type { Caller } from '../people/api-keys';
@@ -61,10 +61,11 @@ async function resolve(db: Database, principal: Principal): Promise<Deciders & {
  */
 export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ taskId: string; deciders: Deciders; escalation?: Deciders }> {
   const contact = await findContact(deps.db, input.contactId);
-  const scope = { contact: contact ? toContact(contact) : {}, journey: { key: input.journeyKey } };
+  if (!contact) throw new PermanentError('contact_not_found', `contact ${input.contactId} does not exist (deleted or erased)`);
+  const scope = { contact: toContact(contact), journey: { key: input.journeyKey } };
   const assignee = await resolve(deps.db, input.assignee);
   const escalation = input.escalateTo ? await resolve(deps.db, input.escalateTo) : undefined;
-  const test = input.test === true || contact?.test === true;
+  const test = input.test === true || contact.test;
   const [inserted] = await deps.db.insert(tasks).values({
     id: input.taskId, idempotencyKey: input.idempotencyKey, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
     journeyKey: input.journeyKey, contactId: input.contactId,
