@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { evidenceDigest } from '../../services/contacts/consent-ledger';
 import { signToken } from '../../services/lib/signing';
 import { startHarness, TEST_SECRETS, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
@@ -90,6 +91,11 @@ describe('consent ledger', () => {
     expect(audited[1]!.details.evidenceDigest).toBe(evidenceDigest({ evidence: rows[1].evidence, reconsent: null }));
     expect(JSON.stringify(audited)).not.toContain('127.0.0.1');
     expect((await h.api('GET', `/v1/audit/verify?chain=contact:${id}`)).body).toMatchObject({ ok: true });
+
+    // The history is append-only for the runtime role the API runs as (deploy/postgres/roles.sql).
+    for (const tamper of [sql`update consent_history set status = 'granted' where id = ${rows[1].id}`, sql`delete from consent_history where id = ${rows[1].id}`]) {
+      await expect(h.database.db.execute(tamper)).rejects.toMatchObject({ cause: expect.objectContaining({ code: '42501' }) });
+    }
 
     // Paged, oldest first.
     const first = await history(id, '?limit=2');
