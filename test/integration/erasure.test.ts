@@ -41,6 +41,25 @@ describe('erasure', () => {
       assignee: { user: assignee }, fields: [{ name: 'note', label: 'Note', type: 'long_text' }], expireAfter: '1h', onApprove: 'done', onReject: 'done', onExpire: 'done' },
     { id: 'done', type: 'update_contact', addTags: ['called'] },
   ] });
+  type Item = Record<string, any> & { section: string };
+  /** The whole export, `limit` items a page, following nextCursor; each page within its limit. */
+  async function exportAll(contactId: string, limit: number): Promise<{ contact: Record<string, unknown>; items: Item[]; pages: number }> {
+    const items: Item[] = [];
+    let after: string | null = null;
+    let contact: Record<string, unknown> = {};
+    let pages = 0;
+    do {
+      const page: { status: number; body: { contact: Record<string, unknown>; items: Item[]; nextCursor: string | null } } = await h.api('GET', `/v1/contacts/${contactId}/export?limit=${limit}${after ? `&after=${after}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(limit);
+      ({ contact } = page.body);
+      items.push(...page.body.items);
+      after = page.body.nextCursor;
+      pages += 1;
+    } while (after);
+    return { contact, items, pages };
+  }
+
   const taskOf = (enrolmentId: string) => eventually(async () => (await h.database.db.select().from(tasks).where(eq(tasks.enrolmentId, enrolmentId)))[0]);
 
   it('names every table of the schema: cleared by a step, or holding no contact data', async () => {
@@ -88,6 +107,26 @@ describe('erasure', () => {
     await expect(h.database.db.execute(sql`select nurture_erase_consent_history(${contactId}::uuid)`)).rejects.toThrow();
     await expect(h.database.db.execute(sql`delete from consent_history where contact_id = ${contactId}`)).rejects.toThrow();
 
+    // Art. 15: the export holds all of it, the same page by page as in one page.
+    const exported = await exportAll(contactId, 3);
+    expect(exported.pages).toBeGreaterThan(3);
+    expect(exported.contact).toMatchObject({ email: person.email, firstName: person.firstName, phone: person.phone, attributes: person.attributes });
+    const whole = await h.api('GET', `/v1/contacts/${contactId}/export?limit=1000`);
+    expect(whole.body).toMatchObject({ erased: false, nextCursor: null });
+    expect(whole.body.items).toEqual(exported.items);
+    const section = (name: string) => exported.items.filter((i) => i.section === name);
+    expect(section('consent')).toEqual([expect.objectContaining({ channel: 'email', topic: 'marketing', status: 'granted' })]);
+    expect(section('consent_change')).toEqual([expect.objectContaining({ evidence: expect.objectContaining({ formId: `form-${token}` }) })]);
+    expect(section('event')).toEqual([expect.objectContaining({ name: 'visited', properties: expect.objectContaining({ favourite: person.attributes.favourite }) })]);
+    expect(section('enrolment').map((e) => e.id).sort()).toEqual([waiting.id, decided.id].sort());
+    expect(section('enrolment').find((e) => e.id === decided.id)!.path.map((p: { action: string }) => p.action))
+      .toEqual(expect.arrayContaining(['enrolment.started', 'email.sent', 'task.created', 'task.decided', 'enrolment.completed']));
+    expect(section('email').map((e) => [e.toAddress, e.subject])).toEqual([[person.email, `Hello ${person.firstName}`], [person.email, `Hello ${person.firstName}`]]);
+    expect(section('task').find((t) => t.id === task.id)).toMatchObject({ title: `Call ${person.firstName} ${person.lastName}`, values: { note }, comment });
+    const audited = (await h.api('GET', `/v1/audit?contactId=${contactId}`)).body.records.map((r: { id: number }) => r.id);
+    expect(section('audit_record').map((r) => r.id)).toEqual(audited);
+    expect((await h.api('GET', `/v1/contacts/${contactId}/export?after=forged`)).status).toBe(422);
+
     const erased = await h.api('POST', `/v1/contacts/${contactId}/erase`);
     expect(erased.status).toBe(200);
     expect(erased.body).toMatchObject({ contactId, firstTime: true, enrolmentsCancelled: [waiting.id], stillRunning: [] });
@@ -113,6 +152,10 @@ describe('erasure', () => {
     expect(erasure).toHaveLength(1);
     expect(erasure[0]).toMatchObject({ id: erased.body.auditRecord.id, actor: expect.stringMatching(/^api_key:/) });
     expect(erasure[0]!.details.categories).toEqual(expect.arrayContaining(['contact', 'consents', 'consent_history', 'events', 'emails', 'tasks', 'enrolment_keys', 'suppression_address']));
+
+    // Its export is the tombstone.
+    expect((await h.api('GET', `/v1/contacts/${contactId}/export`)).body)
+      .toEqual({ contact: { id: contactId, erasedAt: erased.body.erasedAt }, erased: true, items: [], nextCursor: null });
 
     // Again: nothing changes, nothing is recorded twice.
     const again = await h.api('POST', `/v1/contacts/${contactId}/erase`);
