@@ -41,11 +41,11 @@ export interface JourneyEvent {
   name: string;
   occurredAt: string;
   /**
-   * Sent with every event before 2026-11-29, and still in recorded histories: the event's
+   * Sent with every event until 2026-11-28, and still in recorded histories: the event's
    * properties. An event that carries them (or `contact`) is decided on what it carries, as then.
    */
   properties?: Record<string, unknown>;
-  /** Sent before 2026-11-29: the contact as it was when the event arrived. */
+  /** Sent until 2026-11-28: the contact as it was when the event arrived. */
   contact?: Record<string, unknown>;
 }
 

@@ -23,7 +23,7 @@ export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
 export const STEP_VISIT_LIMIT_PATCH = 'step-visit-limit';
 
 /**
- * 2026-11-29: an event signalled without its facts (id and name only: no properties, no contact
+ * 2026-11-28: an event signalled without its facts (id and name only: no properties, no contact
  * snapshot) has its goal, exit and wait_for_event conditions decided by the local activity
  * `matchEventConditions`, which reads the event and the contact in PostgreSQL (before: every
  * event carried them and the workflow evaluated them itself). Asked only for such an event,
