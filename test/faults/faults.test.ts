@@ -25,6 +25,7 @@ describe('faults', () => {
   const startWorker = () => { worker = startWorkerProcess(h, { temporalAddress, env: { DATA_DIR: path.join(ROOT, '.data', 'faults') } }); };
   let server: DevServer;
   let dir: string;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>> | undefined;
   beforeAll(async () => {
     // Its own file-backed Temporal server, so the test can restart it.
     dir = mkdtempSync(path.join(tmpdir(), 'nurture-faults-'));
@@ -33,6 +34,8 @@ describe('faults', () => {
     h = await startHarness({ worker: false, temporalAddress });
   });
   afterAll(async () => {
+    // Closed here too, so a failed assertion does not leave the receiver holding jest open.
+    await receiver?.close();
     worker?.kill('SIGKILL');
     await h?.stop();
     await server?.stop();
@@ -40,12 +43,12 @@ describe('faults', () => {
   });
 
   it(`${N} journeys survive kill -9 of the worker, a PostgreSQL restart, a Temporal restart and an SMTP outage, with every side effect once`, async () => {
-    const receiver = await startWebhookReceiver(TEST_SECRETS.webhook);
+    receiver = await startWebhookReceiver(TEST_SECRETS.webhook);
     const key = await h.publish({ steps: [
       { id: 'mail', type: 'send_email', subject: 'Hello {{ contact.email }}', text: 'x', category: 'transactional', transactionalReason: 'test receipt', next: 'pause' },
       { id: 'pause', type: 'wait', duration: '2s', next: 'score' },
       { id: 'score', type: 'update_contact', scoreDelta: 1, next: 'hook' },
-      { id: 'hook', type: 'notify', url: `${receiver.url}/hook`, body: { email: '{{ contact.email }}' } },
+      { id: 'hook', type: 'notify', url: `${receiver!.url}/hook`, body: { email: '{{ contact.email }}' } },
     ] });
     startWorker();
     const emails = Array.from({ length: N }, (_, i) => uniqueEmail(`fault${i}`));
@@ -90,7 +93,7 @@ describe('faults', () => {
     const unknown = Number((await h.database.db.execute(sql`select count(*)::int as n from outgoing_emails o join enrolments e on e.id = o.enrolment_id where e.journey_key = ${key} and o.status = 'unknown'`) as unknown as { rows: Array<{ n: number }> }).rows[0]!.n);
     expect(delivered.filter((n) => n === 0).length).toBeLessThanOrEqual(unknown);
     const hooks = new Map<string, number>();
-    for (const r of receiver.delivered()) hooks.set(r.json.email, (hooks.get(r.json.email) ?? 0) + 1);
+    for (const r of receiver!.delivered()) hooks.set(r.json.email, (hooks.get(r.json.email) ?? 0) + 1);
     expect([...hooks.values()].filter((n) => n > 1)).toEqual([]);
     const scores = (await h.database.db.execute(sql`select c.score, count(*)::int as n from contacts c join enrolments e on e.contact_id = c.id where e.journey_key = ${key} group by c.score`) as unknown as { rows: Array<{ score: number; n: number }> }).rows;
     expect(scores).toEqual([{ score: 1, n: N }]);
@@ -102,6 +105,5 @@ describe('faults', () => {
       return v.status !== 'running' && v;
     }, 120_000);
     expect(verification).toMatchObject({ status: 'completed', ok: true, findingsTotal: 0 });
-    await receiver.close();
   }, 600_000);
 });
