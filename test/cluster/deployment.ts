@@ -30,6 +30,8 @@ export interface ClusterDeployment {
   startWorker(index: number, release: Release): Promise<void>;
   /** An admin-key request to API `index`. */
   api(index: number, method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** The requests `api` retried after a 503, with the answer that made it retry. */
+  retried: string[];
   /** A query on Nurture's database, as the superuser (for what the test checks). */
   query<T>(text: string, values?: unknown[]): Promise<T[]>;
   stop(): Promise<void>;
@@ -65,6 +67,7 @@ export async function startClusterDeployment(options: { apis: number; workers: n
   const asSuperuser = urlAs(decodeURIComponent(adminUser.username), decodeURIComponent(adminUser.password), roles.db, admin);
   const apis: ClusterDeployment['apis'] = [];
   const workers: ClusterDeployment['workers'] = [];
+  const retried: string[] = [];
   let temporal: TemporalCluster | undefined;
   let smtp: SmtpSink | undefined;
 
@@ -120,13 +123,22 @@ export async function startClusterDeployment(options: { apis: number; workers: n
     return {
       id, appDatabaseUrl: appUrl, temporal: temporal!, smtp, releases, apis, workers, stop,
       startWorker: startWorkerOn,
+      // As a well-behaved backend client: a 503 (the workflow engine did not answer, as while a
+      // new cluster's history hosts still converge) is retried after its Retry-After; the API's
+      // routes are idempotent on retry. Every retry is counted, and the test reports them.
       async api(index, method, route, body) {
-        const res = await fetch(`${apis[index]!.url}${route}`, {
-          method, headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-          body: body ? JSON.stringify(body) : undefined,
-        });
-        return { status: res.status, body: await res.json() };
+        for (let attempt = 1; ; attempt++) {
+          const res = await fetch(`${apis[index]!.url}${route}`, {
+            method, headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+            body: body ? JSON.stringify(body) : undefined,
+          });
+          const answer = { status: res.status, body: await res.json() };
+          if (res.status !== 503 || attempt >= 6) return answer;
+          retried.push(`${method} ${route}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+          await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 5) * 1000));
+        }
       },
+      retried,
       async query<T>(text: string, values: unknown[] = []) {
         const c = new PgClient({ connectionString: asSuperuser });
         await c.connect();
