@@ -30,7 +30,7 @@ export async function processWorkflow(input: ProcessRunInput): Promise<{ status:
   let changes = 0;
   let seen = 0;
   setHandler(processRunStateQuery, () => ({ ...state, progress: progressOf(definition, state.tasks) }));
-  registerActionHandler(state.tasks, byId, run, () => { changes++; });
+  registerActionHandler(state, byId, run, () => { changes++; });
 
   await actions.recordProcessRunStarted({ ...run, version: input.version });
   for (;;) {
@@ -89,6 +89,9 @@ function showNextTask(state: Omit<ProcessRunState, 'progress'>): void {
   const next = Object.values(state.tasks).find((t) => t.status === 'open');
   const holders = next ? holdersOf(next) : undefined;
   const assignee = holders?.userIds[0] ?? (holders?.roles[0] ? `role:${holders.roles[0]}` : undefined);
+  const shown = workflowInfo().typedSearchAttributes;
+  // Only a change is upserted: each upsert is an event in the run's history.
+  if (shown.get(ProcessTaskKey) === next?.id && shown.get(Assignee) === assignee) return;
   upsertSearchAttributes([{ key: ProcessTaskKey, value: next?.id ?? null }, { key: Assignee, value: assignee ?? null }]);
 }
 
@@ -100,14 +103,15 @@ function refuse(type: string, message: string, details?: unknown): never {
 const takes = (task: ProcessTask, action: ProcessTaskAction['action']) => (task.kind === 'approval' ? action !== 'complete' : action === 'complete');
 
 /** Registers `actOnProcessTask`: its validator refuses a task not open, a caller who may not act, a wrong action or bad values. */
-function registerActionHandler(tasks: Record<string, RunTask>, byId: Map<string, ProcessTask>, run: Run, changed: () => void): void {
+function registerActionHandler(state: Omit<ProcessRunState, 'progress'>, byId: Map<string, ProcessTask>, run: Run, changed: () => void): void {
+  const { tasks } = state;
   /** Tasks with an action being recorded: the next action on the task waits, then is checked against its outcome. */
   const inFlight = new Set<string>();
   const allowed = (t: RunTask, userId: string) => !t.slots!.length || !!slotFor(t.slots!, userId);
   const check = (input: ProcessTaskAction) => {
     const task = byId.get(input.taskId);
     const t = tasks[input.taskId];
-    if (!task || !t || t.status !== 'open') refuse(ProcessTaskRefusal.taskClosed, 'this task is not open');
+    if (!task || !t || t.status !== 'open' || state.status !== 'running') refuse(ProcessTaskRefusal.taskClosed, 'this task is not open');
     if (!takes(task, input.action)) refuse(ProcessTaskRefusal.wrongAction, task.kind === 'approval' ? 'an approval is approved or rejected' : `a ${task.kind} task is completed`);
     if (t.slots && !allowed(t, input.actor.userId)) refuse(ProcessTaskRefusal.notAllowed, 'only an assignee of this task who has not acted on it yet may act on it');
     const fields = task.kind === 'checklist' ? [] : task.fields;
