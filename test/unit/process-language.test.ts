@@ -1,5 +1,5 @@
 import {
-  approvalOutcome, nextMoves, ProcessDefinitionSchema, progressOf, slotFor, type ProcessDefinition, type RunTask,
+  JourneyDefinitionSchema, approvalOutcome, nextMoves, ProcessDefinitionSchema, progressOf, slotFor, type ProcessDefinition, type RunTask,
 } from '../../journey-language';
 
 const definition: ProcessDefinition = ProcessDefinitionSchema.parse({
@@ -64,6 +64,17 @@ describe('process runs move by their definition', () => {
       'task "a": a process condition reads run.inputs.* and task.* only (no tags or engagement)',
       'task "a": "run.inputs.nope" is not one of the run\'s inputs (run.inputs.<name>)',
       'task "a": "task.b.status" does not read an earlier task',
+    ]);
+  });
+
+  it('keeps run.* and task.* fields out of journeys', () => {
+    const parsed = JourneyDefinitionSchema.safeParse({
+      trigger: { type: 'segment', condition: { field: 'run.inputs.plan', op: 'exists' } },
+      steps: [{ id: 'b', type: 'branch', cases: [{ condition: { field: 'task.brief.status', op: 'eq', value: 'done' }, next: 'x' }], default: 'x' }, { id: 'x', type: 'exit' }],
+    });
+    expect(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'steps.0.cases.0.condition: step "b": run.* and task.* fields are only available in processes',
+      'trigger.condition: run.* and task.* fields are only available in processes',
     ]);
   });
 });
