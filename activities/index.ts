@@ -10,6 +10,7 @@ import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';
 import { createEnrolmentActivities } from './enrolment';
 import { createTestRunActivities } from './journeys';
+import { createProcessActivities } from './processes';
 import { createTaskActivities } from './tasks';
 import { createWebhookActivities } from './webhooks';
 
@@ -38,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEmailActivities(deps),
     ...createEnrolmentActivities(deps),
     ...createTestRunActivities(deps),
+    ...createProcessActivities(deps),
     ...createTaskActivities(deps),
     ...createWebhookActivities(deps),
   };

@@ -27,6 +27,7 @@ import { trackingRoutes } from './routes/tracking';
 import { unsubscribeRoutes } from './routes/unsubscribe';
 import { journeyRoutes } from './routes/journeys';
 import { opsRoutes } from './routes/ops';
+import { processRoutes } from './routes/processes';
 
 /** The Fastify app: JSON API under /v1, ops endpoints and docs at the root. */
 export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyInstance> {
@@ -84,6 +85,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(taskRoutes, { deps });
     await v1.register(auditRoutes, { deps });
     await v1.register(testRunRoutes, { deps });
+    await v1.register(processRoutes, { deps });
   }, { prefix: '/v1' });
   // Public routes are limited by their pattern: a renamed one must not drop out of its limit.
   const unlisted = PUBLIC_ROUTES.filter((url) => !app.hasRoute({ method: 'GET', url }));

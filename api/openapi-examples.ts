@@ -17,11 +17,15 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   'POST /v1/users': { email: 'manager@example.com', name: 'Morgan Manager', roles: ['sales-manager'] },
   'POST /v1/api-keys': { name: 'CRM sync', scopes: ['service'] },
   'POST /v1/tasks/{id}/complete': { decision: 'approve', values: { discount: 15, tier: 'gold' }, comment: 'Strategic account' },
+  'POST /v1/processes': { key: 'campaign-launch', name: 'Campaign launch', definition: { inputs: [{ name: 'campaign', label: 'Campaign', type: 'text', required: true }], sections: [{ title: 'Brief', tasks: [{ id: 'brief', kind: 'form', title: 'Write the brief', assignee: { role: 'marketing' }, fields: [{ name: 'claims', label: 'Makes claims?', type: 'checkbox' }] }, { id: 'legal', kind: 'approval', title: 'Legal review', approvers: [{ role: 'legal' }], when: { field: 'task.brief.values.claims', op: 'eq', value: true } }, { id: 'launch', kind: 'checklist', title: 'Launch', stop: true, due: { after: '2d' } }] }] } },
+  'POST /v1/processes/{key}/runs': { inputs: { campaign: 'Spring sale' } },
+  'POST /v1/processes/{key}/runs/{runId}/tasks/{taskId}/complete': { action: 'approve', values: {}, comment: 'Claims checked' },
 };
 
 const SAMPLE_PARAMS: Record<string, string> = {
   id: '3f4c2c1e-8d2a-4a8e-9a53-2f1f0b7c9d10', key: 'welcome', version: '1', token: '<token from the email>',
   idempotencyKey: 'journey:welcome:3f4c2c1e-8d2a-4a8e-9a53-2f1f0b7c9d10:hello:1',
+  runId: '7d0c3b52-1e8f-4c1a-9b2e-5a6f3d2c1b0a', taskId: 'legal',
 };
 
 interface Operation { description?: string; requestBody?: { content?: Record<string, { schema?: unknown; example?: unknown }> } }

@@ -398,3 +398,72 @@ export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 export type ConsentHistoryRow = typeof consentHistory.$inferSelect;
+
+/** A process (docs/processes.md): its key, its editable draft and its latest published version. */
+export const processes = pgTable('processes', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  key: text('key').notNull().unique(),
+  name: text('name').notNull(),
+  description: text('description'),
+  draft: jsonb('draft').$type<unknown>().notNull(),
+  latestVersion: integer('latest_version'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** An immutable, numbered, published process definition. */
+export const processVersions = pgTable(
+  'process_versions',
+  {
+    processId: uuid('process_id').notNull().references(() => processes.id),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').$type<unknown>().notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.processId, t.version] })],
+);
+
+export type ProcessRunStatus = 'running' | 'completed' | 'rejected';
+
+/** One run of one process version: one Temporal workflow (`process:<key>:<runId>`), no contact. */
+export const processRuns = pgTable('process_runs', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  processId: uuid('process_id').notNull().references(() => processes.id),
+  processKey: text('process_key').notNull(),
+  version: integer('version').notNull(),
+  workflowId: text('workflow_id').notNull().unique(),
+  inputs: jsonb('inputs').$type<Record<string, unknown>>().notNull().default({}),
+  status: text('status').$type<ProcessRunStatus>().notNull().default('running'),
+  /** The API key that started it (`api_key:<id>`). */
+  startedBy: text('started_by').notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  endedAt: timestamp('ended_at', { withTimezone: true }),
+}, (t) => [index('process_runs_key_idx').on(t.processKey, t.startedAt)]);
+
+/** A task of a process run, once it opened or was skipped (journey approvals stay in `tasks`). */
+export const processTasks = pgTable(
+  'process_tasks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    runId: uuid('run_id').notNull().references(() => processRuns.id),
+    taskId: text('task_id').notNull(),
+    kind: text('kind').$type<'checklist' | 'form' | 'approval'>().notNull(),
+    title: text('title').notNull(),
+    status: text('status').$type<'open' | 'done' | 'approved' | 'rejected' | 'skipped' | 'cancelled'>().notNull(),
+    /** Who may act, resolved when it opened: one entry per assignee or approver (empty: anyone). */
+    assignees: jsonb('assignees').$type<Array<{ userIds: string[]; role?: string }>>().notNull().default([]),
+    /** Each approver's decision, in order. */
+    decisions: jsonb('decisions').$type<Array<{ userId: string; decision: 'approve' | 'reject'; at: string; comment?: string }>>().notNull().default([]),
+    values: jsonb('values').$type<Record<string, unknown>>(),
+    completedBy: uuid('completed_by').references(() => users.id),
+    dueAt: timestamp('due_at', { withTimezone: true }),
+    overdueAt: timestamp('overdue_at', { withTimezone: true }),
+    openedAt: timestamp('opened_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('process_tasks_run_task_key').on(t.runId, t.taskId)],
+);
+
+export type ProcessRow = typeof processes.$inferSelect;
+export type ProcessRunRow = typeof processRuns.$inferSelect;
+export type ProcessTaskRow = typeof processTasks.$inferSelect;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const COMPARISON_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'not_in', 'contains', 'starts_with', 'exists', 'not_exists'] as const;
 
 export const FieldPathSchema = z.string()
-  .regex(/^(contact|event|approval)(\.[A-Za-z0-9_-]+)+$/, 'a field path starts with "contact.", "event." or "approval.<step>.", e.g. "contact.attributes.plan"');
+  .regex(/^(contact|event|approval|run|task)(\.[A-Za-z0-9_-]+)+$/, 'a field path starts with "contact.", "event." or "approval.<step>." (in a process: "run.inputs." or "task.<task>."), e.g. "contact.attributes.plan"');
 
 /** Values of an `in` / `not_in` list at most (a longer list belongs in a tag or a segment). */
 export const MAX_CONDITION_LIST = 1_000;

@@ -8,6 +8,10 @@ export interface Facts {
   approval?: Record<string, { decision: string; values: Record<string, unknown>; decidedBy: string }>;
   /** Email steps of this enrolment that were opened / clicked. */
   engagement?: Record<string, { opened?: boolean; clicked?: boolean }>;
+  /** A process run's inputs: `run.inputs.<name>` (docs/processes.md). */
+  run?: { inputs: Record<string, unknown> };
+  /** A process run's finished tasks: `task.<task>.status`, `.decision`, `.values.<field>`. */
+  task?: Record<string, { status: string; decision?: string; values: Record<string, unknown> }>;
 }
 
 /**
@@ -35,7 +39,8 @@ export function readsEngagement(condition: Condition): boolean {
 
 function read(facts: Facts, path: string): unknown {
   const [root, ...rest] = path.split('.');
-  let value: unknown = root === 'contact' ? facts.contact : root === 'event' ? facts.event : root === 'approval' ? facts.approval : undefined;
+  let value: unknown = root === 'contact' ? facts.contact : root === 'event' ? facts.event : root === 'approval' ? facts.approval
+    : root === 'run' ? facts.run : root === 'task' ? facts.task : undefined;
   for (const key of rest) {
     if (value === null || typeof value !== 'object') return undefined;
     value = (value as Record<string, unknown>)[key];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConditionSchema, engagementSteps, readsEvent, type Condition } from './condition-schema';
 import { TimeZoneSchema } from './contact-fields';
+import { conditionReads } from './process-run';
 import { DurationSchema, EventNameSchema, exits, pauses, sleeplessWait, StepSchema, type Step } from './steps';
 
 export * from './steps';
@@ -126,7 +127,12 @@ function checkDefinition(raw: unknown, ctx: z.RefinementCtx): void {
       ctx.addIssue({ code: 'custom', path: ['steps', index.get(loop[0]!)!], message: `step "${loop[0]}": the loop ${loop.join(' → ')} has no wait in it` });
     }
   }
-  const def = raw as { trigger?: { type?: string; condition?: Condition } };
+  const def = raw as { trigger?: { type?: string; condition?: Condition }; goal?: { condition?: Condition }; exits?: Array<{ condition?: Condition }> };
+  const others: Array<[Array<string | number>, Condition | undefined]> = [[['trigger', 'condition'], def.trigger?.condition], [['goal', 'condition'], def.goal?.condition],
+    ...(Array.isArray(def.exits) ? def.exits : []).map((e, k): [Array<string | number>, Condition | undefined] => [['exits', k, 'condition'], e?.condition])];
+  for (const [path, condition] of others) {
+    if (safe(() => readsProcessFacts(condition)) === true) ctx.addIssue({ code: 'custom', path, message: 'run.* and task.* fields are only available in processes' });
+  }
   if (def.trigger?.type !== 'event' && readsEvent(def.trigger?.condition)) {
     ctx.addIssue({ code: 'custom', path: ['trigger', 'condition'], message: 'only an event trigger has event.* fields' });
   }
@@ -158,10 +164,18 @@ function checkConditions(step: Step, i: number, byId: Map<string, Step>, ctx: z.
         ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": engagement refers to "${target}", which is not a send_email step` });
       }
     }
+    if (safe(() => readsProcessFacts(condition)) === true) {
+      ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": run.* and task.* fields are only available in processes` });
+    }
     if (!eventAtHand && safe(() => readsEvent(condition))) {
       ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": event.* fields are only available in wait_for_event, goal, exits and event triggers` });
     }
   }
+}
+
+/** Whether a condition reads a process run's facts (run.*, task.*), which a journey does not have. */
+function readsProcessFacts(condition: Condition | undefined): boolean {
+  return !!condition && conditionReads(condition).paths.some((p) => p.startsWith('run.') || p.startsWith('task.'));
 }
 
 function safe<T>(fn: () => T): T | never[] {

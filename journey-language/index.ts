@@ -11,6 +11,8 @@ export * from './contact-fields';
 export * from './definition';
 export * from './durations';
 export * from './form';
+export * from './process';
+export * from './process-run';
 export * from './split';
 export * from './templates';
 export * from './time-of-day';

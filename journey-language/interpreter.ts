@@ -8,3 +8,7 @@ export { evaluate, readsEngagement, type Facts } from './conditions';
 export { durationToMs, msOf } from './durations';
 export { validateValues, type FormProblem } from './form';
 export { assign, bucketOf } from './split';
+export {
+  approvalOutcome, dueAtOf, holdersOf, isFinished, nextMoves, orderedTasks, processFacts, progressOf, slotFor,
+  type ApprovalSlot, type ProcessProgress, type ProcessTaskStatus, type RunTask,
+} from './process-run';

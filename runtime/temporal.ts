@@ -71,6 +71,6 @@ export async function ensureSearchAttributes(connection: NativeConnection, names
     });
     logger.info({ added: missing.map((k) => k.name) }, 'registered journey search attributes');
   } catch (err) {
-    logger.warn({ err }, 'could not check or register search attributes; register JourneyKey, JourneyVersion, ContactId, JourneyStep, EnrolmentStatus by hand');
+    logger.warn({ err }, 'could not check or register search attributes; register JourneyKey, JourneyVersion, ContactId, JourneyStep, EnrolmentStatus, ProcessKey, ProcessTask, Assignee by hand');
   }
 }

@@ -8,6 +8,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { EnrolmentStatus } from '../db/schema';
 import type { FormField, JourneyDefinition, StepType } from '../journey-language';
+import type { ProcessDefinition, ProcessProgress, RunTask } from '../journey-language';
+import type { ProcessRunStatus } from '../db/schema';
 
 /** What an enrolment workflow starts with; the definition pins the journey version. */
 export interface EnrolmentInput {
@@ -213,6 +215,43 @@ export interface AuditVerificationInput {
 }
 export type AuditVerificationWorkflow = (input: AuditVerificationInput) => Promise<{ verificationId: string; pages: number }>;
 
+/** What a process run's workflow (`process:<key>:<runId>`) starts with; the definition pins the version. */
+export interface ProcessRunInput {
+  runId: string;
+  processKey: string;
+  version: number;
+  definition: ProcessDefinition;
+  /** The run's inputs (checked against the definition's `inputs`): what its conditions read as `run.inputs.*`. */
+  inputs: Record<string, unknown>;
+}
+
+export interface ProcessRunState {
+  runId: string;
+  processKey: string;
+  version: number;
+  status: ProcessRunStatus;
+  /** Epoch ms (workflow clock). */
+  startedAt: number;
+  tasks: Record<string, RunTask>;
+  progress: ProcessProgress;
+}
+
+/** Completing a checklist task, filling a form, or an approver's decision (update `actOnProcessTask`); callers use `<task>:<user>` as the update id. */
+export interface ProcessTaskAction {
+  taskId: string;
+  action: 'complete' | 'approve' | 'reject';
+  values: Record<string, unknown>;
+  comment?: string;
+  actor: { userId: string };
+}
+
+/** Why `actOnProcessTask` refused: DecisionRefusal's types, and an action the task's kind does not take. */
+export const ProcessTaskRefusal = { ...DecisionRefusal, wrongAction: 'WrongAction' } as const;
+
+export const processRunStateQuery = defineQuery<ProcessRunState>('processRunState');
+export const actOnProcessTaskUpdate = defineUpdate<{ status: RunTask['status'] }, [ProcessTaskAction]>('actOnProcessTask');
+export type ProcessWorkflow = (input: ProcessRunInput) => Promise<{ status: ProcessRunStatus; done: number; total: number }>;
+
 /**
  * A workflow type as a caller sees it: its name bound to its signature, so
  * `client.workflow.start(journeyWorkflow, { args: [input] })` is type-checked without loading
@@ -232,6 +271,7 @@ export const testRunScriptWorkflow = workflowType<TestRunScriptWorkflow>('testRu
 export const scheduledEnrolmentWorkflow = workflowType<ScheduledEnrolmentWorkflow>('scheduledEnrolmentWorkflow');
 export const auditCheckpointWorkflow = workflowType<AuditCheckpointWorkflow>('auditCheckpointWorkflow');
 export const auditVerificationWorkflow = workflowType<AuditVerificationWorkflow>('auditVerificationWorkflow');
+export const processWorkflow = workflowType<ProcessWorkflow>('processWorkflow');
 
 /** A typed search attribute key (what `defineSearchAttributeKey` of @temporalio/common returns). */
 const searchAttribute = <T extends SearchAttributeType>(name: string, type: T): ReturnType<typeof defineSearchAttributeKey<T>> => ({ name, type });
@@ -244,4 +284,9 @@ export const JourneyStep = searchAttribute('JourneyStep', 'KEYWORD');
 /** Named EnrolmentStatus in Temporal; `EnrolmentStatus` here is the status type. */
 export const EnrolmentStatusKey = searchAttribute('EnrolmentStatus', 'KEYWORD');
 
-export const JOURNEY_SEARCH_ATTRIBUTES = [JourneyKey, JourneyVersion, ContactId, JourneyStep, EnrolmentStatusKey];
+/** A process run's process, the task it rests on (the first open one), and who holds that task (a user id or `role:<role>`). */
+export const ProcessKey = searchAttribute('ProcessKey', 'KEYWORD');
+export const ProcessTask = searchAttribute('ProcessTask', 'KEYWORD');
+export const Assignee = searchAttribute('Assignee', 'KEYWORD');
+
+export const JOURNEY_SEARCH_ATTRIBUTES = [JourneyKey, JourneyVersion, ContactId, JourneyStep, EnrolmentStatusKey, ProcessKey, ProcessTask, Assignee];

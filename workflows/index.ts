@@ -5,5 +5,6 @@
  */
 export { auditCheckpointWorkflow, auditVerificationWorkflow } from './audit';
 export { journeyWorkflow } from './journey';
+export { processWorkflow } from './process';
 export { scheduledEnrolmentWorkflow } from './scheduled-enrolment';
 export { testRunScriptWorkflow } from './test-run-script';

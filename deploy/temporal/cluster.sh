@@ -57,7 +57,7 @@ export TEMPORAL_DB_HOST TEMPORAL_DB_PORT TEMPORAL_DB_USER TEMPORAL_DB_PASSWORD T
 
 # Nurture's search attributes: the names and types of JOURNEY_SEARCH_ATTRIBUTES in
 # workflows/contract.ts (test/unit/deploy.test.ts keeps the two lists equal).
-SEARCH_ATTRIBUTES="JourneyKey=Keyword JourneyVersion=Int ContactId=Keyword JourneyStep=Keyword EnrolmentStatus=Keyword"
+SEARCH_ATTRIBUTES="JourneyKey=Keyword JourneyVersion=Int ContactId=Keyword JourneyStep=Keyword EnrolmentStatus=Keyword ProcessKey=Keyword ProcessTask=Keyword Assignee=Keyword"
 
 # An absolute config folder under root "/": `start` joins the two, `render-config` reads only the folder.
 server() { "$TEMPORAL_SERVER" --root / --config "$HERE/config" --env nurture --allow-no-auth "$@"; }

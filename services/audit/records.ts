@@ -24,14 +24,20 @@ export interface AuditEntry {
   /** Written by a test run (sandbox): kept, marked, left out of the stats. */
   test?: boolean;
   details?: Record<string, unknown>;
+  /** A process run's record: it goes in the run's own chain (`process:<runId>`). */
+  processRunId?: string;
 }
 
-/** One chain per enrolment, else per contact, else the system chain. */
-export function chainOf(entry: Pick<AuditEntry, 'enrolmentId' | 'contactId'>): string {
+/** One chain per process run or enrolment, else per contact, else the system chain. */
+export function chainOf(entry: Pick<AuditEntry, 'enrolmentId' | 'contactId' | 'processRunId'>): string {
+  if (entry.processRunId) return processChain(entry.processRunId);
   if (entry.enrolmentId) return `enrolment:${entry.enrolmentId}`;
   if (entry.contactId) return `contact:${entry.contactId}`;
   return 'system';
 }
+
+/** The audit chain of a process run. */
+export const processChain = (runId: string) => `process:${runId}`;
 
 /** JSON with object keys sorted at every level: the same data always hashes the same. */
 export function canonical(value: unknown): string {

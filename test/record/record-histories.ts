@@ -180,4 +180,41 @@ describe('record histories', () => {
     save('test-run-compressed', run.body.contacts[0].workflowId);
     save('test-run-script', `test:${run.body.id}:script`);
   });
+
+  recording('process-run')('process-run', async () => {
+    const people = [];
+    for (const name of ['ada', 'ben']) {
+      const user = await h.api('POST', '/v1/users', { email: uniqueEmail(name), name, roles: [] });
+      const apiKey = await h.api('POST', '/v1/api-keys', { name, scopes: ['approver'], userId: user.body.id });
+      people.push({ email: user.body.email as string, auth: { authorization: `Bearer ${apiKey.body.key}` } });
+    }
+    const [ada, ben] = people as [typeof people[0], typeof people[0]];
+    const key = `process-${Date.now()}`;
+    await h.api('POST', '/v1/processes', { key, name: 'Launch', definition: { sections: [
+      { title: 'Prepare', tasks: [
+        { id: 'brief', kind: 'form', title: 'Brief', assignee: { user: ada.email }, fields: [{ name: 'claims', label: 'Claims?', type: 'checkbox' }] },
+        { id: 'assets', kind: 'checklist', title: 'Assets', due: { after: '1s' } },
+      ] },
+      { title: 'Review', tasks: [
+        { id: 'legal', kind: 'approval', title: 'Legal', approvers: [{ user: ben.email }], when: { field: 'task.brief.values.claims', op: 'eq', value: true } },
+        { id: 'signoff', kind: 'approval', mode: 'all_of', stop: true, title: 'Sign-off', approvers: [{ user: ada.email }, { user: ben.email }], after: ['brief'] },
+      ] },
+      { title: 'Launch', tasks: [{ id: 'launch', kind: 'checklist', title: 'Launch' }] },
+    ] } });
+    expect((await h.api('POST', `/v1/processes/${key}/publish`)).status).toBe(201);
+    const run = (await h.api('POST', `/v1/processes/${key}/runs`, {})).body;
+    const base = `/v1/processes/${key}/runs/${run.id}`;
+    const act = async (task: string, body: unknown, who: { authorization: string }) => {
+      await eventually(async () => (await h.api('GET', base)).body.tasks.find((t: { taskId: string }) => t.taskId === task).status === 'open');
+      expect((await h.api('POST', `${base}/tasks/${task}/complete`, body, who)).status).toBe(200);
+    };
+    await act('brief', { action: 'complete', values: { claims: false } }, ada.auth);
+    await eventually(async () => (await h.api('GET', base)).body.progress.overdue.includes('assets'));
+    await act('signoff', { action: 'approve' }, ada.auth);
+    await act('signoff', { action: 'approve' }, ben.auth);
+    await act('assets', { action: 'complete' }, ben.auth);
+    await act('launch', { action: 'complete' }, ada.auth);
+    expect(await h.result(run.workflowId)).toEqual({ status: 'completed', done: 4, total: 4 });
+    save('process-run', run.workflowId);
+  });
 });

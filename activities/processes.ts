@@ -1,0 +1,19 @@
+import {
+  finishRun, markRunTasksOverdue, openRunTask, recordRunStarted, recordRunTaskAction, skipRunTask,
+  type RecordedAction, type RunRef, type TaskRef,
+} from '../services/processes/run-tasks';
+import type { ProcessRunStatus } from '../db/schema';
+import type { ProcessAssignee } from '../journey-language';
+import type { ActivityDeps } from './index';
+
+/** What a process run's workflow does to its rows and its audit chain: thin adapters over services/processes. */
+export function createProcessActivities(deps: ActivityDeps) {
+  return {
+    recordProcessRunStarted: (input: RunRef & { version: number }) => recordRunStarted(deps.db, input),
+    openProcessTask: (input: TaskRef & { assignees: ProcessAssignee[]; dueAt?: string }) => openRunTask(deps.db, input),
+    skipProcessTask: (input: TaskRef) => skipRunTask(deps.db, input),
+    recordProcessTaskAction: (input: RecordedAction) => recordRunTaskAction(deps.db, input),
+    markProcessTasksOverdue: (input: RunRef & { taskIds: string[] }) => markRunTasksOverdue(deps.db, input),
+    finishProcessRun: (input: RunRef & { status: Exclude<ProcessRunStatus, 'running'>; done: number; total: number }) => finishRun(deps.db, input),
+  };
+}

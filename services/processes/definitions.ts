@@ -1,0 +1,109 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { isDeepStrictEqual } from 'node:util';
+import type { Database } from '../../db/client';
+import { processes, processVersions, type ProcessRow } from '../../db/schema';
+import { processTaskAt, ProcessDefinitionSchema, type ProcessDefinition, type ProcessAssignee, tasksOf } from '../../journey-language';
+import { conflict, invalid, notFound, type FieldProblem } from '../lib/errors';
+import { formatPath } from '../lib/validation';
+import { missingPrincipal, getUser } from '../people/users';
+import type { z } from 'zod';
+
+/**
+ * Process definitions, drafted and published like journeys: a process has a draft anyone with
+ * an admin key edits, and publishing makes the next immutable version that new runs start on.
+ */
+export interface ProcessVersion {
+  version: number;
+  definition: ProcessDefinition;
+  publishedAt: Date;
+}
+
+/** zod issues as problems that name the task (`task "brief": ...`) and the field's path. */
+function problemsOf(error: z.ZodError, draft: unknown): FieldProblem[] {
+  return error.issues.map((issue) => {
+    const taskId = processTaskAt(draft, issue.path);
+    const message = taskId && !issue.message.startsWith('task "') ? `task "${taskId}": ${issue.message}` : issue.message;
+    return { path: formatPath(issue.path, 'definition'), message, ...(taskId ? { stepId: taskId } : {}) };
+  });
+}
+
+/** Problems with a draft, each naming its path and task; empty when it can be published (assignees aside). */
+export function processDraftProblems(draft: unknown): FieldProblem[] {
+  const parsed = ProcessDefinitionSchema.safeParse(draft);
+  return parsed.success ? [] : problemsOf(parsed.error, draft);
+}
+
+export async function getProcess(db: Database, key: string): Promise<ProcessRow> {
+  const [row] = await db.select().from(processes).where(eq(processes.key, key));
+  if (!row) throw notFound('process', 'key', key);
+  return row;
+}
+
+export async function createProcess(db: Database, input: { key: string; name: string; description?: string; definition: unknown }): Promise<ProcessRow> {
+  const [row] = await db.insert(processes)
+    .values({ key: input.key, name: input.name, description: input.description, draft: input.definition })
+    .onConflictDoNothing({ target: processes.key }).returning();
+  if (!row) throw conflict('process_exists', `A process with key "${input.key}" exists already`, { field: 'key' });
+  return row;
+}
+
+export async function updateProcessDraft(db: Database, key: string, input: { name?: string; description?: string; definition: unknown }): Promise<ProcessRow> {
+  const [row] = await db.update(processes)
+    .set({ draft: input.definition, name: input.name, description: input.description, updatedAt: sql`now()` })
+    .where(eq(processes.key, key)).returning();
+  if (!row) throw notFound('process', 'key', key);
+  return row;
+}
+
+/** Assignees and approvers nobody is (no such user, nobody in the role): such a task could never be done. */
+async function assigneeProblems(db: Database, definition: ProcessDefinition): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  for (const { task, section, index } of tasksOf(definition)) {
+    const who: Array<{ path: string; principal: ProcessAssignee }> = task.kind === 'approval'
+      ? task.approvers.map((principal, k) => ({ path: `approvers[${k}]`, principal }))
+      : task.assignee ? [{ path: 'assignee', principal: task.assignee }] : [];
+    for (const { path, principal } of who) {
+      const missing = 'userId' in principal
+        ? await getUser(db, principal.userId).then(() => undefined, () => `no user has the id "${principal.userId}"`)
+        : await missingPrincipal(db, principal);
+      if (missing) problems.push({ path: `definition.sections[${section}].tasks[${index}].${path}`, stepId: task.id, message: `task "${task.id}": ${path}: ${missing}` });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Publishes the draft as the next immutable version (an unchanged draft returns the latest
+ * version). Refuses (422) a draft that does not validate or names an assignee nobody is.
+ */
+export async function publishProcess(db: Database, key: string): Promise<{ process: ProcessRow; version: number; created: boolean }> {
+  return db.transaction(async (tx) => {
+    const [process] = await tx.select().from(processes).where(eq(processes.key, key)).for('update');
+    if (!process) throw notFound('process', 'key', key);
+    const parsed = ProcessDefinitionSchema.safeParse(process.draft);
+    const problems = parsed.success ? await assigneeProblems(tx as unknown as Database, parsed.data) : problemsOf(parsed.error, process.draft);
+    if (!parsed.success || problems.length) throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, problems);
+    if (process.latestVersion !== null) {
+      const latest = await getProcessVersion(tx as unknown as Database, process.id, process.latestVersion);
+      if (isDeepStrictEqual(latest.definition, parsed.data)) return { process, version: latest.version, created: false };
+    }
+    const version = (process.latestVersion ?? 0) + 1;
+    await tx.insert(processVersions).values({ processId: process.id, version, definition: parsed.data });
+    const [updated] = await tx.update(processes).set({ latestVersion: version, updatedAt: sql`now()` }).where(eq(processes.id, process.id)).returning();
+    return { process: updated!, version, created: true };
+  });
+}
+
+export async function getProcessVersion(db: Database, processId: string, version: number): Promise<ProcessVersion> {
+  const [row] = await db.select().from(processVersions)
+    .where(and(eq(processVersions.processId, processId), eq(processVersions.version, version)));
+  if (!row) throw notFound('process_version', 'version', String(version));
+  return { version: row.version, definition: row.definition as ProcessDefinition, publishedAt: row.publishedAt };
+}
+
+/** The latest published versions, oldest first. */
+export async function listProcessVersions(db: Database, processId: string, limit = 100): Promise<Array<{ version: number; publishedAt: Date }>> {
+  const latest = await db.select({ version: processVersions.version, publishedAt: processVersions.publishedAt })
+    .from(processVersions).where(eq(processVersions.processId, processId)).orderBy(desc(processVersions.version)).limit(limit);
+  return latest.reverse();
+}

@@ -1,0 +1,41 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { auditRecords, type ProcessRunRow } from '../../db/schema';
+import { progressOf, tasksOf } from '../../journey-language';
+import { processChain } from '../audit/records';
+import { verifyChain, type VerifyReport } from '../audit/verify';
+import { runDefinition, runTasks, runTaskStates } from './runs';
+
+/**
+ * A run's record as proof: its checklist (each task with its section, status, who finished it
+ * and when, its answers and decisions), every audit record of the run's chain (who did what,
+ * when) and the chain's verification, recomputed now.
+ */
+export async function exportRun(db: Database, run: ProcessRunRow) {
+  const definition = await runDefinition(db, run);
+  const rows = await runTasks(db, run.id);
+  const byId = new Map(rows.map((r) => [r.taskId, r]));
+  const states = runTaskStates(definition, rows, run.status !== 'running');
+  const records = await db.select().from(auditRecords).where(eq(auditRecords.chain, processChain(run.id))).orderBy(asc(auditRecords.seq));
+  const verification: VerifyReport = await verifyChain(db, processChain(run.id));
+  return {
+    run: {
+      id: run.id, processKey: run.processKey, version: run.version, workflowId: run.workflowId, status: run.status,
+      inputs: run.inputs, startedBy: run.startedBy, startedAt: run.startedAt.toISOString(), endedAt: run.endedAt?.toISOString() ?? null,
+    },
+    progress: progressOf(definition, states),
+    checklist: tasksOf(definition).map(({ task, sectionTitle }) => {
+      const row = byId.get(task.id);
+      return {
+        section: sectionTitle, taskId: task.id, title: task.title, kind: task.kind, stop: task.stop, status: states[task.id]!.status,
+        completedBy: row?.completedBy ?? null, finishedAt: row?.finishedAt?.toISOString() ?? null, openedAt: row?.openedAt?.toISOString() ?? null,
+        dueAt: row?.dueAt?.toISOString() ?? null, overdueAt: row?.overdueAt?.toISOString() ?? null,
+        values: row?.values ?? null, decisions: row?.decisions ?? [],
+      };
+    }),
+    audit: records.map((r) => ({
+      seq: r.seq!, at: r.at.toISOString(), actor: r.actor, action: r.action, outcome: r.outcome, taskId: r.stepId, hash: r.hash!, details: r.details,
+    })),
+    verification: { ok: verification.ok, chain: processChain(run.id), records: verification.records, firstBroken: verification.firstBroken ?? null },
+  };
+}
