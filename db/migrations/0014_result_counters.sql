@@ -61,7 +61,7 @@ BEGIN
     WHERE a.enrolment_id = r.enrolment_id AND a.id < r.id AND a.step_id IS NOT NULL AND a.action NOT IN ('email.opened', 'email.clicked')
     ORDER BY a.id DESC LIMIT 1;
     IF r.action IN ('enrolment.completed', 'enrolment.converted', 'enrolment.exited', 'enrolment.cancelled', 'enrolment.failed') THEN
-      status := substr(r.action, 12);
+      status := substr(r.action, 11);
       steps := steps || coalesce(prev, ''); metrics := metrics || 'ended'::text; labels := labels || status; deltas := deltas || 1::bigint;
       IF prev IS NOT NULL THEN
         steps := steps || prev; metrics := metrics || 'at'::text; labels := labels || ''::text; deltas := deltas || (-1)::bigint;
