@@ -23,9 +23,14 @@ CREATE TABLE "result_passes" (
 --> statement-breakpoint
 -- Journey results, kept incrementally: every audit record a journey writes adds to the counters
 -- in its own transaction. An audit record is appended once (its idempotency key), so each is
--- counted once; test-run records are left out. Per record it reads at most the enrolment's
--- previous step record (by audit_records_enrolment_idx) and its own pass rows.
-CREATE OR REPLACE FUNCTION results_count(r audit_records) RETURNS void LANGUAGE plpgsql AS $$
+-- counted once; test-run records are left out. results_deltas reads at most the enrolment's
+-- previous step record (by audit_records_enrolment_idx) and its own pass rows, and says what the
+-- record adds to which counters; the statement's records are added up and written once per
+-- counter and statement (a counter row updated once per record of a bulk insert, inside one
+-- transaction, would leave a chain of row versions each later update walks).
+CREATE OR REPLACE FUNCTION results_deltas(r audit_records)
+  RETURNS TABLE (step_id text, metric text, label text, delta bigint) LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
 DECLARE
   steps text[] := '{}';
   metrics text[] := '{}';
@@ -108,31 +113,45 @@ BEGIN
       END IF;
     END IF;
   END IF;
-  IF cardinality(steps) = 0 THEN RETURN; END IF;
-  -- One statement, keys in a fixed order: concurrent appends lock shared counters in the same
-  -- order, so they wait for one another but never deadlock.
-  INSERT INTO result_counters AS c (journey_key, journey_version, step_id, metric, label, n)
-  SELECT r.journey_key, r.journey_version, d.step_id, d.metric, d.label, sum(d.delta)
-  FROM unnest(steps, metrics, labels, deltas) AS d(step_id, metric, label, delta)
-  GROUP BY d.step_id, d.metric, d.label ORDER BY d.step_id, d.metric, d.label
-  ON CONFLICT (journey_key, journey_version, step_id, metric, label) DO UPDATE SET n = c.n + excluded.n;
+  RETURN QUERY SELECT * FROM unnest(steps, metrics, labels, deltas);
 END
 $$;--> statement-breakpoint
+-- The records of a statement in the order they went in (results_deltas is volatile: each call
+-- sees the pass rows the calls before it wrote), added up per counter, written in a fixed key
+-- order: concurrent appends lock shared counters in the same order, so they wait for one another
+-- but never deadlock.
 CREATE OR REPLACE FUNCTION audit_records_count_results() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM results_count(NEW);
+  INSERT INTO result_counters AS c (journey_key, journey_version, step_id, metric, label, n)
+  SELECT (s.a).journey_key, (s.a).journey_version, d.step_id, d.metric, d.label, sum(d.delta)
+  FROM (SELECT ROW(a.*)::audit_records AS a FROM new_records a WHERE NOT a.test AND a.journey_key IS NOT NULL ORDER BY a.id) s
+  CROSS JOIN LATERAL results_deltas(s.a) d
+  GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT (journey_key, journey_version, step_id, metric, label) DO UPDATE SET n = c.n + excluded.n;
   RETURN NULL;
 END
 $$;--> statement-breakpoint
-CREATE TRIGGER audit_records_results AFTER INSERT ON audit_records
-  FOR EACH ROW EXECUTE FUNCTION audit_records_count_results();--> statement-breakpoint
--- The records written before this migration, in the order they were appended.
-DO $$
+CREATE TRIGGER audit_records_results AFTER INSERT ON audit_records REFERENCING NEW TABLE AS new_records
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_records_count_results();--> statement-breakpoint
+-- Adds the records already in audit_records (of one journey, or all) to the counters, in the
+-- order they were appended, 50,000 at a time: the backfill below, and an operator's recount after
+-- deleting a journey's counters and passes (docs/operations.md).
+CREATE OR REPLACE FUNCTION results_backfill(journey text DEFAULT NULL) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  r audit_records;
+  done bigint := 0;
+  last bigint;
 BEGIN
-  FOR r IN SELECT * FROM audit_records WHERE NOT test AND journey_key IS NOT NULL ORDER BY id LOOP
-    PERFORM results_count(r);
+  SELECT coalesce(max(id), 0) INTO last FROM audit_records;
+  WHILE done < last LOOP
+    INSERT INTO result_counters AS c (journey_key, journey_version, step_id, metric, label, n)
+    SELECT (s.a).journey_key, (s.a).journey_version, d.step_id, d.metric, d.label, sum(d.delta)
+    FROM (SELECT a FROM audit_records a WHERE a.id > done AND a.id <= done + 50000 AND NOT a.test AND a.journey_key IS NOT NULL
+            AND (journey IS NULL OR a.journey_key = journey) ORDER BY a.id) s
+    CROSS JOIN LATERAL results_deltas(s.a) d
+    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (journey_key, journey_version, step_id, metric, label) DO UPDATE SET n = c.n + excluded.n;
+    done := done + 50000;
   END LOOP;
 END
-$$;
+$$;--> statement-breakpoint
+SELECT results_backfill();
