@@ -1,6 +1,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { assign } from '../../journey-language';
 import { auditRecords, resultCounters } from '../../db/schema';
+import { appendAudit } from '../../services/audit/records';
 import { lift, wilson } from '../../services/journeys/stats';
 import { recountResults } from '../support/results-recount';
 import { eventually, startHarness, uniqueEmail, type Harness } from '../support/harness';
@@ -124,6 +125,26 @@ describe('journey results', () => {
     ]));
     expect((await fetch(`${h.baseUrl}/journeys/${key}/results.csv`)).status).toBe(401);
     expect((await h.api('GET', '/journeys/no-such-journey/results.csv')).status).toBe(404);
+  });
+
+  it('stays exact under concurrent appends to the same counters, and counts a retried append once', async () => {
+    const key = `concurrent-${Date.now()}`;
+    const ids = Array.from({ length: 40 }, (_, i) => `00000000-0000-4000-8000-${String(Date.now() % 1e6).padStart(6, '0')}${String(i).padStart(6, '0')}`);
+    const entry = (id: string, i: number, step: string, action: string, outcome: string) => ({
+      actor: 'journey', action, outcome, journeyKey: key, journeyVersion: 1, enrolmentId: id, stepId: step, idempotencyKey: `${key}:${id}:${step}`,
+      details: { reason: i % 2 ? 'no_consent' : 'suppressed' },
+    });
+    // Forty enrolments at once through the runtime role's append: each a split, then an email, some twice (a retry).
+    await Promise.all(ids.map(async (id, i) => {
+      await appendAudit(h.database.db, entry(id, i, 'ab', 'split.assigned', i % 3 ? 'a' : 'b'));
+      await appendAudit(h.database.db, entry(id, i, 'mail', i % 4 ? 'email.sent' : 'email.skipped', 'done'));
+      if (i % 5 === 0) await appendAudit(h.database.db, entry(id, i, 'mail', 'email.sent', 'done'));
+    }));
+    const recount = recountResults(await auditOf(key));
+    expect(recount.get('1|ab|entered|')).toBe(40);
+    expect(recount.get('1|mail|email_sent|')).toBe(30);
+    expect(recount.get('1|mail|at|')).toBe(40);
+    expect(await storedCounters(key)).toEqual(recount);
   });
 
   it('computes Wilson intervals', () => {
