@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Nurture against raw Temporal on the same dev server and PostgreSQL, in the
  * same run. Prints ratios, writes bench/results.json and bench/RESULTS.md. Sizes via BENCH_N,
- * BENCH_BULK, BENCH_EVENTS, BENCH_ASLEEP, BENCH_CYCLES; BENCH_ONLY=enrol,bulk,journeys,events,api,memory picks
+ * BENCH_BULK, BENCH_EVENTS, BENCH_ASLEEP, BENCH_CYCLES; BENCH_ONLY=enrol,bulk,journeys,events,api,results,memory picks
  * scenarios (their rows replace the same rows of the last run's results.json; the others stay, dated).
  */
 import pino from 'pino';
@@ -17,6 +17,7 @@ import { clusterBench } from './cluster';
 import { bulkEnrolment, singleEnrolment, type BenchContext } from './enrolment';
 import { eventToAction } from './events';
 import { journeysCompleted } from './journeys';
+import { resultsAtScale } from './results';
 import { Results } from './support';
 import { workerMemory } from './worker-memory';
 
@@ -27,11 +28,13 @@ const sizes = {
   ASLEEP: Number(process.env.BENCH_ASLEEP ?? 10_000),
   /** ABBA cycles of the throughput scenarios (read in support.ts). */
   CYCLES: Number(process.env.BENCH_CYCLES ?? 2),
+  RESULTS_RECORDS: Number(process.env.BENCH_RESULTS_RECORDS ?? 1_000_000),
 };
 const CLUSTER_NOTE = 'Rows starting "cluster:" come from `npm run bench -- --cluster`: a Temporal cluster on PostgreSQL (frontend, matching, worker, two history processes; deploy/temporal/cluster.sh), Nurture as deployed (compiled, production mode, runtime database role) with 1 then 2 API and worker processes, against raw starts of an empty workflow (16 in flight per starter) and the hand-written journey on as many plain worker processes (run through tsx), on the same cluster in the same run. One round per configuration; scaling rows compare each side\'s 2-process rate to its 1-process rate.';
 /** The notes under the table: what each baseline is, and how the cluster rows are measured. */
 const NOTES = [
   'Baselines: enrolment against `client.workflow.start` of an empty workflow; journeys against a hand-written workflow calling the same email and contact services; events against a raw signal to an activity; the read route against a bare Fastify route serving the same JSON from memory; memory against a plain Temporal worker process (SDK defaults) holding as many workflows asleep.',
+  'The results rows time the stats route and the results page (p99 of 200 requests, one at a time) of a journey holding BENCH_RESULTS_RECORDS audit records, bulk-inserted through the results trigger; their baseline is one rescan of the audit for the per-step entered count (what the route ran, with five more such queries, before the counters).',
   'The memory scenario measures the worker process alone, as deployed (`npm run build`, `node dist/bin/worker.js`, NODE_ENV=production, pre-built workflow bundle, the heap and malloc settings of docker-compose.yml), against the baseline worker compiled the same way, with /proc/<pid>/status VmRSS.',
   CLUSTER_NOTE,
 ];
@@ -70,6 +73,7 @@ async function main() {
   if (wanted('journeys')) await journeysCompleted(ctx, sizes.N);
   if (wanted('events')) await eventToAction(ctx, sizes.EVENTS);
   if (wanted('api')) await apiRead(ctx);
+  if (wanted('results')) await resultsAtScale(ctx, sizes.RESULTS_RECORDS);
   baselineWorker.shutdown();
   await baselineRun;
   if (wanted('memory')) {

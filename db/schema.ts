@@ -378,6 +378,38 @@ export const tasks = pgTable(
   (t) => [index('tasks_assignee_idx').on(t.assigneeUserId, t.status), index('tasks_role_idx').on(t.assigneeRole, t.status)],
 );
 
+/**
+ * Journey results, kept incrementally: one counter per journey version, step (`''` for the
+ * version as a whole), metric and label (an exit or skip reason, a variant, an end status; `''`
+ * for none). A trigger on audit_records adds to them in the append's own transaction
+ * (`results_count` in migration 0014), so the stats never rescan the audit.
+ */
+export const resultCounters = pgTable('result_counters', {
+  journeyKey: text('journey_key').notNull(),
+  journeyVersion: integer('journey_version').notNull(),
+  stepId: text('step_id').notNull(),
+  metric: text('metric').notNull(),
+  label: text('label').notNull(),
+  n: bigint('n', { mode: 'number' }).notNull(),
+}, (t) => [primaryKey({ columns: [t.journeyKey, t.journeyVersion, t.stepId, t.metric, t.label] })]);
+
+/**
+ * What the counters need to count each enrolment once per step: whether it entered the step,
+ * went on from it, opened or clicked its email, and which variant a split gave it (for
+ * conversions per variant). Written only by the `results_count` trigger.
+ */
+export const resultPasses = pgTable('result_passes', {
+  enrolmentId: uuid('enrolment_id').notNull(),
+  stepId: text('step_id').notNull(),
+  journeyKey: text('journey_key').notNull(),
+  journeyVersion: integer('journey_version').notNull(),
+  entered: boolean('entered').notNull().default(false),
+  wentOn: boolean('went_on').notNull().default(false),
+  opened: boolean('opened').notNull().default(false),
+  clicked: boolean('clicked').notNull().default(false),
+  variant: text('variant'),
+}, (t) => [primaryKey({ columns: [t.enrolmentId, t.stepId] })]);
+
 /** Single-use, expiring links to a task's form, emailed to its approvers. */
 export const taskLinks = pgTable('task_links', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -397,6 +429,7 @@ export type TemplateRow = typeof emailTemplates.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
+export type ResultCounterRow = typeof resultCounters.$inferSelect;
 export type ConsentHistoryRow = typeof consentHistory.$inferSelect;
 
 /** A process (docs/processes.md): its key, its editable draft and its latest published version. */

@@ -1,6 +1,7 @@
 import { exits, type JourneyDefinition } from '../../journey-language';
-import type { VersionStats } from '../../services/journeys/stats';
+import type { VersionStats } from '../../services/journeys/results';
 import { escapeHtml as e, page } from './layout';
+import { stepsTable, variantsTable } from './results-tables';
 
 /** A horizontal funnel: one bar per step (in definition order), its length the enrolments that entered it. */
 export function funnelSvg(definition: JourneyDefinition, stats: VersionStats): string {
@@ -60,10 +61,6 @@ ${nodes}
 
 export function journeyPage(name: string, key: string, definition: JourneyDefinition, stats: VersionStats): string {
   const cell = (label: string, value: number | string, id: string) => `<div class="stat"><span class="muted">${label}</span> <strong id="${id}">${value}</strong></div>`;
-  const variants = stats.variants.length
-    ? `<h2>Variants</h2><table><thead><tr><th scope="col">Variant</th><th scope="col">Enrolments</th><th scope="col">Converted</th><th scope="col">Rate (95% CI)</th></tr></thead><tbody>${stats.variants.map((v) =>
-      `<tr><td>${e(v.variant)}</td><td>${v.enrolments}</td><td>${v.converted}</td><td>${(v.conversionRate * 100).toFixed(1)}% (${(v.confidenceInterval[0] * 100).toFixed(1)}–${(v.confidenceInterval[1] * 100).toFixed(1)}%)</td></tr>`).join('')}</tbody></table>`
-    : '';
   const body = `<h1>${e(name)} <span class="muted">(${e(key)} v${stats.version})</span></h1>
 <div class="stats">
 ${cell('Entered', stats.entered, 'stat-entered')}${cell('Running', stats.running, 'stat-running')}${cell('Completed', stats.completed, 'stat-completed')}
@@ -71,8 +68,10 @@ ${cell('Converted', stats.converted, 'stat-converted')}${cell('Exited', stats.ex
 </div>
 <h2>Funnel</h2>
 ${funnelSvg(definition, stats)}
+${stepsTable(definition, stats)}
+${variantsTable(stats)}
+<p><a id="csv" href="/journeys/${encodeURIComponent(key)}/results.csv" download>Download the results (CSV, every version)</a></p>
 <h2>Journey</h2>
-${graphSvg(definition)}
-${variants}`;
+${graphSvg(definition)}`;
   return page(`${name}: results`, body, 'wide');
 }

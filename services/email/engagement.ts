@@ -4,6 +4,7 @@ import { findContact } from '../contacts/contacts';
 import type { EnrolDeps } from '../enrolment/workflow-runs';
 import { ingestEvent } from '../contacts/events';
 import { verifyToken } from '../lib/signing';
+import { auditEngagement } from './engagement-audit';
 
 export interface TrackingToken extends Record<string, unknown> {
   c: string;
@@ -20,6 +21,7 @@ export async function recordOpen(deps: EnrolDeps, secret: string, token: string)
     id: `open:${t.n ?? '-'}:${t.s ?? '-'}:${t.c}`, contactId: t.c, name: 'email_opened',
     properties: { enrolmentId: t.n, stepId: t.s },
   });
+  await auditEngagement(deps.db, 'opened', t);
   return true;
 }
 
@@ -33,6 +35,7 @@ export async function recordClick(deps: EnrolDeps, secret: string, token: string
       id: `click:${t.n ?? '-'}:${t.s ?? '-'}:${t.c}:${link}`, contactId: t.c, name: 'email_clicked',
       properties: { enrolmentId: t.n, stepId: t.s, url: t.u },
     });
+    await auditEngagement(deps.db, 'clicked', t, link);
   }
   return t.u;
 }

@@ -118,7 +118,10 @@ describe('who can change the audit trail', () => {
       ]);
       expect(rows.filter((r) => r.superuser).every((r) => r.owner)).toBe(true);
       const on = (await superuser.query<{ trigger: string; enabled: string }>(triggers!)).rows;
-      expect(on).toEqual([{ trigger: 'audit_records_no_truncate', enabled: 'yes' }, { trigger: 'audit_records_no_update', enabled: 'yes' }]);
+      expect(on).toEqual([
+        { trigger: 'audit_records_no_truncate', enabled: 'yes' }, { trigger: 'audit_records_no_update', enabled: 'yes' },
+        { trigger: 'audit_records_results', enabled: 'yes' },
+      ]);
     } finally {
       await superuser.end();
     }
