@@ -11,6 +11,7 @@ export * from './contact-fields';
 export * from './definition';
 export * from './durations';
 export * from './form';
+export * from './segment-conditions';
 export * from './split';
 export * from './templates';
 export * from './time-of-day';

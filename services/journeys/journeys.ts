@@ -126,7 +126,7 @@ export async function publishJourney(
     const trigger = definition.trigger;
     const [updated] = await tx.update(journeys).set({
       latestVersion: version, updatedAt: sql`now()`,
-      triggerType: trigger.type, triggerEvent: trigger.type === 'event' ? trigger.event : null,
+      triggerType: trigger.type, triggerEvent: trigger.type === 'event' ? trigger.event : trigger.type === 'segment' ? trigger.segment ?? null : null,
     })
       .where(eq(journeys.id, journey.id)).returning();
     return { journey: updated!, version, created: true, definition };

@@ -1,0 +1,50 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { eq, inArray } from 'drizzle-orm';
+import { contacts, events } from '../../db/schema';
+import type { JourneyDefinition } from '../../journey-language';
+import { CONTACT_CHANGED_EVENT, journeyEventSignal } from '../../workflows/contract';
+import { runningEnrolments } from '../enrolment/rows';
+import type { EnrolDeps } from '../enrolment/workflow-runs';
+import { getVersion } from '../journeys/journeys';
+
+/** Whether a journey version ends on contact state: a goal with a condition and no event, or an exit with a condition alone. */
+export function hasStateRules(definition: JourneyDefinition): boolean {
+  const goal = definition.goal;
+  return (goal !== undefined && goal.event === undefined && goal.condition !== undefined)
+    || definition.exits.some((e) => !('event' in e) && !('segmentLeft' in e));
+}
+
+/**
+ * Tells the running enrolments of these contacts whose journeys have state goals or exits that
+ * their contact changed: the event `contact.changed`, stored once per contact and change (its
+ * `updatedAt`, so a retried write sends the same event, which an enrolment takes once) and
+ * signalled by id, as every event is; the enrolment decides its goal and exits over the contact
+ * as it is now. Returns how many enrolments it reached.
+ */
+export async function sendStateChanges(deps: EnrolDeps, contactIds: string[]): Promise<number> {
+  let delivered = 0;
+  for (const contactId of contactIds) {
+    const running = [];
+    for (const enrolment of await runningEnrolments(deps.db, contactId)) {
+      if (enrolment.testRunId) continue;
+      if (hasStateRules((await getVersion(deps.db, enrolment.journeyId, enrolment.journeyVersion)).definition)) running.push(enrolment);
+    }
+    if (!running.length) continue;
+    const [contact] = await deps.db.select({ updatedAt: contacts.updatedAt }).from(contacts).where(eq(contacts.id, contactId));
+    if (!contact) continue;
+    const dedupeKey = `contact-changed:${contactId}:${contact.updatedAt.toISOString()}`;
+    await deps.db.insert(events).values({ dedupeKey, contactId, name: CONTACT_CHANGED_EVENT, properties: {}, occurredAt: contact.updatedAt, processedAt: new Date() })
+      .onConflictDoNothing();
+    const [event] = await deps.db.select({ id: events.id, occurredAt: events.occurredAt }).from(events).where(inArray(events.dedupeKey, [dedupeKey]));
+    for (const enrolment of running) {
+      try {
+        await deps.temporal.workflow.getHandle(enrolment.workflowId)
+          .signal(journeyEventSignal, { id: event!.id, name: CONTACT_CHANGED_EVENT, occurredAt: event!.occurredAt.toISOString() });
+        delivered += 1;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+  }
+  return delivered;
+}
