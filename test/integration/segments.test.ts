@@ -160,6 +160,13 @@ describe('segments', () => {
       expect(res.body.error.details.problems[0].path).toMatch(new RegExp(`^${field.replace('.', '\\.')}`));
     }
     expect((await h.api('GET', '/v1/segments/no-such-segment/contacts')).status).toBe(404);
+    const journey = uniqueKey('journey');
+    await h.api('POST', '/v1/journeys', { key: journey, name: journey, definition: {
+      trigger: { type: 'segment', segment: 'no-such-segment' }, exits: [{ segmentLeft: key }, { segmentLeft: 'gone' }], steps: [{ id: 'done', type: 'exit', reason: 'x' }],
+    } });
+    const unknown = await h.api('POST', `/v1/journeys/${journey}/publish`);
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.details.problems.map((p: { path: string }) => p.path)).toEqual(['definition.trigger.segment', 'definition.exits[1].segmentLeft']);
     expect((await h.api('POST', '/v1/segments/no-such-segment/publish')).status).toBe(404);
     expect((await h.api('POST', '/v1/segments', { key: uniqueKey('seg'), name: 'x', condition: { tag } }, { authorization: `Bearer ${h.keys.service}` })).status).toBe(403);
   });
