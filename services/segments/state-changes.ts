@@ -1,9 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { eq, inArray } from 'drizzle-orm';
-import { contacts, events } from '../../db/schema';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { contacts, enrolments, events, type EnrolmentRow } from '../../db/schema';
 import type { JourneyDefinition } from '../../journey-language';
 import { CONTACT_CHANGED_EVENT, journeyEventSignal } from '../../workflows/contract';
-import { runningEnrolments } from '../enrolment/rows';
 import type { EnrolDeps } from '../enrolment/workflow-runs';
 import { getVersion } from '../journeys/journeys';
 
@@ -22,21 +21,24 @@ export function hasStateRules(definition: JourneyDefinition): boolean {
  * as it is now. Returns how many enrolments it reached.
  */
 export async function sendStateChanges(deps: EnrolDeps, contactIds: string[]): Promise<number> {
+  if (!contactIds.length) return 0;
+  // The running enrolments of all these contacts in one query; the versions are cached.
+  const running = await deps.db.select().from(enrolments)
+    .where(and(inArray(enrolments.contactId, contactIds), eq(enrolments.status, 'running'), isNull(enrolments.testRunId)));
+  const told: EnrolmentRow[] = [];
+  for (const enrolment of running) {
+    if (hasStateRules((await getVersion(deps.db, enrolment.journeyId, enrolment.journeyVersion)).definition)) told.push(enrolment);
+  }
+  if (!told.length) return 0;
+  const changed = await deps.db.select({ id: contacts.id, updatedAt: contacts.updatedAt }).from(contacts)
+    .where(inArray(contacts.id, [...new Set(told.map((e) => e.contactId))]));
   let delivered = 0;
-  for (const contactId of contactIds) {
-    const running = [];
-    for (const enrolment of await runningEnrolments(deps.db, contactId)) {
-      if (enrolment.testRunId) continue;
-      if (hasStateRules((await getVersion(deps.db, enrolment.journeyId, enrolment.journeyVersion)).definition)) running.push(enrolment);
-    }
-    if (!running.length) continue;
-    const [contact] = await deps.db.select({ updatedAt: contacts.updatedAt }).from(contacts).where(eq(contacts.id, contactId));
-    if (!contact) continue;
-    const dedupeKey = `contact-changed:${contactId}:${contact.updatedAt.toISOString()}`;
-    await deps.db.insert(events).values({ dedupeKey, contactId, name: CONTACT_CHANGED_EVENT, properties: {}, occurredAt: contact.updatedAt, processedAt: new Date() })
+  for (const contact of changed) {
+    const dedupeKey = `contact-changed:${contact.id}:${contact.updatedAt.toISOString()}`;
+    await deps.db.insert(events).values({ dedupeKey, contactId: contact.id, name: CONTACT_CHANGED_EVENT, properties: {}, occurredAt: contact.updatedAt, processedAt: new Date() })
       .onConflictDoNothing();
-    const [event] = await deps.db.select({ id: events.id, occurredAt: events.occurredAt }).from(events).where(inArray(events.dedupeKey, [dedupeKey]));
-    for (const enrolment of running) {
+    const [event] = await deps.db.select({ id: events.id, occurredAt: events.occurredAt }).from(events).where(eq(events.dedupeKey, dedupeKey));
+    for (const enrolment of told.filter((e) => e.contactId === contact.id)) {
       try {
         await deps.temporal.workflow.getHandle(enrolment.workflowId)
           .signal(journeyEventSignal, { id: event!.id, name: CONTACT_CHANGED_EVENT, occurredAt: event!.occurredAt.toISOString() });
