@@ -59,7 +59,8 @@ export interface MembershipDecision {
 /**
  * Writes decided memberships in one statement: a member not yet in is inserted, a non-member
  * still in is deleted, and each real change is recorded in segment_changes by the same
- * statement; a decision that changes nothing writes nothing (a retry records no change twice).
+ * statement; a decision that changes nothing writes nothing (a retry records no change twice;
+ * a member decided by a newer version only has its version moved).
  */
 export async function applyMemberships(db: Database, decisions: MembershipDecision[]) {
   if (!decisions.length) return [];
@@ -68,7 +69,7 @@ export async function applyMemberships(db: Database, decisions: MembershipDecisi
       select * from jsonb_to_recordset(${json}::jsonb) as x(s uuid, c uuid, v int, m boolean)),
     entered as (
       insert into ${segmentMemberships} (segment_id, contact_id, version) select s, c, v from d where m
-      on conflict (segment_id, contact_id) do update set version = excluded.version
+      on conflict (segment_id, contact_id) do update set version = excluded.version where ${segmentMemberships}.version <> excluded.version
       returning segment_id, contact_id, version, (xmax = 0) as inserted),
     departed as (
       delete from ${segmentMemberships} m using d where not d.m and m.segment_id = d.s and m.contact_id = d.c

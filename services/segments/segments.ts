@@ -108,8 +108,12 @@ export async function publishedSegments(db: Database): Promise<PublishedSegment[
 /** One published segment by key, or a 404 / 409 naming it. */
 export async function publishedSegment(db: Database, key: string): Promise<PublishedSegment> {
   const segment = await getSegment(db, key);
-  const found = (await publishedSegments(db)).find((s) => s.key === key && s.version === segment.latestVersion)
-    ?? (forgetPublished(db), (await publishedSegments(db)).find((s) => s.key === key));
+  let found = (await publishedSegments(db)).find((s) => s.key === key);
+  if (found?.version !== segment.latestVersion) {
+    // Published since the cached read (perhaps by another process): read them now.
+    forgetPublished(db);
+    found = (await publishedSegments(db)).find((s) => s.key === key);
+  }
   if (!found) throw conflict('segment_not_published', `Segment "${key}" has no published version`, { field: 'key' });
   return found;
 }
