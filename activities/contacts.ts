@@ -3,7 +3,7 @@ import { PermanentError } from '../services/lib/errors';
 import { firstHoldingCondition, type EventConditionsRequest } from '../services/contacts/event-conditions';
 import { loadFacts } from '../services/contacts/facts';
 import { assignOwner } from '../services/contacts/owners';
-import { enrolNewlyMatching } from '../services/contacts/segments';
+import { contactChanged } from '../services/segments/contact-changed';
 import type { Facts } from '../journey-language';
 import type { ActivityDeps } from './index';
 
@@ -15,11 +15,15 @@ export interface UpdateContactInput {
 
 export function createContactActivities(deps: ActivityDeps) {
   return {
-    /** Applies an update_contact step to the CRM record exactly once; may enter segment journeys. */
+    /**
+     * Applies an update_contact step to the CRM record exactly once, then runs the contact-changed
+     * hook (segments, state goals), also on a retry that finds the change applied: what a failed
+     * attempt left undone after the write is done then, and nothing twice.
+     */
     async updateContact(input: UpdateContactInput): Promise<{ applied: boolean; found: boolean }> {
       const result = await applyContactChanges(deps.db, input.idempotencyKey, input.contactId, input.changes);
       if (!result.found) throw new PermanentError('contact_not_found', `contact ${input.contactId} does not exist (deleted or erased)`);
-      if (result.before && result.after) await enrolNewlyMatching(deps, result.before, result.after);
+      await contactChanged(deps, { contactId: input.contactId, before: result.before, after: result.after });
       return { applied: result.applied, found: result.found };
     },
 
@@ -33,9 +37,11 @@ export function createContactActivities(deps: ActivityDeps) {
       return firstHoldingCondition(deps.db, input);
     },
 
-    /** Round-robin owner assignment, exactly once per step visit. */
+    /** Round-robin owner assignment, exactly once per step visit; then the contact-changed hook (segments, state goals). */
     async assignOwner(input: { idempotencyKey: string; contactId: string; poolKey: string; pool: string[]; onlyIfUnassigned: boolean }) {
-      return assignOwner(deps.db, input);
+      const result = await assignOwner(deps.db, input);
+      if (result.reason !== 'contact_missing' && result.reason !== 'sandboxed') await contactChanged(deps, { contactId: input.contactId });
+      return result;
     },
   };
 }

@@ -3,6 +3,7 @@ import { enrolSegmentPage } from '../services/contacts/segments';
 import { decideBranch, type BranchDecisionRequest } from '../services/enrolment/branch-decisions';
 import { nextAllowedInstant, type WaitUntil } from '../services/enrolment/quiet-hours';
 import { metrics } from '../services/lib/metrics';
+import { refreshSegmentPage } from '../services/segments/refresh';
 import type { ActivityDeps } from './index';
 
 export function createEnrolmentActivities(deps: ActivityDeps) {
@@ -19,6 +20,11 @@ export function createEnrolmentActivities(deps: ActivityDeps) {
       const decision = await decideBranch(deps.db, input);
       metrics.stepsExecuted.inc({ type: 'branch', outcome: decision.index >= 0 ? `case ${decision.index + 1}` : 'default' });
       return decision;
+    },
+
+    /** One page of a segment membership scan: a cursor in, counts and the next cursor out (no contact data). */
+    async refreshSegmentPage(input: { segmentKey?: string; after?: string; pageSize?: number }) {
+      return refreshSegmentPage(deps, input);
     },
 
     /** One page of a scheduled run's segment enrolment. */

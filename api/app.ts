@@ -26,6 +26,7 @@ import { templateRoutes } from './routes/templates';
 import { trackingRoutes } from './routes/tracking';
 import { unsubscribeRoutes } from './routes/unsubscribe';
 import { journeyRoutes } from './routes/journeys';
+import { segmentRoutes } from './routes/segments';
 import { opsRoutes } from './routes/ops';
 import { processRoutes } from './routes/processes';
 
@@ -78,6 +79,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(journeyRoutes, { deps });
     await v1.register(enrolmentRoutes, { deps });
     await v1.register(eventRoutes, { deps });
+    await v1.register(segmentRoutes, { deps });
     await v1.register(templateRoutes, { deps });
     await v1.register(emailFeedbackRoutes, { deps });
     await v1.register(emailRoutes, { deps });

@@ -18,6 +18,8 @@ import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
 import { auditCheckpointSettings, checkpointInterval } from '../runtime/audit-checkpoints';
 import { syncAuditCheckpointSchedule } from '../services/audit/jobs';
+import { syncSegmentsSchedule } from '../services/segments/schedules';
+import { durationToMs } from '../journey-language';
 import type { Database } from '../db/client';
 import { createMailer } from '../services/email/mailer';
 import { createApiKey } from '../services/people/api-keys';
@@ -65,6 +67,7 @@ async function main() {
   });
   // Idempotent: every worker start creates or updates the one Schedule of this task queue.
   await syncAuditCheckpointSchedule({ temporal: client, taskQueue: config.TASK_QUEUE }, checkpointInterval(config));
+  await syncSegmentsSchedule({ temporal: client, taskQueue: config.TASK_QUEUE }, durationToMs(config.SEGMENT_REFRESH_INTERVAL)!);
   logger.info({ keyId: auditCheckpoints.keyId, sink: auditCheckpoints.sink.location, every: config.AUDIT_CHECKPOINT_INTERVAL }, 'audit checkpoints');
   const app = await buildApp({
     database, temporal: client, taskQueue: config.TASK_QUEUE,

@@ -9,6 +9,8 @@ import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
 import { auditCheckpointSettings, checkpointInterval } from '../runtime/audit-checkpoints';
 import { syncAuditCheckpointSchedule } from '../services/audit/jobs';
+import { syncSegmentsSchedule } from '../services/segments/schedules';
+import { durationToMs } from '../journey-language';
 import { createMailer } from '../services/email/mailer';
 
 async function main() {
@@ -35,6 +37,7 @@ async function main() {
   });
   // Idempotent: every worker start creates or updates the one Schedule of this task queue.
   await syncAuditCheckpointSchedule({ temporal: client, taskQueue: config.TASK_QUEUE }, checkpointInterval(config));
+  await syncSegmentsSchedule({ temporal: client, taskQueue: config.TASK_QUEUE }, durationToMs(config.SEGMENT_REFRESH_INTERVAL)!);
   logger.info({ keyId: auditCheckpoints.keyId, sink: auditCheckpoints.sink.location, every: config.AUDIT_CHECKPOINT_INTERVAL }, 'audit checkpoints');
   const metricsServer = config.WORKER_METRICS_PORT ? startMetricsServer(config.HOST, config.WORKER_METRICS_PORT, temporalMetricsUrl, logger, config.METRICS_TOKEN, () => worker.state()) : undefined;
   logger.info({ taskQueue: config.TASK_QUEUE, email: mailer.mode }, 'worker running');

@@ -419,6 +419,66 @@ export const taskLinks = pgTable('task_links', {
   usedAt: timestamp('used_at', { withTimezone: true }),
 });
 
+/**
+ * A segment: a saved condition over contacts (journey-language/segment-conditions.ts), edited as a
+ * draft and published as immutable numbered versions. Membership follows the latest version.
+ */
+export const segments = pgTable('segments', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  key: text('key').notNull().unique(),
+  name: text('name').notNull(),
+  description: text('description'),
+  draft: jsonb('draft').$type<unknown>().notNull(),
+  latestVersion: integer('latest_version'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** An immutable, published segment condition. */
+export const segmentVersions = pgTable(
+  'segment_versions',
+  {
+    segmentId: uuid('segment_id').notNull().references(() => segments.id),
+    version: integer('version').notNull(),
+    condition: jsonb('condition').$type<unknown>().notNull(),
+    /** Membership can change with time alone: re-evaluated on a schedule. */
+    timeRelative: boolean('time_relative').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.version] })],
+);
+
+/** Who is in a segment now (as its `version` decided). */
+export const segmentMemberships = pgTable(
+  'segment_memberships',
+  {
+    segmentId: uuid('segment_id').notNull().references(() => segments.id),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    version: integer('version').notNull(),
+    enteredAt: timestamp('entered_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.contactId] }), index('segment_memberships_contact_idx').on(t.contactId)],
+);
+
+/**
+ * Every entry into and exit from a segment, written in the same statement as the membership
+ * change (so a retried write records it once, and never loses it): an outbox that the segment
+ * events (`segment.entered` / `segment.left`, de-duplicated by the change's id) drain.
+ */
+export const segmentChanges = pgTable(
+  'segment_changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    segmentId: uuid('segment_id').notNull().references(() => segments.id),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    kind: text('kind').$type<'entered' | 'left'>().notNull(),
+    version: integer('version').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [index('segment_changes_pending_idx').on(t.contactId, t.id).where(sql`processed_at is null`)],
+);
+
 export type ContactRow = typeof contacts.$inferSelect;
 export type JourneyRow = typeof journeys.$inferSelect;
 export type EnrolmentRow = typeof enrolments.$inferSelect;
@@ -500,3 +560,5 @@ export const processTasks = pgTable(
 export type ProcessRow = typeof processes.$inferSelect;
 export type ProcessRunRow = typeof processRuns.$inferSelect;
 export type ProcessTaskRow = typeof processTasks.$inferSelect;
+export type SegmentRow = typeof segments.$inferSelect;
+export type SegmentChangeRow = typeof segmentChanges.$inferSelect;

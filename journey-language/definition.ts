@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConditionSchema, engagementSteps, readsEvent, type Condition } from './condition-schema';
 import { TimeZoneSchema } from './contact-fields';
 import { conditionReads } from './process-run';
+import { SegmentKeySchema } from './segment-conditions';
 import { DurationSchema, EventNameSchema, exits, pauses, sleeplessWait, StepSchema, type Step } from './steps';
 
 export * from './steps';
@@ -24,8 +25,10 @@ export const TriggerSchema = z.discriminatedUnion('type', [
   }).describe('a matching event from POST /v1/events enrols its contact'),
   z.object({
     type: z.literal('segment'),
-    condition: ConditionSchema.describe('over contact fields, tags and score'),
-  }).describe('a contact that newly matches (created or changed) is enrolled'),
+    segment: SegmentKeySchema.optional().describe('a saved segment: a contact entering it (segment.entered) is enrolled'),
+    condition: ConditionSchema.optional().describe('or an inline condition over contact fields, tags and score'),
+  }).refine((t) => (t.segment === undefined) !== (t.condition === undefined), { message: 'give exactly one of segment or condition', path: ['segment'] })
+    .describe('a contact that enters the saved segment, or newly matches the inline condition (created or changed), is enrolled'),
   z.object({
     type: z.literal('schedule'),
     cron: CronSchema,
@@ -44,21 +47,38 @@ export const EntryRulesSchema = z.object({
 });
 
 export const GoalSchema = z.object({
-  event: EventNameSchema,
+  event: EventNameSchema.optional().describe('a goal event; absent: a state goal, reached when the contact changes so that `condition` holds'),
   condition: ConditionSchema.optional(),
-}).describe('this event ends the enrolment as converted');
+}).refine((g) => g.event !== undefined || g.condition !== undefined, { message: 'a goal needs an event or a condition', path: ['event'] })
+  .describe('this event (or, without one, the contact reaching this state) ends the enrolment as converted');
+
+const reason = z.string().min(1).max(200).optional();
 
 export const ExitEventSchema = z.object({
   event: EventNameSchema,
   condition: ConditionSchema.optional(),
-  reason: z.string().min(1).max(200).optional(),
-}).describe('this event ends the enrolment early, with the reason recorded');
+  reason,
+}).strict().describe('this event ends the enrolment early, with the reason recorded');
+
+export const SegmentLeftExitSchema = z.object({
+  segmentLeft: SegmentKeySchema.describe('the contact leaving this saved segment ends the enrolment'),
+  reason,
+}).strict();
+
+export const StateExitSchema = z.object({
+  condition: ConditionSchema.describe('the contact changing so that this holds ends the enrolment'),
+  reason,
+}).strict();
+
+export const ExitSchema = z.union([ExitEventSchema, SegmentLeftExitSchema, StateExitSchema])
+  .describe('an exit event, the contact leaving a segment (`segmentLeft`), or a state the contact reaches (`condition` alone)');
+export type Exit = z.infer<typeof ExitSchema>;
 
 export const JourneyDefinitionSchema = z.object({
   trigger: TriggerSchema.default({ type: 'api' }),
   entry: EntryRulesSchema.default({ reentry: 'once' }),
   goal: GoalSchema.optional(),
-  exits: z.array(ExitEventSchema).max(20).default([]),
+  exits: z.array(ExitSchema).max(20).default([]),
   steps: z.array(StepSchema).min(1).max(500),
   // Runs even when a step is malformed, so every problem is reported at once.
 }).superRefine((def, ctx) => checkDefinition(def, ctx), { when: () => true }).meta({ id: 'JourneyDefinition' });

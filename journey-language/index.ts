@@ -13,6 +13,7 @@ export * from './durations';
 export * from './form';
 export * from './process';
 export * from './process-run';
+export * from './segment-conditions';
 export * from './split';
 export * from './templates';
 export * from './time-of-day';

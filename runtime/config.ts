@@ -61,6 +61,8 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   AUDIT_CHECKPOINT_KEY: optional(z.string().min(1))
     .describe('Ed25519 private key that signs audit checkpoints: PEM (line breaks may be written \\n) or the path of a PEM file; the worker requires it in production'),
+  SEGMENT_REFRESH_INTERVAL: withDefault(z.string().regex(/^\d+(s|m|h|d|w)$/, 'is a duration such as "1h"'), '1h')
+    .describe('how often a Temporal Schedule re-evaluates time-relative segments over every contact'),
   AUDIT_CHECKPOINT_INTERVAL: withDefault(z.string().regex(/^(off|\d+(s|m|h|d|w))$/, 'is "off" or a duration such as "1h"'), '1h'),
   AUDIT_CHECKPOINT_DIR: optional(z.string().min(1)).describe('append-only directory of the checkpoints (default DATA_DIR/audit-checkpoints)'),
   AUDIT_CHECKPOINT_S3_BUCKET: optional(z.string().min(3)).describe('write the checkpoints to this S3 (or S3-compatible) bucket instead of the directory'),

@@ -51,6 +51,16 @@ export interface JourneyEvent {
   contact?: Record<string, unknown>;
 }
 
+/**
+ * The event a running enrolment receives when its contact changed (any write path), if its
+ * journey has a state goal or state exits: id and name only, its conditions are decided over the
+ * contact as it is now (matchEventConditions).
+ */
+export const CONTACT_CHANGED_EVENT = 'contact.changed';
+/** The event a running enrolment receives when its contact leaves a segment (`properties.segment`). */
+export const SEGMENT_LEFT_EVENT = 'segment.left';
+export const SEGMENT_ENTERED_EVENT = 'segment.entered';
+
 export interface PathEntry {
   stepId: string;
   type: StepType;
@@ -193,6 +203,28 @@ export const decideTaskUpdate = defineUpdate<DecisionResult, [DecisionInput]>('d
 
 export type JourneyWorkflow = (input: EnrolmentInput) => Promise<EnrolmentResult>;
 export type TestRunScriptWorkflow = (input: { events: ScriptedEvent[] }) => Promise<void>;
+/**
+ * A scan of every contact that decides membership of one segment (`segmentKey`: after a publish)
+ * or of every time-relative one (absent: the segments Schedule), a page per activity; carries
+ * its cursor (a contact id) and counts across continue-as-new. No contact data enters the history.
+ */
+export interface SegmentRefreshInput {
+  segmentKey?: string;
+  after?: string;
+  /** Contacts per page (default 200, at most 500). */
+  pageSize?: number;
+  /** Pages before the run continues as new (default 100; tests lower it). */
+  pagesPerRun?: number;
+  scanned?: number;
+  entered?: number;
+  left?: number;
+}
+export interface SegmentRefreshResult {
+  scanned: number;
+  entered: number;
+  left: number;
+}
+export type SegmentRefreshWorkflow = (input: SegmentRefreshInput) => Promise<SegmentRefreshResult>;
 export type ScheduledEnrolmentWorkflow = (input: { journeyKey: string }) => Promise<{ enrolled: number; matched: number }>;
 
 /** A signed checkpoint of every audit chain head, as written to the write-once sink. */
@@ -269,6 +301,7 @@ function workflowType<T extends (...args: never[]) => Promise<unknown>>(name: st
 export const journeyWorkflow = workflowType<JourneyWorkflow>('journeyWorkflow');
 export const testRunScriptWorkflow = workflowType<TestRunScriptWorkflow>('testRunScriptWorkflow');
 export const scheduledEnrolmentWorkflow = workflowType<ScheduledEnrolmentWorkflow>('scheduledEnrolmentWorkflow');
+export const segmentRefreshWorkflow = workflowType<SegmentRefreshWorkflow>('segmentRefreshWorkflow');
 export const auditCheckpointWorkflow = workflowType<AuditCheckpointWorkflow>('auditCheckpointWorkflow');
 export const auditVerificationWorkflow = workflowType<AuditVerificationWorkflow>('auditVerificationWorkflow');
 export const processWorkflow = workflowType<ProcessWorkflow>('processWorkflow');

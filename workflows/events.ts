@@ -3,7 +3,8 @@ import { evaluate } from '../journey-language/interpreter';
 import type { Condition, JourneyDefinition } from '../journey-language';
 import { local } from './activities';
 import type { EnrolmentEnd, EnrolmentState, JourneyEvent } from './contract';
-import { EVENT_FACTS_BY_ID_PATCH } from './patches';
+import { EVENT_FACTS_BY_ID_PATCH, SEGMENT_AND_STATE_RULES_PATCH } from './patches';
+import { CONTACT_CHANGED_EVENT, SEGMENT_LEFT_EVENT } from './contract';
 
 const SEEN_KEPT = 200;
 const INBOX_KEPT = 100;
@@ -39,10 +40,45 @@ export async function firstHoldingById(contactId: string, event: JourneyEvent, c
 /** The goal, then the exits, that this event would end the enrolment with, each with its condition. */
 function endingRules(definition: JourneyDefinition, event: JourneyEvent): Array<{ condition?: Condition; end: EnrolmentEnd }> {
   const { goal } = definition;
-  const rules = goal && goal.event === event.name
-    ? [{ condition: goal.condition, end: { status: 'converted' as const, reason: `goal event "${event.name}"`, eventId: event.id } }] : [];
-  return [...rules, ...definition.exits.filter((e) => e.event === event.name)
-    .map((e) => ({ condition: e.condition, end: { status: 'exited' as const, reason: e.reason ?? `exit event "${event.name}"`, eventId: event.id } }))];
+  const rules: Array<{ condition?: Condition; end: EnrolmentEnd }> = [];
+  if (goal?.event !== undefined && goal.event === event.name) {
+    rules.push({ condition: goal.condition, end: { status: 'converted', reason: `goal event "${event.name}"`, eventId: event.id } });
+  }
+  const stateRules = event.name === CONTACT_CHANGED_EVENT || event.name === SEGMENT_LEFT_EVENT ? stateAndSegmentRules(definition, event) : [];
+  if (stateRules.length && !stateRules[0]!.exit) rules.push(stateRules.shift()!);
+  for (const exit of definition.exits) {
+    if ('event' in exit && exit.event === event.name) {
+      rules.push({ condition: exit.condition, end: { status: 'exited', reason: exit.reason ?? `exit event "${event.name}"`, eventId: event.id } });
+    }
+  }
+  return [...rules, ...stateRules];
+}
+
+/**
+ * A state goal (a goal with a condition and no event) and state exits, on `contact.changed`; a
+ * `segmentLeft` exit, on `segment.left` of its segment (decided over the event's properties).
+ * Only definitions published since SEGMENT_AND_STATE_RULES_PATCH have them, and only these events
+ * ask for the patch, so an older run's history never meets it.
+ */
+function stateAndSegmentRules(definition: JourneyDefinition, event: JourneyEvent): Array<{ condition?: Condition; end: EnrolmentEnd; exit: boolean }> {
+  const { goal } = definition;
+  const rules: Array<{ condition?: Condition; end: EnrolmentEnd; exit: boolean }> = [];
+  const changed = event.name === CONTACT_CHANGED_EVENT;
+  if (changed && goal && goal.event === undefined && goal.condition) {
+    rules.push({ condition: goal.condition, end: { status: 'converted', reason: 'goal state reached', eventId: event.id }, exit: false });
+  }
+  for (const exit of definition.exits) {
+    if (changed && !('event' in exit) && !('segmentLeft' in exit)) {
+      rules.push({ condition: exit.condition, end: { status: 'exited', reason: exit.reason ?? 'exit state reached', eventId: event.id }, exit: true });
+    }
+    if (!changed && 'segmentLeft' in exit) {
+      rules.push({
+        condition: { field: 'event.properties.segment', op: 'eq', value: exit.segmentLeft },
+        end: { status: 'exited', reason: exit.reason ?? `left segment "${exit.segmentLeft}"`, eventId: event.id }, exit: true,
+      });
+    }
+  }
+  return rules.length && patched(SEGMENT_AND_STATE_RULES_PATCH) ? rules : [];
 }
 
 /**

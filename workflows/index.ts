@@ -7,4 +7,5 @@ export { auditCheckpointWorkflow, auditVerificationWorkflow } from './audit';
 export { journeyWorkflow } from './journey';
 export { processWorkflow } from './process';
 export { scheduledEnrolmentWorkflow } from './scheduled-enrolment';
+export { segmentRefreshWorkflow } from './segment-refresh';
 export { testRunScriptWorkflow } from './test-run-script';

@@ -30,3 +30,12 @@ export const STEP_VISIT_LIMIT_PATCH = 'step-visit-limit';
  * so a run that never gets one records no marker; events that carry their facts take the old path.
  */
 export const EVENT_FACTS_BY_ID_PATCH = 'event-facts-by-id';
+
+/**
+ * 2026-11-29: goals and exits on contact state and segments. A goal with a condition and no event
+ * converts, and an exit with a condition alone ends, when the event `contact.changed` (sent when
+ * the contact changes) finds the condition holding; an exit `{ segmentLeft }` ends on
+ * `segment.left` of that segment (before: no such rules existed; those events only reached the
+ * inbox). Asked only when such an event meets such a rule, which no run from before can have.
+ */
+export const SEGMENT_AND_STATE_RULES_PATCH = 'segment-and-state-rules';

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ConsentChangeSchema, ContactPatchSchema, ContactSchema, ContactUpsertSchema } from '../../services/contacts/schemas';
 import { findExisting, getContact, getContactWithConsents, listContacts, patchContact, toContact, upsertContact } from '../../services/contacts/contacts';
 import { consentChangeView, consentHistoryOf, type ConsentOrigin } from '../../services/contacts/consent-ledger';
-import { enrolNewlyMatching } from '../../services/contacts/segments';
+import { contactChanged } from '../../services/segments/contact-changed';
 import { callerOf, scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
@@ -27,14 +27,14 @@ export const contactRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     schema: {
       tags: ['contacts'],
       summary: 'Upsert a contact by externalId, else by email',
-      description: `Given fields overwrite, attributes merge, tags are added. 201 when created, 200 when updated. A contact that newly matches a segment-triggered journey is enrolled. Consents are recorded in the consent history. ${RECONSENT}`,
+      description: `Given fields overwrite, attributes merge, tags are added. 201 when created, 200 when updated. Segment memberships follow (entering or leaving emits segment.entered / segment.left); a contact that newly matches a segment-triggered journey is enrolled; running enrolments with state goals or exits are told. Consents are recorded in the consent history. ${RECONSENT}`,
       body: ContactUpsertSchema,
       response: { 200: Contact, 201: Contact, ...errorResponses },
     },
   }, async (request, reply) => {
     const before = await findExisting(db, request.body);
     const { contact, created } = await upsertContact(db, request.body, fromApi(request));
-    await enrolNewlyMatching(enrolDeps, created ? undefined : before, contact);
+    await contactChanged(enrolDeps, { contactId: contact.id, before: created ? undefined : before, after: contact, created });
     return reply.code(created ? 201 : 200).send(toContact(contact));
   });
 
@@ -75,7 +75,7 @@ export const contactRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   }, async (request) => {
     const before = await getContact(db, request.params.id);
     const after = await patchContact(db, request.params.id, request.body, fromApi(request));
-    await enrolNewlyMatching(enrolDeps, before, after);
+    await contactChanged(enrolDeps, { contactId: after.id, before, after });
     return toContact(after);
   });
 

@@ -122,4 +122,7 @@ export const TABLES_WITHOUT_CONTACT_DATA: Readonly<Record<string, string>> = {
   journeys: 'journey definitions', journey_versions: 'published journey definitions', email_templates: 'templates (Liquid source)',
   owner_pools: 'round-robin positions', test_runs: "test runs' definitions and sandbox contact ids",
   users: 'staff (approvers), not contacts', api_keys: 'key hashes and scopes',
+  segments: 'segment definitions', segment_versions: 'published segment conditions',
+  segment_memberships: 'ids only; an erased contact leaves every segment (services/segments/contact-changed.ts)',
+  segment_changes: 'ids, kinds and times of entries and exits',
 };

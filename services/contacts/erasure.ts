@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { contactChanged } from '../segments/contact-changed';
 import type { Database } from '../../db/client';
 import { auditRecords, contacts, enrolments } from '../../db/schema';
 import { appendAudit } from '../audit/records';
@@ -55,6 +56,8 @@ export async function eraseContact(deps: EnrolDeps, contactId: string, actor: st
     return changed;
   });
 
+  // An erased contact is in no segment: it leaves them (no events are sent for it any more).
+  await contactChanged(deps, { contactId });
   const key = `contact:${contactId}:erased`;
   const details = {
     categories: ERASURE_STEPS.filter((s) => tables[s.table]! > 0).map((s) => s.category),

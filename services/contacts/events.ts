@@ -6,7 +6,8 @@ import { events, journeys } from '../../db/schema';
 import { journeyEventSignal, type JourneyEvent } from '../../workflows/contract';
 import { evaluate } from '../../journey-language';
 import { appendAudit } from '../audit/records';
-import { getContact, upsertContact } from './contacts';
+import { findExisting, getContact, upsertContact } from './contacts';
+import { contactChanged } from '../segments/contact-changed';
 import type { ContactUpsert } from './schemas';
 import { triggerEnrolment } from '../enrolment/enrol';
 import { runningEnrolments } from '../enrolment/rows';
@@ -36,16 +37,20 @@ export interface EventOutcome {
  * Stores an event once per id, enrols its contact in journeys whose event trigger matches
  * (entry rules apply; idempotent per event), and delivers it to the contact's running enrolments
  * (goal, exit, wait_for_event). A repeat of an event already processed does nothing again; a
- * repeat of one whose processing failed half-way finishes it.
+ * repeat of one whose processing failed half-way finishes it. Then the contact-changed hook runs
+ * (an event changes event-history segments, an inline contact may have changed): not for the
+ * service's own events (`internal`, stored under its key), which that hook sends.
  */
-export async function ingestEvent(deps: EnrolDeps, input: EventInput): Promise<EventOutcome> {
+export async function ingestEvent(deps: EnrolDeps, input: EventInput, internal?: { dedupeKey: string }): Promise<EventOutcome> {
+  const before = input.contact ? await findExisting(deps.db, input.contact) : undefined;
+  const upserted = input.contactId ? undefined : await upsertContact(deps.db, input.contact!);
   const contact = input.contactId
     ? await getContact(deps.db, input.contactId).catch((err: unknown) => {
       // An erased contact's events are refused as erased (410), an unknown one's as not found.
       throw err instanceof DomainError && err.status === 410 ? err : notFound('contact', 'contactId', input.contactId!);
     })
-    : (await upsertContact(deps.db, input.contact!)).contact;
-  const dedupeKey = input.id ? `api:${input.id}` : `generated:${randomUUID()}`;
+    : upserted!.contact;
+  const dedupeKey = internal?.dedupeKey ?? (input.id ? `api:${input.id}` : `generated:${randomUUID()}`);
   const [inserted] = await deps.db.insert(events).values({
     dedupeKey, contactId: contact.id, name: input.name, properties: input.properties ?? {},
     occurredAt: input.occurredAt ? new Date(input.occurredAt) : new Date(),
@@ -56,6 +61,10 @@ export async function ingestEvent(deps: EnrolDeps, input: EventInput): Promise<E
   const facts = { contact: contactFacts(contact), event: { name: event.name, properties: event.properties } };
   const enrolled = contact.test ? [] : await enrolByTrigger(deps, event, facts);
   const delivered = await deliver(deps, event, enrolled, contact.test);
+  // The service's own events (a segment change's) come from the hook: they do not call it again.
+  if (!internal) {
+    enrolled.push(...await contactChanged(deps, { contactId: contact.id, before, after: upserted?.contact, created: upserted?.created }));
+  }
   await deps.db.update(events).set({ processedAt: sql`now()` }).where(eq(events.id, event.id));
   return { event, duplicate: !inserted, enrolled, delivered };
 }

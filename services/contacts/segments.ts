@@ -8,7 +8,7 @@ import { contactFacts } from './facts';
 import { getJourney, getVersion } from '../journeys/journeys';
 
 /**
- * Enrols a contact in every active segment-triggered journey whose condition it matches now but
+ * Enrols a contact in every active journey triggered by an inline segment condition that it matches now but
  * did not match before the change (`before` undefined: a new contact). Entry rules apply; the
  * idempotency key ties the enrolment to this change, so a retried change enrols nobody twice.
  */
@@ -18,7 +18,8 @@ export async function enrolNewlyMatching(deps: EnrolDeps, before: ContactRow | u
   const enrolled: string[] = [];
   for (const journey of candidates) {
     const version = await getVersion(deps.db, journey.id, journey.latestVersion!);
-    if (version.definition.trigger.type !== 'segment') continue;
+    // A saved segment's trigger enrols on `segment.entered` (services/segments/segment-events.ts).
+    if (version.definition.trigger.type !== 'segment' || !version.definition.trigger.condition) continue;
     const condition = version.definition.trigger.condition;
     const matchedBefore = before !== undefined && evaluate(condition, { contact: contactFacts(before) });
     if (matchedBefore || !evaluate(condition, { contact: contactFacts(after) })) continue;

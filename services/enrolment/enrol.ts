@@ -8,6 +8,7 @@ import { enrolmentTarget, insertEnrolments, newEnrolment, type EnrolmentTarget }
 import { startMissingWorkflow, startWorkflow, type EnrolDeps } from './workflow-runs';
 import { conflict, DomainError, notFound } from '../lib/errors';
 import { metrics } from '../lib/metrics';
+import { contactsChanged } from '../segments/contact-changed';
 import { durationToMs, type JourneyDefinition } from '../../journey-language';
 
 /** One contact to enrol: an existing one by id, or one to upsert inline. */
@@ -77,12 +78,16 @@ export async function triggerEnrolment(deps: EnrolDeps, target: EnrolmentTarget,
  */
 export async function enrolMany(deps: EnrolDeps, target: EnrolmentTarget, items: EnrolItem[], actor = 'api'): Promise<EnrolOutcome[]> {
   const contacts = await resolveContacts(deps.db, items);
-  const outcomes = await enrolIn(deps, target, items, contacts, actor);
-  if (outcomes !== 'stale') return outcomes;
-  // Published again or paused since `target` was read (by another process): once more, read now.
-  const again = await enrolIn(deps, await enrolmentTarget(deps.db, target.journey.key, true), items, contacts, actor);
-  if (again === 'stale') throw conflict('enrolment_conflict', `Journey "${target.journey.key}" changed during the enrolment; retry`);
-  return again;
+  let outcomes = await enrolIn(deps, target, items, contacts, actor);
+  if (outcomes === 'stale') {
+    // Published again or paused since `target` was read (by another process): once more, read now.
+    outcomes = await enrolIn(deps, await enrolmentTarget(deps.db, target.journey.key, true), items, contacts, actor);
+    if (outcomes === 'stale') throw conflict('enrolment_conflict', `Journey "${target.journey.key}" changed during the enrolment; retry`);
+  }
+  // Contacts written inline: their segments and state goals follow (the contact-changed hook, set-based).
+  const written = contacts.flatMap((c, i) => (items[i]!.contact !== undefined && !(c instanceof DomainError) ? [{ contactId: c.id, created: c.created }] : []));
+  if (written.length) await contactsChanged(deps, written);
+  return outcomes;
 }
 
 /** Plans, inserts and starts the enrolments of resolved contacts in one target; nothing went in if `stale`. */

@@ -8,6 +8,7 @@ import { toProblems } from '../lib/validation';
 import { pinTemplates } from '../email/templates';
 import { missingPrincipal } from '../people/users';
 import { auditTransactionalSteps, transactionalProblems } from './transactional';
+import { segmentReferenceProblems } from './segment-references';
 
 export interface JourneyVersion {
   version: number;
@@ -114,7 +115,10 @@ export async function publishJourney(
     if (!parsed.success) {
       throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, toProblems(parsed.error, 'definition', journey.draft));
     }
-    const problems = [...transactionalProblems(parsed.data), ...await approverProblems(tx as unknown as Database, parsed.data)];
+    const problems = [
+      ...transactionalProblems(parsed.data), ...await approverProblems(tx as unknown as Database, parsed.data),
+      ...await segmentReferenceProblems(tx as unknown as Database, parsed.data),
+    ];
     if (problems.length) throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, problems);
     const definition = await pinTemplates(tx as unknown as Database, parsed.data);
     if (journey.latestVersion !== null) {
@@ -126,7 +130,7 @@ export async function publishJourney(
     const trigger = definition.trigger;
     const [updated] = await tx.update(journeys).set({
       latestVersion: version, updatedAt: sql`now()`,
-      triggerType: trigger.type, triggerEvent: trigger.type === 'event' ? trigger.event : null,
+      triggerType: trigger.type, triggerEvent: trigger.type === 'event' ? trigger.event : trigger.type === 'segment' ? trigger.segment ?? null : null,
     })
       .where(eq(journeys.id, journey.id)).returning();
     return { journey: updated!, version, created: true, definition };

@@ -104,6 +104,21 @@ describe('record histories', () => {
     save('approval-owner-notify', enrolled.body.workflowId);
   });
 
+  recording('state-goal')('state-goal', async () => {
+    const key = await h.publish({
+      goal: { condition: { field: 'contact.lifecycleStage', op: 'eq', value: 'customer' } },
+      exits: [{ condition: { tag: 'churned' }, reason: 'churned' }],
+      steps: [{ id: 'hold', type: 'wait', duration: '1h' }],
+    });
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('state') } });
+    await eventually(async () => (await h.api('GET', `/v1/enrolments/${enrolled.body.id}`)).body.currentStep === 'hold');
+    // A change that reaches no state, then one that reaches the goal.
+    await h.api('PATCH', `/v1/contacts/${enrolled.body.contactId}`, { firstName: 'Ada' });
+    await h.api('PATCH', `/v1/contacts/${enrolled.body.contactId}`, { lifecycleStage: 'customer' });
+    expect(await h.result(enrolled.body.workflowId)).toMatchObject({ status: 'converted' });
+    save('state-goal', enrolled.body.workflowId);
+  });
+
   recording('time-of-day-wait')('time-of-day-wait', async () => {
     const key = await h.publish({ steps: [
       { id: 'morning', type: 'wait', until: { at: nextMinuteUtc(), timezone: 'UTC' }, next: 'mark' },
