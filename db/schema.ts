@@ -205,6 +205,11 @@ export const enrolments = pgTable(
     currentStep: text('current_step'),
     /** Part of a test run: sandboxed, left out of the stats. */
     testRunId: uuid('test_run_id'),
+    /**
+     * The event that started the enrolment (an event trigger), which its steps read as `trigger.*`.
+     * No foreign key: an erasure deletes the contact's events, and then the enrolment has no trigger facts.
+     */
+    triggerEventId: uuid('trigger_event_id'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConditionSchema, engagementSteps, readsEvent, type Condition } from './condition-schema';
+import { ConditionSchema, engagementSteps, readsEvent, readsTrigger, type Condition } from './condition-schema';
+import { nameProblems } from './names-in-scope';
 import { TimeZoneSchema } from './contact-fields';
 import { DurationSchema, EventNameSchema, exits, pauses, sleeplessWait, StepSchema, type Step } from './steps';
 
@@ -127,9 +128,10 @@ function checkDefinition(raw: unknown, ctx: z.RefinementCtx): void {
     }
   }
   const def = raw as { trigger?: { type?: string; condition?: Condition } };
-  if (def.trigger?.type !== 'event' && readsEvent(def.trigger?.condition)) {
-    ctx.addIssue({ code: 'custom', path: ['trigger', 'condition'], message: 'only an event trigger has event.* fields' });
+  if (def.trigger?.type !== 'event' && (readsEvent(def.trigger?.condition) || readsTrigger(def.trigger?.condition))) {
+    ctx.addIssue({ code: 'custom', path: ['trigger', 'condition'], message: 'only an event trigger has event.* and trigger.* fields' });
   }
+  for (const problem of nameProblems(def, steps)) ctx.addIssue({ code: 'custom', ...problem });
 }
 
 function safeExits(step: Step): Array<{ field: string; target: string }> {
@@ -145,21 +147,18 @@ function fieldPath(field: string): Array<string | number> {
   return field.split(/[.[\]]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
-/** Engagement must name an earlier email step; event.* fields need an event at hand. */
+/** Engagement must name an earlier email step. */
 function checkConditions(step: Step, i: number, byId: Map<string, Step>, ctx: z.RefinementCtx): void {
-  const conditions: Array<{ path: Array<string | number>; condition: Condition | undefined; eventAtHand: boolean }> = [];
+  const conditions: Array<{ path: Array<string | number>; condition: Condition | undefined }> = [];
   if (step.type === 'branch' && Array.isArray(step.cases)) {
-    step.cases.forEach((c, k) => conditions.push({ path: ['cases', k, 'condition'], condition: c?.condition, eventAtHand: false }));
+    step.cases.forEach((c, k) => conditions.push({ path: ['cases', k, 'condition'], condition: c?.condition }));
   }
-  if (step.type === 'wait_for_event') conditions.push({ path: ['condition'], condition: step.condition, eventAtHand: true });
-  for (const { path, condition, eventAtHand } of conditions) {
+  if (step.type === 'wait_for_event') conditions.push({ path: ['condition'], condition: step.condition });
+  for (const { path, condition } of conditions) {
     for (const target of safe(() => engagementSteps(condition))) {
       if (byId.get(target)?.type !== 'send_email') {
         ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": engagement refers to "${target}", which is not a send_email step` });
       }
-    }
-    if (!eventAtHand && safe(() => readsEvent(condition))) {
-      ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": event.* fields are only available in wait_for_event, goal, exits and event triggers` });
     }
   }
 }

@@ -57,7 +57,7 @@ export async function notify(step: NotifyStep, ctx: EnrolmentContext): Promise<S
   const result = await actions.notify.executeWithOptions(
     { activityId: ctx.activityId(step, 'notify'), summary: `Webhook to ${new URL(step.url).host}` },
     [{
-      idempotencyKey: ctx.keyFor(step), contactId: ctx.input.contactId, journeyKey: ctx.input.journeyKey, stepId: step.id,
+      idempotencyKey: ctx.keyFor(step), contactId: ctx.input.contactId, enrolmentId: ctx.input.enrolmentId, journeyKey: ctx.input.journeyKey, stepId: step.id,
       url: step.url, format: step.format, body: step.body, text: step.text, timeoutMs: msOf(step.timeout),
     }],
   );

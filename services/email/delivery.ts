@@ -6,6 +6,8 @@ import { outgoingEmails, type OutgoingEmailStatus } from '../../db/schema';
 import { findContact, toContact } from '../contacts/contacts';
 import { PermanentError } from '../lib/errors';
 import { getTemplate, renderContent, trackableLinks, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './content';
+import { templateRoots } from '../../journey-language';
+import { triggerOf } from '../enrolment/trigger';
 import { checkNotice, checkSend, type SendChecks, type SendPolicy } from './policy';
 import type { Mailer } from './mailer';
 
@@ -79,8 +81,9 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
   if (!verdict.allowed) return settleSkipped(db, base, verdict.reason, verdict.consentState);
 
   const unsubscribe = category === 'marketing' ? unsubscribeUrl(settings, contact.id, topic) : undefined;
-  const scope = { ...req.scope, contact: toContact(contact), unsubscribe_url: unsubscribe ?? '' };
   const source: EmailContent = template ? { subject: template.subject, text: template.text, html: template.html ?? undefined } : req.content!;
+  const trigger = readsTriggerIn(source) ? await triggerOf(db, req.enrolmentId) : undefined;
+  const scope = { ...req.scope, contact: toContact(contact), trigger, unsubscribe_url: unsubscribe ?? '' };
   let content = await renderContent(source, scope);
   if (unsubscribe) content = withUnsubscribeFooter(content, unsubscribe);
   if (content.html && settings.tracking) {
@@ -110,6 +113,15 @@ export async function deliverNotice(
   if (!verdict.allowed) return settleSkipped(db, base, verdict.reason, verdict.consentState);
   const { subject, text, html } = req.content;
   return sendOnce(db, mailer, { ...base, subject, textBody: text, htmlBody: html, consentState: 'not required (transactional)' }, {});
+}
+
+/** Whether the content reads `trigger.*` (the event that started the enrolment), which is then looked up. */
+function readsTriggerIn(content: EmailContent): boolean {
+  try {
+    return [content.subject, content.text, content.html].some((part) => part !== undefined && templateRoots(part).includes('trigger'));
+  } catch {
+    return false; // It does not parse: rendering fails it, permanently.
+  }
 }
 
 /** The checks as the ledger's `evidence` column keeps them. */

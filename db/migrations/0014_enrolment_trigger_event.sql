@@ -1,0 +1,1 @@
+ALTER TABLE "enrolments" ADD COLUMN "trigger_event_id" uuid;
