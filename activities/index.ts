@@ -4,10 +4,12 @@ import type { EmailSettings } from '../services/email/delivery';
 import type { Mailer } from '../services/email/mailer';
 import type { AuditCheckpointSettings } from '../services/audit/checkpoints';
 import type { WebhookTargets } from '../services/webhooks/transport';
+import type { SmsSettings } from '../services/channels/sms-provider';
 import { createAuditActivities } from './audit';
 import { createAuditCheckpointActivities } from './audit-checkpoints';
 import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';
+import { createMessageActivities } from './messages';
 import { createEnrolmentActivities } from './enrolment';
 import { createTestRunActivities } from './journeys';
 import { createTaskActivities } from './tasks';
@@ -27,6 +29,8 @@ export interface ActivityDeps {
   taskQueue: string;
   /** The checkpoint signing key and write-once sink; without them no checkpoint is written. */
   auditCheckpoints?: AuditCheckpointSettings;
+  /** The SMS provider (SMS_*); without it no SMS is sent and send_message steps fall back. */
+  sms?: SmsSettings;
 }
 
 /** Every activity the journey workflows call: thin adapters over services. */
@@ -36,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuditCheckpointActivities(deps),
     ...createContactActivities(deps),
     ...createEmailActivities(deps),
+    ...createMessageActivities(deps),
     ...createEnrolmentActivities(deps),
     ...createTestRunActivities(deps),
     ...createTaskActivities(deps),

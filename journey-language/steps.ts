@@ -45,6 +45,27 @@ export const SendEmailStepSchema = z.object({
   message: 'inline content needs both "subject" and "text"', path: ['text'],
 });
 
+export const CHANNELS = ['email', 'sms'] as const;
+export const ChannelSchema = z.enum(CHANNELS);
+
+export const SendMessageStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('send_message'),
+  channel: z.enum([...CHANNELS, 'preferred']).describe("a channel, or the contact's preferredChannel (email when none is set)"),
+  fallback: z.array(ChannelSchema).max(CHANNELS.length).default([])
+    .describe('tried in order when the channel before has no address, no consent (or no SMS provider is configured)'),
+  email: z.object({ subject: template('subject', 998), text: template('text'), html: template('html').optional() }).optional()
+    .describe('the email, Liquid as in send_email'),
+  sms: z.object({ text: template('text', 1_600) }).optional().describe('the SMS text, Liquid over contact, journey and trigger'),
+  topic: z.string().regex(/^[a-z0-9_-]{1,50}$/).default('marketing').describe('the consent topic, checked on the channel used'),
+  next,
+}).superRefine((s, ctx) => {
+  const used = new Set<string>([...(s.channel === 'preferred' ? CHANNELS : [s.channel]), ...s.fallback]);
+  for (const channel of used) {
+    if (s[channel as 'email' | 'sms'] === undefined) ctx.addIssue({ code: 'custom', path: [channel], message: `the step may send on ${channel}: give its "${channel}" content` });
+  }
+});
+
 export const AssignOwnerStepSchema = z.object({
   ...stepBase,
   type: z.literal('assign_owner'),
@@ -179,13 +200,15 @@ export const ExitStepSchema = z.object({
 });
 
 export const StepSchema = z.discriminatedUnion('type', [
-  SendEmailStepSchema, WaitStepSchema, WaitForEventStepSchema, BranchStepSchema, SplitStepSchema,
+  SendEmailStepSchema, SendMessageStepSchema, WaitStepSchema, WaitForEventStepSchema, BranchStepSchema, SplitStepSchema,
   UpdateContactStepSchema, AssignOwnerStepSchema, NotifyStepSchema, ApprovalStepSchema, ExitStepSchema,
 ]);
 
 export type Step = z.infer<typeof StepSchema>;
 export type StepType = Step['type'];
 export type SendEmailStep = z.infer<typeof SendEmailStepSchema>;
+export type SendMessageStep = z.infer<typeof SendMessageStepSchema>;
+export type Channel = z.infer<typeof ChannelSchema>;
 export type WaitStep = z.infer<typeof WaitStepSchema>;
 export type WaitForEventStep = z.infer<typeof WaitForEventStepSchema>;
 export type BranchStep = z.infer<typeof BranchStepSchema>;
@@ -203,6 +226,7 @@ export function exits(step: Step): Array<{ field: string; target: string }> {
   const out: Array<{ field: string; target: string | undefined }> = [];
   switch (step.type) {
     case 'send_email':
+    case 'send_message':
     case 'wait':
     case 'update_contact':
     case 'assign_owner':

@@ -116,6 +116,7 @@ function showsStep(step: Step, ctx: EnrolmentContext): boolean {
     case 'branch':
     case 'exit':
     case 'send_email':
+    case 'send_message':
     case 'update_contact':
     case 'assign_owner':
     case 'notify':

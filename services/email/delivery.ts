@@ -63,7 +63,7 @@ export function messageIdFor(idempotencyKey: string, from: string): string {
  * is settled as `unknown` and never resent (a duplicate is worse than a gap; the audit says so).
  */
 export async function deliverEmail(db: Database, mailer: Mailer, settings: EmailSettings, req: EmailRequest): Promise<EmailResult> {
-  const settled = await previousOutcome(db, req.idempotencyKey);
+  const settled = await previousEmail(db, req.idempotencyKey);
   if (settled) return settled;
 
   const topic = req.topic ?? 'marketing';
@@ -106,7 +106,7 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
 export async function deliverNotice(
   db: Database, mailer: Mailer, settings: Pick<EmailSettings, 'from'>, req: { idempotencyKey: string; to: string; content: EmailContent },
 ): Promise<EmailResult> {
-  const settled = await previousOutcome(db, req.idempotencyKey);
+  const settled = await previousEmail(db, req.idempotencyKey);
   if (settled) return settled;
   const verdict = await checkNotice(db, req.to);
   const base = { idempotencyKey: req.idempotencyKey, toAddress: req.to, fromAddress: settings.from, category: 'transactional' as const, evidence: evidenceOf(verdict.checks) };
@@ -137,7 +137,7 @@ async function settleSkipped(db: Database, values: Omit<LedgerValues, 'subject' 
 /** Claims the ledger row, sends and settles it (see deliverEmail); a row another attempt holds answers with its outcome. */
 async function sendOnce(db: Database, mailer: Mailer, values: LedgerValues, headers: Record<string, string>): Promise<EmailResult> {
   const key = values.idempotencyKey;
-  if (!(await claim(db, values))) return (await previousOutcome(db, key)) ?? { status: 'unknown', reason: 'claimed_elsewhere', replayed: true };
+  if (!(await claim(db, values))) return (await previousEmail(db, key)) ?? { status: 'unknown', reason: 'claimed_elsewhere', replayed: true };
   let providerMessageId: string;
   try {
     ({ providerMessageId } = await mailer.send({
@@ -156,7 +156,8 @@ async function sendOnce(db: Database, mailer: Mailer, values: LedgerValues, head
   };
 }
 
-async function previousOutcome(db: Database, key: string): Promise<EmailResult | undefined> {
+/** The settled outcome of an email send with this key, if any (a row in flight is settled `unknown`). */
+export async function previousEmail(db: Database, key: string): Promise<EmailResult | undefined> {
   const row = await emailRowByKey(db, key);
   if (!row || row.status === 'retry') return undefined;
   if (row.status === 'sending') {
