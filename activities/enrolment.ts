@@ -3,6 +3,8 @@ import { enrolSegmentPage } from '../services/contacts/segments';
 import { decideBranch, type BranchDecisionRequest } from '../services/enrolment/branch-decisions';
 import { nextAllowedInstant, type WaitUntil } from '../services/enrolment/quiet-hours';
 import { metrics } from '../services/lib/metrics';
+import { nextSendingMoment } from '../services/enrolment/sending-window';
+import type { SendingWindow } from '../journey-language';
 import type { ActivityDeps } from './index';
 
 export function createEnrolmentActivities(deps: ActivityDeps) {
@@ -12,6 +14,11 @@ export function createEnrolmentActivities(deps: ActivityDeps) {
       const contact = await findContact(deps.db, input.contactId);
       const timezone = contact?.timezone ?? input.until.timezone;
       return { at: nextAllowedInstant(new Date(input.from), input.until, timezone).toISOString(), timezone };
+    },
+
+    /** When the next marketing send may go (the sending window, in the contact's time zone). */
+    async nextSendingMoment(input: { contactId: string; from: string; window?: SendingWindow }): Promise<{ at: string; window: string | null }> {
+      return nextSendingMoment(deps.db, input, deps.sendingWindow);
     },
 
     /** Reads the contact, decides a branch and records the decision (once: a retry gets the recorded one). */

@@ -5,6 +5,7 @@ import type { Mailer } from '../services/email/mailer';
 import type { AuditCheckpointSettings } from '../services/audit/checkpoints';
 import type { WebhookTargets } from '../services/webhooks/transport';
 import type { SmsSettings } from '../services/channels/sms-provider';
+import type { SendingWindow } from '../journey-language';
 import { createAuditActivities } from './audit';
 import { createAuditCheckpointActivities } from './audit-checkpoints';
 import { createContactActivities } from './contacts';
@@ -31,6 +32,8 @@ export interface ActivityDeps {
   auditCheckpoints?: AuditCheckpointSettings;
   /** The SMS provider (SMS_*); without it no SMS is sent and send_message steps fall back. */
   sms?: SmsSettings;
+  /** Quiet hours for every journey without its own sendingWindow (SENDING_WINDOW). */
+  sendingWindow?: SendingWindow;
 }
 
 /** Every activity the journey workflows call: thin adapters over services. */

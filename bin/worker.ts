@@ -1,4 +1,5 @@
 /** The Temporal worker for production: `npm run worker`. Scale it out: any number may run. */
+import { parseSendingWindow } from '../services/enrolment/sending-window';
 import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
@@ -28,6 +29,7 @@ async function main() {
     client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
     webhookSecret: secrets.webhook, webhookTargets: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS }, sms: smsSettingsFrom(config),
+    sendingWindow: parseSendingWindow(config.SENDING_WINDOW, config.SENDING_WINDOW_TIMEZONE),
     emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     auditCheckpoints,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConditionSchema, engagementSteps, readsEvent, readsTrigger, type Condition } from './condition-schema';
 import { nameProblems } from './names-in-scope';
 import { TimeZoneSchema } from './contact-fields';
-import { DurationSchema, EventNameSchema, exits, pauses, sleeplessWait, StepSchema, type Step } from './steps';
+import { DurationSchema, EventNameSchema, exits, pauses, SendingWindowSchema, sleeplessWait, StepSchema, type Step } from './steps';
 
 export * from './steps';
 
@@ -59,6 +59,7 @@ export const JourneyDefinitionSchema = z.object({
   entry: EntryRulesSchema.default({ reentry: 'once' }),
   goal: GoalSchema.optional(),
   exits: z.array(ExitEventSchema).max(20).default([]),
+  sendingWindow: SendingWindowSchema.optional(),
   steps: z.array(StepSchema).min(1).max(500),
   // Runs even when a step is malformed, so every problem is reported at once.
 }).superRefine((def, ctx) => checkDefinition(def, ctx), { when: () => true }).meta({ id: 'JourneyDefinition' });

@@ -101,6 +101,15 @@ export const WaitUntilSchema = z.object({
   timezone: TimeZoneSchema.default('UTC').describe("used when the contact has no time zone"),
 }).refine((u) => (u.at === undefined) !== (u.between === undefined), { message: 'give exactly one of "at" or "between"', path: ['at'] });
 
+/** Quiet hours for a whole journey: every marketing send waits until the window is open. */
+export const SendingWindowSchema = z.object({
+  start: TimeOfDaySchema,
+  end: TimeOfDaySchema,
+  weekdays: z.array(z.enum(WEEKDAYS)).min(1).max(7).optional().describe('allowed days (all when absent)'),
+  timezone: TimeZoneSchema.default('UTC').describe('used when the contact has no time zone'),
+}).describe("marketing sends happen only between start and end (in the contact's time zone); outside, the send waits for the next opening");
+export type SendingWindow = z.infer<typeof SendingWindowSchema>;
+
 export const WaitStepSchema = z.object({
   ...stepBase,
   type: z.literal('wait'),

@@ -55,6 +55,10 @@ export const ConfigSchema = z.object({
     for (const entry of invalid) ctx.addIssue({ code: 'custom', message: `"${entry}" is not a host or host:port` });
     return hosts;
   }).describe('an internal SMS_BASE_URL host to allow (the webhook rules refuse internal addresses otherwise)'),
+  SENDING_WINDOW: optional(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'is "HH:MM-HH:MM", e.g. "08:00-21:00"'))
+    .describe("quiet hours of every journey without its own sendingWindow: marketing sends wait for this window, in the contact's time zone"),
+  SENDING_WINDOW_TIMEZONE: withDefault(z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'is an IANA time zone'), 'UTC')
+    .describe('the zone of SENDING_WINDOW for contacts without one'),
   CONSENT_MODE: withDefault(z.enum(['opt_out', 'opt_in']), 'opt_out'),
   EMAIL_FREQUENCY_CAP: withDefault(z.string().regex(/^(off|\d+\/\d+(ms|s|m|h|d|w))$/, 'is "off" or N/duration, e.g. "5/7d"'), '5/7d'),
   EMAIL_RATE_LIMIT_PER_SECOND: withDefault(z.coerce.number().positive().max(10_000), 20),

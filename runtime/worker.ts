@@ -1,3 +1,4 @@
+import type { SendingWindow } from '../journey-language';
 import type { SmsSettings } from '../services/channels/sms-provider';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -41,6 +42,8 @@ export interface JourneyWorkerOptions {
   auditCheckpoints?: AuditCheckpointSettings;
   /** The SMS provider (SMS_*): without it send_message steps pass SMS over. */
   sms?: SmsSettings;
+  /** Quiet hours of journeys without their own sendingWindow (SENDING_WINDOW). */
+  sendingWindow?: SendingWindow;
 }
 
 export interface JourneyWorkers {
@@ -79,7 +82,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   const activities = createActivities({
     db: options.db, mailer: options.mailer, sandboxMailer: createMailer(undefined, silentLogger), email: options.email, webhookSecret: options.webhookSecret,
     webhookTargets: options.webhookTargets,
-    temporal: options.client, taskQueue: options.taskQueue, auditCheckpoints: options.auditCheckpoints, sms: options.sms,
+    temporal: options.client, taskQueue: options.taskQueue, auditCheckpoints: options.auditCheckpoints, sms: options.sms, sendingWindow: options.sendingWindow,
   });
   const maxCachedWorkflows = options.maxCachedWorkflows ?? 250;
   const journeys = await Worker.create({

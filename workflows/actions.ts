@@ -3,6 +3,7 @@ import { msOf } from '../journey-language/interpreter';
 import type { AssignOwnerStep, NotifyStep, SendEmailStep } from '../journey-language';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
+import { awaitSendingWindow } from './sending-window';
 import type { StepOutcome } from './steps';
 
 /** Emails run on the `<task queue>-email` queue, whose worker has a server-side rate limit. */
@@ -11,6 +12,7 @@ export function emailTaskQueue(): string {
 }
 
 export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  if (step.category === 'marketing' && await awaitSendingWindow(step, ctx)) return { outcome: 'interrupted' };
   const result = await actions.sendEmail.executeWithOptions(
     { activityId: ctx.activityId(step, 'send'), taskQueue: emailTaskQueue(), summary: `Send email "${step.template ?? step.subject}"` },
     [{

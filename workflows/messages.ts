@@ -2,6 +2,7 @@ import type { SendMessageStep } from '../journey-language';
 import { emailTaskQueue } from './actions';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
+import { awaitSendingWindow } from './sending-window';
 import type { StepOutcome } from './steps';
 
 /**
@@ -10,6 +11,7 @@ import type { StepOutcome } from './steps';
  * why; the audit record keeps both. A new step type: no recorded history contains it.
  */
 export async function sendMessage(step: SendMessageStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  if (await awaitSendingWindow(step, ctx)) return { outcome: 'interrupted' };
   const result = await actions.sendMessage.executeWithOptions(
     { activityId: ctx.activityId(step, 'send'), taskQueue: emailTaskQueue(), summary: `Send a message (${step.channel})` },
     [{

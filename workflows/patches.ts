@@ -30,3 +30,11 @@ export const STEP_VISIT_LIMIT_PATCH = 'step-visit-limit';
  * so a run that never gets one records no marker; events that carry their facts take the old path.
  */
 export const EVENT_FACTS_BY_ID_PATCH = 'event-facts-by-id';
+
+/**
+ * 2026-11-29: before each marketing send (send_email, send_message) a local activity
+ * `nextSendingMoment` says when the sending window (the journey's `sendingWindow`, else
+ * SENDING_WINDOW) is next open in the contact's time zone, and the send waits for it on a durable
+ * timer (before: sends went out at once). Runs before it never ask and replay unchanged.
+ */
+export const SENDING_WINDOW_PATCH = 'sending-window';
