@@ -3,8 +3,7 @@ import { enrolSegmentPage } from '../services/contacts/segments';
 import { decideBranch, type BranchDecisionRequest } from '../services/enrolment/branch-decisions';
 import { nextAllowedInstant, type WaitUntil } from '../services/enrolment/quiet-hours';
 import { metrics } from '../services/lib/metrics';
-import { nextSendingMoment } from '../services/enrolment/sending-window';
-import type { SendingWindow } from '../journey-language';
+import { nextSendingMoment, type SendingMomentRequest } from '../services/enrolment/sending-window';
 import type { ActivityDeps } from './index';
 
 export function createEnrolmentActivities(deps: ActivityDeps) {
@@ -17,8 +16,8 @@ export function createEnrolmentActivities(deps: ActivityDeps) {
     },
 
     /** When the next marketing send may go (the sending window, in the contact's time zone). */
-    async nextSendingMoment(input: { contactId: string; from: string; window?: SendingWindow }): Promise<{ at: string; window: string | null }> {
-      return nextSendingMoment(deps.db, input, deps.sendingWindow);
+    async nextSendingMoment(input: SendingMomentRequest) {
+      return nextSendingMoment(deps.db, input, deps.sendingWindow, deps.email.frequencyCap);
     },
 
     /** Reads the contact, decides a branch and records the decision (once: a retry gets the recorded one). */

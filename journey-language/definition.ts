@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConditionSchema, engagementSteps, readsEvent, readsTrigger, type Condition } from './condition-schema';
 import { nameProblems } from './names-in-scope';
 import { TimeZoneSchema } from './contact-fields';
-import { DurationSchema, EventNameSchema, exits, pauses, SendingWindowSchema, sleeplessWait, StepSchema, type Step } from './steps';
+import { DurationSchema, EventNameSchema, exits, pauses, SendingWindowSchema, sleeplessWait, StepSchema, WhenCappedSchema, type Step } from './steps';
 
 export * from './steps';
 
@@ -60,6 +60,7 @@ export const JourneyDefinitionSchema = z.object({
   goal: GoalSchema.optional(),
   exits: z.array(ExitEventSchema).max(20).default([]),
   sendingWindow: SendingWindowSchema.optional(),
+  whenCapped: WhenCappedSchema.optional().describe('the default of its send_email steps: skip (the default) or delay an email the frequency cap refuses'),
   steps: z.array(StepSchema).min(1).max(500),
   // Runs even when a step is malformed, so every problem is reported at once.
 }).superRefine((def, ctx) => checkDefinition(def, ctx), { when: () => true }).meta({ id: 'JourneyDefinition' });

@@ -25,6 +25,8 @@ const TimeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of
 
 export const TemplateKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a template key is 1-64 lowercase letters, digits, "_" or "-"');
 
+export const WhenCappedSchema = z.enum(['skip', 'delay']);
+
 export const SendEmailStepSchema = z.object({
   ...stepBase,
   type: z.literal('send_email'),
@@ -38,6 +40,7 @@ export const SendEmailStepSchema = z.object({
   topic: z.string().regex(/^[a-z0-9_-]{1,50}$/).default('marketing').describe('the consent topic'),
   transactionalReason: z.string().trim().min(1).max(500).optional()
     .describe('why this email is transactional (a receipt, a password reset): required to publish a transactional step, with an admin key; recorded in the audit'),
+  whenCapped: WhenCappedSchema.optional().describe("when the frequency cap is reached: skip the email, or delay it to the cap's next allowed moment (default: the journey's whenCapped, else skip)"),
   next,
 }).refine((s) => (s.template !== undefined) !== (s.subject !== undefined || s.text !== undefined), {
   message: 'give either "template" or inline "subject" and "text"', path: ['template'],

@@ -12,7 +12,8 @@ export function emailTaskQueue(): string {
 }
 
 export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Promise<StepOutcome> {
-  if (step.category === 'marketing' && await awaitSendingWindow(step, ctx)) return { outcome: 'interrupted' };
+  const capDelay = (step.whenCapped ?? ctx.input.definition.whenCapped) === 'delay';
+  if (step.category === 'marketing' && await awaitSendingWindow(step, ctx, capDelay)) return { outcome: 'interrupted' };
   const result = await actions.sendEmail.executeWithOptions(
     { activityId: ctx.activityId(step, 'send'), taskQueue: emailTaskQueue(), summary: `Send email "${step.template ?? step.subject}"` },
     [{

@@ -67,3 +67,44 @@ describe('sending windows', () => {
     expect(h.smtp.to(email)).toHaveLength(1);
   });
 });
+
+/** whenCapped: delay holds an email the frequency cap refuses until the cap allows it; skip (the default) skips it. */
+describe('the frequency cap, delaying instead of skipping', () => {
+  let h: Harness;
+  // One marketing email per 4 seconds: the second email of a journey hits the cap.
+  beforeAll(async () => { h = await startHarness({ email: { frequencyCap: { count: 1, windowMs: 4_000 } } }); });
+  afterAll(async () => { await h?.stop(); });
+
+  const twoEmails = (whenCapped?: 'skip' | 'delay') => ({
+    whenCapped,
+    steps: [
+      { id: 'first', type: 'send_email', subject: 'First', text: 'One', next: 'second' },
+      { id: 'second', type: 'send_email', subject: 'Second', text: 'Two' },
+    ],
+  });
+  const run = async (definition: unknown) => {
+    const key = await h.publish(definition);
+    const email = uniqueEmail('capped');
+    const enrolled = (await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email } })).body as { id: string; workflowId: string };
+    expect(await h.result(enrolled.workflowId)).toMatchObject({ status: 'completed' });
+    const path = (await h.api('GET', `/v1/enrolments/${enrolled.id}`)).body.path as Array<{ stepId: string; action: string; outcome: string; details: Record<string, unknown> }>;
+    return { path, subjects: h.smtp.to(email).map((m) => m.parsed.subject) };
+  };
+
+  it('delays the capped email to the next allowed moment', async () => {
+    const { path, subjects } = await run(twoEmails('delay'));
+    expect(subjects).toEqual(['First', 'Second']);
+    expect(path.find((p) => p.action === 'send.delayed')).toMatchObject({ stepId: 'second', details: { reason: 'frequency_cap', window: null } });
+    expect(path.filter((p) => p.action === 'email.sent').map((p) => p.stepId)).toEqual(['first', 'second']);
+  });
+
+  it('skips it by default, and a step may say otherwise than its journey', async () => {
+    const skipped = await run(twoEmails());
+    expect(skipped.subjects).toEqual(['First']);
+    expect(skipped.path.find((p) => p.stepId === 'second' && p.action === 'email.skipped')).toMatchObject({ details: { reason: 'frequency_cap' } });
+
+    const definition = twoEmails('skip');
+    (definition.steps[1] as Record<string, unknown>).whenCapped = 'delay';
+    expect((await run(definition)).subjects).toEqual(['First', 'Second']);
+  });
+});
