@@ -4,6 +4,7 @@ import { decideBranch, type BranchDecisionRequest } from '../services/enrolment/
 import { nextAllowedInstant, type WaitUntil } from '../services/enrolment/quiet-hours';
 import { metrics } from '../services/lib/metrics';
 import { refreshSegmentPage } from '../services/segments/refresh';
+import { nextSendingMoment, type SendingMomentRequest } from '../services/enrolment/sending-window';
 import type { ActivityDeps } from './index';
 
 export function createEnrolmentActivities(deps: ActivityDeps) {
@@ -13,6 +14,11 @@ export function createEnrolmentActivities(deps: ActivityDeps) {
       const contact = await findContact(deps.db, input.contactId);
       const timezone = contact?.timezone ?? input.until.timezone;
       return { at: nextAllowedInstant(new Date(input.from), input.until, timezone).toISOString(), timezone };
+    },
+
+    /** When the next marketing send may go (the sending window, in the contact's time zone). */
+    async nextSendingMoment(input: SendingMomentRequest) {
+      return nextSendingMoment(deps.db, input, deps.sendingWindow, deps.email.frequencyCap);
     },
 
     /** Reads the contact, decides a branch and records the decision (once: a retry gets the recorded one). */

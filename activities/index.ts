@@ -4,10 +4,13 @@ import type { EmailSettings } from '../services/email/delivery';
 import type { Mailer } from '../services/email/mailer';
 import type { AuditCheckpointSettings } from '../services/audit/checkpoints';
 import type { WebhookTargets } from '../services/webhooks/transport';
+import type { SmsSettings } from '../services/channels/sms-provider';
+import type { SendingWindow } from '../journey-language';
 import { createAuditActivities } from './audit';
 import { createAuditCheckpointActivities } from './audit-checkpoints';
 import { createContactActivities } from './contacts';
 import { createEmailActivities } from './email';
+import { createMessageActivities } from './messages';
 import { createEnrolmentActivities } from './enrolment';
 import { createTestRunActivities } from './journeys';
 import { createProcessActivities } from './processes';
@@ -28,6 +31,10 @@ export interface ActivityDeps {
   taskQueue: string;
   /** The checkpoint signing key and write-once sink; without them no checkpoint is written. */
   auditCheckpoints?: AuditCheckpointSettings;
+  /** The SMS provider (SMS_*); without it no SMS is sent and send_message steps fall back. */
+  sms?: SmsSettings;
+  /** Quiet hours for every journey without its own sendingWindow (SENDING_WINDOW). */
+  sendingWindow?: SendingWindow;
 }
 
 /** Every activity the journey workflows call: thin adapters over services. */
@@ -37,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuditCheckpointActivities(deps),
     ...createContactActivities(deps),
     ...createEmailActivities(deps),
+    ...createMessageActivities(deps),
     ...createEnrolmentActivities(deps),
     ...createTestRunActivities(deps),
     ...createProcessActivities(deps),

@@ -1,4 +1,5 @@
 import { findContact, toContact } from '../services/contacts/contacts';
+import { triggerOf } from '../services/enrolment/trigger';
 import { PermanentError } from '../services/lib/errors';
 import { metrics } from '../services/lib/metrics';
 import { deliverWebhook, renderJson, type WebhookResult } from '../services/webhooks/delivery';
@@ -8,6 +9,8 @@ import type { ActivityDeps } from './index';
 export interface NotifyInput {
   idempotencyKey: string;
   contactId: string;
+  /** Its templates read the event that started the enrolment as `trigger.*` (sent since 2026-11-29). */
+  enrolmentId?: string;
   journeyKey: string;
   stepId: string;
   url: string;
@@ -23,7 +26,10 @@ export function createWebhookActivities(deps: ActivityDeps) {
     async notify(input: NotifyInput): Promise<WebhookResult> {
       const contact = await findContact(deps.db, input.contactId);
       if (!contact) throw new PermanentError('contact_not_found', `contact ${input.contactId} does not exist (deleted or erased)`);
-      const scope = { contact: toContact(contact), journey: { key: input.journeyKey }, step: { id: input.stepId } };
+      const scope = {
+        contact: toContact(contact), journey: { key: input.journeyKey }, step: { id: input.stepId },
+        trigger: input.format === 'slack' || input.body ? await triggerOf(deps.db, input.enrolmentId) : undefined,
+      };
       // The step's own body is the template; the default body is data and is never rendered.
       const body = input.format === 'slack'
         ? { text: await renderTemplate(input.text ?? '', scope) }

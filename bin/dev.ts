@@ -4,6 +4,7 @@
  * set, embedded PGlite (.data/pglite) unless DATABASE_URL is set, the worker and the API in this
  * process. Without SMTP_URL, emails are captured: stored in outgoing_emails and logged.
  */
+import { parseSendingWindow } from '../services/enrolment/sending-window';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildApp } from '../api/app';
@@ -14,7 +15,7 @@ import { keepAliveWhileStopping } from '../runtime/shutdown';
 import { installTemporalTelemetry } from '../runtime/telemetry';
 import { connectTemporal, createClient, ensureSearchAttributes, temporalConnectionOptions } from '../runtime/temporal';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server';
-import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
+import { createJourneyWorkers, emailSettingsFrom, smsSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
 import { auditCheckpointSettings, checkpointInterval } from '../runtime/audit-checkpoints';
 import { syncAuditCheckpointSchedule } from '../services/audit/jobs';
@@ -60,7 +61,8 @@ async function main() {
   const worker = await createJourneyWorkers({
     client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
-    webhookSecret: secrets.webhook, webhookTargets: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS },
+    webhookSecret: secrets.webhook, webhookTargets: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS }, sms: smsSettingsFrom(config),
+    sendingWindow: parseSendingWindow(config.SENDING_WINDOW, config.SENDING_WINDOW_TIMEZONE),
     emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     auditCheckpoints,

@@ -1,11 +1,12 @@
 /** The Temporal worker for production: `npm run worker`. Scale it out: any number may run. */
+import { parseSendingWindow } from '../services/enrolment/sending-window';
 import { loadConfig, loadDotEnv, publicUrl } from '../runtime/config';
 import { openMigratedDatabase } from '../runtime/database';
 import { createLogger } from '../runtime/logger';
 import { keepAliveWhileStopping } from '../runtime/shutdown';
 import { installTemporalTelemetry, startMetricsServer } from '../runtime/telemetry';
 import { connectTemporal, createClient, ensureSearchAttributes, temporalConnectionOptions } from '../runtime/temporal';
-import { createJourneyWorkers, emailSettingsFrom } from '../runtime/worker';
+import { createJourneyWorkers, emailSettingsFrom, smsSettingsFrom } from '../runtime/worker';
 import { resolveSecrets } from '../runtime/secrets';
 import { auditCheckpointSettings, checkpointInterval } from '../runtime/audit-checkpoints';
 import { syncAuditCheckpointSchedule } from '../services/audit/jobs';
@@ -29,7 +30,8 @@ async function main() {
   const worker = await createJourneyWorkers({
     client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
-    webhookSecret: secrets.webhook, webhookTargets: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS },
+    webhookSecret: secrets.webhook, webhookTargets: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS }, sms: smsSettingsFrom(config),
+    sendingWindow: parseSendingWindow(config.SENDING_WINDOW, config.SENDING_WINDOW_TIMEZONE),
     emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     auditCheckpoints,

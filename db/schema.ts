@@ -18,6 +18,8 @@ export const contacts = pgTable(
     company: text('company'),
     title: text('title'),
     phone: text('phone'),
+    /** The channel the contact prefers (`send_message` steps with `channel: "preferred"`); null: email. */
+    preferredChannel: text('preferred_channel').$type<MessageChannel>(),
     locale: text('locale'),
     timezone: text('timezone'),
     owner: text('owner'),
@@ -205,6 +207,11 @@ export const enrolments = pgTable(
     currentStep: text('current_step'),
     /** Part of a test run: sandboxed, left out of the stats. */
     testRunId: uuid('test_run_id'),
+    /**
+     * The event that started the enrolment (an event trigger), which its steps read as `trigger.*`.
+     * No foreign key: an erasure deletes the contact's events, and then the enrolment has no trigger facts.
+     */
+    triggerEventId: uuid('trigger_event_id'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },
@@ -250,6 +257,40 @@ export const outgoingEmails = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
   (t) => [index('outgoing_emails_contact_idx').on(t.contactId, t.sentAt)],
+);
+
+/** The channels a `send_message` step can use. */
+export type MessageChannel = 'email' | 'sms';
+
+/**
+ * sending: claimed, in flight; sent/captured: done; failed: the provider refused it for good (a
+ * 4xx); retry: the last attempt failed cleanly (5xx, timeout) and may be sent again; unknown: an
+ * attempt died mid-send, so it is never resent (at most once).
+ */
+export type OutgoingSmsStatus = 'sending' | 'sent' | 'captured' | 'failed' | 'retry' | 'unknown';
+
+/** The SMS ledger, as outgoing_emails is for email: one row per send (workflow id + step id + visit). */
+export const outgoingSms = pgTable(
+  'outgoing_sms',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    enrolmentId: uuid('enrolment_id').references(() => enrolments.id),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    stepId: text('step_id'),
+    toNumber: text('to_number').notNull(),
+    fromNumber: text('from_number').notNull(),
+    body: text('body').notNull(),
+    status: text('status').$type<OutgoingSmsStatus>().notNull().default('sending'),
+    providerMessageId: text('provider_message_id'),
+    /** Why the provider refused it for good (its status and code). */
+    failure: text('failure'),
+    consentState: text('consent_state'),
+    attempts: integer('attempts').notNull().default(1),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [index('outgoing_sms_contact_idx').on(t.contactId, t.sentAt)],
 );
 
 /** CRM writes and other effects already applied, keyed by workflow id + step id. */

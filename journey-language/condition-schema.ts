@@ -4,12 +4,13 @@ import { z } from 'zod';
  * Conditions of the journey language: all / any / not over comparisons of contact fields,
  * event properties, tags, score, and engagement with an earlier email step of the enrolment.
  * Field paths: `contact.email`, `contact.score`, `contact.lifecycleStage`, `contact.attributes.plan`,
- * `event.name`, `event.properties.amount`, ... (the `event.` ones only where an event is at hand).
+ * `event.name`, `event.properties.amount`, ... (the `event.` ones only where an event is at hand),
+ * `trigger.name`, `trigger.properties.ebook` (the event that started the enrolment: event triggers only).
  */
 export const COMPARISON_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'not_in', 'contains', 'starts_with', 'exists', 'not_exists'] as const;
 
 export const FieldPathSchema = z.string()
-  .regex(/^(contact|event|approval|run|task)(\.[A-Za-z0-9_-]+)+$/, 'a field path starts with "contact.", "event." or "approval.<step>." (in a process: "run.inputs." or "task.<task>."), e.g. "contact.attributes.plan"');
+  .regex(/^(contact|event|trigger|approval|run|task)(\.[A-Za-z0-9_-]+)+$/, 'a field path starts with "contact.", "event.", "trigger." or "approval.<step>." (in a process: "run.inputs." or "task.<task>."), e.g. "contact.attributes.plan"');
 
 /** Values of an `in` / `not_in` list at most (a longer list belongs in a tag or a segment). */
 export const MAX_CONDITION_LIST = 1_000;
@@ -86,11 +87,17 @@ export function engagementSteps(condition: Condition | undefined): string[] {
   return [];
 }
 
-/** Whether a condition reads the event (only allowed where an event is at hand). */
-export function readsEvent(condition: Condition | undefined): boolean {
+/** Whether a condition reads fields under `root.` (`event`, `trigger`): each only where it exists. */
+export function readsRoot(condition: Condition | undefined, root: 'event' | 'trigger'): boolean {
   if (!condition) return false;
-  if ('all' in condition) return condition.all.some(readsEvent);
-  if ('any' in condition) return condition.any.some(readsEvent);
-  if ('not' in condition) return readsEvent(condition.not);
-  return 'field' in condition && condition.field.startsWith('event.');
+  if ('all' in condition) return condition.all.some((c) => readsRoot(c, root));
+  if ('any' in condition) return condition.any.some((c) => readsRoot(c, root));
+  if ('not' in condition) return readsRoot(condition.not, root);
+  return 'field' in condition && condition.field.startsWith(`${root}.`);
 }
+
+/** Whether a condition reads the event (only allowed where an event is at hand). */
+export const readsEvent = (condition: Condition | undefined): boolean => readsRoot(condition, 'event');
+
+/** Whether a condition reads the event that started the enrolment (only in journeys with an event trigger). */
+export const readsTrigger = (condition: Condition | undefined): boolean => readsRoot(condition, 'trigger');

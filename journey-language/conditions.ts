@@ -4,6 +4,8 @@ import type { Condition } from './condition-schema';
 export interface Facts {
   contact?: Record<string, unknown> & { tags?: string[] };
   event?: { name: string; properties: Record<string, unknown> };
+  /** The event that started the enrolment (journeys with an event trigger): `trigger.name`, `trigger.properties.*`. */
+  trigger?: { name: string; properties: Record<string, unknown>; occurredAt?: string };
   /** Decisions of this enrolment's approval steps: `approval.<step>.decision`, `.values.<field>`. */
   approval?: Record<string, { decision: string; values: Record<string, unknown>; decidedBy: string }>;
   /** Email steps of this enrolment that were opened / clicked. */
@@ -39,8 +41,10 @@ export function readsEngagement(condition: Condition): boolean {
 
 function read(facts: Facts, path: string): unknown {
   const [root, ...rest] = path.split('.');
-  let value: unknown = root === 'contact' ? facts.contact : root === 'event' ? facts.event : root === 'approval' ? facts.approval
-    : root === 'run' ? facts.run : root === 'task' ? facts.task : undefined;
+  const roots: Record<string, unknown> = {
+    contact: facts.contact, event: facts.event, trigger: facts.trigger, approval: facts.approval, run: facts.run, task: facts.task,
+  };
+  let value: unknown = Object.hasOwn(roots, root!) ? roots[root!] : undefined;
   for (const key of rest) {
     if (value === null || typeof value !== 'object') return undefined;
     value = (value as Record<string, unknown>)[key];

@@ -28,6 +28,7 @@ export const ContactFieldsSchema = z.object({
   company: name.nullable().optional(),
   title: name.nullable().optional(),
   phone: z.string().trim().regex(/^\+?[0-9 ().-]{3,30}$/, 'a phone number of digits, spaces, ().- and an optional leading +').nullable().optional(),
+  preferredChannel: z.enum(['email', 'sms']).nullable().optional().describe('the channel a send_message step with channel "preferred" tries first'),
   locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a BCP 47 locale such as "en" or "fr-CA"').nullable().optional(),
   owner: z.string().trim().min(1).max(320).nullable().optional(),
   timezone: TimeZoneSchema.nullable().optional(),

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { ConditionSchema, engagementSteps, readsEvent, type Condition } from './condition-schema';
+import { ConditionSchema, engagementSteps, readsEvent, readsTrigger, type Condition } from './condition-schema';
+import { nameProblems } from './names-in-scope';
 import { TimeZoneSchema } from './contact-fields';
 import { conditionReads } from './process-run';
 import { SegmentKeySchema } from './segment-conditions';
-import { DurationSchema, EventNameSchema, exits, pauses, sleeplessWait, StepSchema, type Step } from './steps';
+import { DurationSchema, EventNameSchema, exits, pauses, SendingWindowSchema, sleeplessWait, StepSchema, WhenCappedSchema, type Step } from './steps';
 
 export * from './steps';
 
@@ -79,6 +80,8 @@ export const JourneyDefinitionSchema = z.object({
   entry: EntryRulesSchema.default({ reentry: 'once' }),
   goal: GoalSchema.optional(),
   exits: z.array(ExitSchema).max(20).default([]),
+  sendingWindow: SendingWindowSchema.optional(),
+  whenCapped: WhenCappedSchema.optional().describe('the default of its send_email steps: skip (the default) or delay an email the frequency cap refuses'),
   steps: z.array(StepSchema).min(1).max(500),
   // Runs even when a step is malformed, so every problem is reported at once.
 }).superRefine((def, ctx) => checkDefinition(def, ctx), { when: () => true }).meta({ id: 'JourneyDefinition' });
@@ -153,9 +156,10 @@ function checkDefinition(raw: unknown, ctx: z.RefinementCtx): void {
   for (const [path, condition] of others) {
     if (safe(() => readsProcessFacts(condition)) === true) ctx.addIssue({ code: 'custom', path, message: 'run.* and task.* fields are only available in processes' });
   }
-  if (def.trigger?.type !== 'event' && readsEvent(def.trigger?.condition)) {
-    ctx.addIssue({ code: 'custom', path: ['trigger', 'condition'], message: 'only an event trigger has event.* fields' });
+  if (def.trigger?.type !== 'event' && (readsEvent(def.trigger?.condition) || readsTrigger(def.trigger?.condition))) {
+    ctx.addIssue({ code: 'custom', path: ['trigger', 'condition'], message: 'only an event trigger has event.* and trigger.* fields' });
   }
+  for (const problem of nameProblems(def, steps)) ctx.addIssue({ code: 'custom', ...problem });
 }
 
 function safeExits(step: Step): Array<{ field: string; target: string }> {
@@ -171,14 +175,14 @@ function fieldPath(field: string): Array<string | number> {
   return field.split(/[.[\]]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
-/** Engagement must name an earlier email step; event.* fields need an event at hand. */
+/** Engagement must name an earlier email step. */
 function checkConditions(step: Step, i: number, byId: Map<string, Step>, ctx: z.RefinementCtx): void {
-  const conditions: Array<{ path: Array<string | number>; condition: Condition | undefined; eventAtHand: boolean }> = [];
+  const conditions: Array<{ path: Array<string | number>; condition: Condition | undefined }> = [];
   if (step.type === 'branch' && Array.isArray(step.cases)) {
-    step.cases.forEach((c, k) => conditions.push({ path: ['cases', k, 'condition'], condition: c?.condition, eventAtHand: false }));
+    step.cases.forEach((c, k) => conditions.push({ path: ['cases', k, 'condition'], condition: c?.condition }));
   }
-  if (step.type === 'wait_for_event') conditions.push({ path: ['condition'], condition: step.condition, eventAtHand: true });
-  for (const { path, condition, eventAtHand } of conditions) {
+  if (step.type === 'wait_for_event') conditions.push({ path: ['condition'], condition: step.condition });
+  for (const { path, condition } of conditions) {
     for (const target of safe(() => engagementSteps(condition))) {
       if (byId.get(target)?.type !== 'send_email') {
         ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": engagement refers to "${target}", which is not a send_email step` });
@@ -186,9 +190,6 @@ function checkConditions(step: Step, i: number, byId: Map<string, Step>, ctx: z.
     }
     if (safe(() => readsProcessFacts(condition)) === true) {
       ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": run.* and task.* fields are only available in processes` });
-    }
-    if (!eventAtHand && safe(() => readsEvent(condition))) {
-      ctx.addIssue({ code: 'custom', path: ['steps', i, ...path], message: `step "${step.id}": event.* fields are only available in wait_for_event, goal, exits and event triggers` });
     }
   }
 }

@@ -25,6 +25,8 @@ const TimeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of
 
 export const TemplateKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a template key is 1-64 lowercase letters, digits, "_" or "-"');
 
+export const WhenCappedSchema = z.enum(['skip', 'delay']);
+
 export const SendEmailStepSchema = z.object({
   ...stepBase,
   type: z.literal('send_email'),
@@ -38,11 +40,33 @@ export const SendEmailStepSchema = z.object({
   topic: z.string().regex(/^[a-z0-9_-]{1,50}$/).default('marketing').describe('the consent topic'),
   transactionalReason: z.string().trim().min(1).max(500).optional()
     .describe('why this email is transactional (a receipt, a password reset): required to publish a transactional step, with an admin key; recorded in the audit'),
+  whenCapped: WhenCappedSchema.optional().describe("when the frequency cap is reached: skip the email, or delay it to the cap's next allowed moment (default: the journey's whenCapped, else skip)"),
   next,
 }).refine((s) => (s.template !== undefined) !== (s.subject !== undefined || s.text !== undefined), {
   message: 'give either "template" or inline "subject" and "text"', path: ['template'],
 }).refine((s) => s.template !== undefined || (s.subject !== undefined && s.text !== undefined), {
   message: 'inline content needs both "subject" and "text"', path: ['text'],
+});
+
+export const CHANNELS = ['email', 'sms'] as const;
+export const ChannelSchema = z.enum(CHANNELS);
+
+export const SendMessageStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('send_message'),
+  channel: z.enum([...CHANNELS, 'preferred']).describe("a channel, or the contact's preferredChannel (email when none is set)"),
+  fallback: z.array(ChannelSchema).max(CHANNELS.length).default([])
+    .describe('tried in order when the channel before has no address, no consent (or no SMS provider is configured)'),
+  email: z.object({ subject: template('subject', 998), text: template('text'), html: template('html').optional() }).optional()
+    .describe('the email, Liquid as in send_email'),
+  sms: z.object({ text: template('text', 1_600) }).optional().describe('the SMS text, Liquid over contact, journey and trigger'),
+  topic: z.string().regex(/^[a-z0-9_-]{1,50}$/).default('marketing').describe('the consent topic, checked on the channel used'),
+  next,
+}).superRefine((s, ctx) => {
+  const used = new Set<string>([...(s.channel === 'preferred' ? CHANNELS : [s.channel]), ...s.fallback]);
+  for (const channel of used) {
+    if (s[channel as 'email' | 'sms'] === undefined) ctx.addIssue({ code: 'custom', path: [channel], message: `the step may send on ${channel}: give its "${channel}" content` });
+  }
 });
 
 export const AssignOwnerStepSchema = z.object({
@@ -79,6 +103,15 @@ export const WaitUntilSchema = z.object({
   weekdays: z.array(z.enum(WEEKDAYS)).min(1).max(7).optional().describe('allowed days (all when absent)'),
   timezone: TimeZoneSchema.default('UTC').describe("used when the contact has no time zone"),
 }).refine((u) => (u.at === undefined) !== (u.between === undefined), { message: 'give exactly one of "at" or "between"', path: ['at'] });
+
+/** Quiet hours for a whole journey: every marketing send waits until the window is open. */
+export const SendingWindowSchema = z.object({
+  start: TimeOfDaySchema,
+  end: TimeOfDaySchema,
+  weekdays: z.array(z.enum(WEEKDAYS)).min(1).max(7).optional().describe('allowed days (all when absent)'),
+  timezone: TimeZoneSchema.default('UTC').describe('used when the contact has no time zone'),
+}).describe("marketing sends happen only between start and end (in the contact's time zone); outside, the send waits for the next opening");
+export type SendingWindow = z.infer<typeof SendingWindowSchema>;
 
 export const WaitStepSchema = z.object({
   ...stepBase,
@@ -179,13 +212,15 @@ export const ExitStepSchema = z.object({
 });
 
 export const StepSchema = z.discriminatedUnion('type', [
-  SendEmailStepSchema, WaitStepSchema, WaitForEventStepSchema, BranchStepSchema, SplitStepSchema,
+  SendEmailStepSchema, SendMessageStepSchema, WaitStepSchema, WaitForEventStepSchema, BranchStepSchema, SplitStepSchema,
   UpdateContactStepSchema, AssignOwnerStepSchema, NotifyStepSchema, ApprovalStepSchema, ExitStepSchema,
 ]);
 
 export type Step = z.infer<typeof StepSchema>;
 export type StepType = Step['type'];
 export type SendEmailStep = z.infer<typeof SendEmailStepSchema>;
+export type SendMessageStep = z.infer<typeof SendMessageStepSchema>;
+export type Channel = z.infer<typeof ChannelSchema>;
 export type WaitStep = z.infer<typeof WaitStepSchema>;
 export type WaitForEventStep = z.infer<typeof WaitForEventStepSchema>;
 export type BranchStep = z.infer<typeof BranchStepSchema>;
@@ -203,6 +238,7 @@ export function exits(step: Step): Array<{ field: string; target: string }> {
   const out: Array<{ field: string; target: string | undefined }> = [];
   switch (step.type) {
     case 'send_email':
+    case 'send_message':
     case 'wait':
     case 'update_contact':
     case 'assign_owner':

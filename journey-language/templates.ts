@@ -49,3 +49,11 @@ export function templateProblem(source: string): string | undefined {
     return `does not parse as a Liquid template: ${(err as Error).message.split('\n')[0]}`;
   }
 }
+
+/**
+ * The top-level names a template reads from its data (`contact`, `trigger`, ...), found by
+ * static analysis without rendering; publish checks them against what exists at the step.
+ */
+export function templateRoots(source: string): string[] {
+  return liquid.globalVariablesSync(source);
+}

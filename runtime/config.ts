@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { parseHostAllowList } from '../journey-language/addresses';
+import { internalAddressKind, isAllowedHost, parseHostAllowList, refusalMessage } from '../journey-language/addresses';
 
 /** Empty strings in the environment (common in .env files) mean "not set". */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -45,6 +45,20 @@ export const ConfigSchema = z.object({
     for (const entry of invalid) ctx.addIssue({ code: 'custom', message: `"${entry}" is not a host or host:port` });
     return hosts;
   }).describe('internal hosts notify webhooks may reach (comma-separated host or host:port)'),
+  SMS_BASE_URL: withDefault(z.url({ protocol: /^https?$/ }), 'https://api.twilio.com')
+    .describe('an SMS provider that takes Twilio\'s request shape (POST <base>/2010-04-01/Accounts/<sid>/Messages.json)'),
+  SMS_ACCOUNT_SID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is 1-64 letters, digits, "_" or "-"')).describe('the account (basic auth user); SMS is off without it'),
+  SMS_AUTH_TOKEN: optional(z.string().min(8, 'must be at least 8 characters')).describe('the basic auth password'),
+  SMS_FROM: optional(z.string().regex(/^\+?[0-9]{3,15}$|^[A-Za-z0-9 ]{1,11}$/, 'is a number (E.164) or an alphanumeric sender id of up to 11 characters')),
+  SMS_ALLOWED_HOSTS: withDefault(z.string(), '').transform((text, ctx) => {
+    const { hosts, invalid } = parseHostAllowList(text);
+    for (const entry of invalid) ctx.addIssue({ code: 'custom', message: `"${entry}" is not a host or host:port` });
+    return hosts;
+  }).describe('an internal SMS_BASE_URL host to allow (the webhook rules refuse internal addresses otherwise)'),
+  SENDING_WINDOW: optional(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'is "HH:MM-HH:MM", e.g. "08:00-21:00"'))
+    .describe("quiet hours of every journey without its own sendingWindow: marketing sends wait for this window, in the contact's time zone"),
+  SENDING_WINDOW_TIMEZONE: withDefault(z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'is an IANA time zone'), 'UTC')
+    .describe('the zone of SENDING_WINDOW for contacts without one'),
   CONSENT_MODE: withDefault(z.enum(['opt_out', 'opt_in']), 'opt_out'),
   EMAIL_FREQUENCY_CAP: withDefault(z.string().regex(/^(off|\d+\/\d+(ms|s|m|h|d|w))$/, 'is "off" or N/duration, e.g. "5/7d"'), '5/7d'),
   EMAIL_RATE_LIMIT_PER_SECOND: withDefault(z.coerce.number().positive().max(10_000), 20),
@@ -74,6 +88,19 @@ export const ConfigSchema = z.object({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * SMS takes an account, a token and a sender together (or none: SMS off), and its base URL obeys
+ * the webhook rules: no internal address unless SMS_ALLOWED_HOSTS names it.
+ */
+function checkSms(config: Config): string[] {
+  const given = [config.SMS_ACCOUNT_SID, config.SMS_AUTH_TOKEN, config.SMS_FROM].filter((v) => v !== undefined).length;
+  const problems = given === 0 || given === 3 ? [] : ['SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM: give all three (SMS on) or none'];
+  const url = new URL(config.SMS_BASE_URL);
+  const kind = isAllowedHost(url, config.SMS_ALLOWED_HOSTS) ? undefined : internalAddressKind(url.hostname);
+  if (kind) problems.push(`SMS_BASE_URL: ${refusalMessage(url.hostname, kind)} (allow it with SMS_ALLOWED_HOSTS)`);
+  return problems;
+}
 
 /** A client certificate needs its key and the other way round. */
 function checkTemporalTls(config: Config): string[] {
@@ -141,7 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  const missing = [...requireSecretsInProduction(parsed.data), ...checkTemporalTls(parsed.data), ...checkEmail(parsed.data), ...checkDatabaseRoles(parsed.data)];
+  const missing = [...requireSecretsInProduction(parsed.data), ...checkTemporalTls(parsed.data), ...checkSms(parsed.data), ...checkEmail(parsed.data), ...checkDatabaseRoles(parsed.data)];
   if (missing.length) throw new ConfigError(missing);
   return parsed.data;
 }

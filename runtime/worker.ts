@@ -1,3 +1,5 @@
+import type { SendingWindow } from '../journey-language';
+import type { SmsSettings } from '../services/channels/sms-provider';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -38,6 +40,10 @@ export interface JourneyWorkerOptions {
   workflowBundle?: { codePath: string };
   /** The audit checkpoint key and sink (runtime/audit-checkpoints.ts); without them checkpoints are refused. */
   auditCheckpoints?: AuditCheckpointSettings;
+  /** The SMS provider (SMS_*): without it send_message steps pass SMS over. */
+  sms?: SmsSettings;
+  /** Quiet hours of journeys without their own sendingWindow (SENDING_WINDOW). */
+  sendingWindow?: SendingWindow;
 }
 
 export interface JourneyWorkers {
@@ -45,6 +51,15 @@ export interface JourneyWorkers {
   shutdown(): void;
   /** RUNNING while both workers run, else the state of the first that does not (for /healthz). */
   state(): string;
+}
+
+/** The SMS provider from the configuration, or undefined when SMS is off (no SMS_ACCOUNT_SID). */
+export function smsSettingsFrom(config: Config): SmsSettings | undefined {
+  if (!config.SMS_ACCOUNT_SID || !config.SMS_AUTH_TOKEN || !config.SMS_FROM) return undefined;
+  return {
+    baseUrl: config.SMS_BASE_URL, accountSid: config.SMS_ACCOUNT_SID, authToken: config.SMS_AUTH_TOKEN, from: config.SMS_FROM,
+    targets: { allowedHosts: config.SMS_ALLOWED_HOSTS },
+  };
 }
 
 /** Email settings from the configuration: sender, links, consent mode and frequency cap. */
@@ -67,7 +82,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   const activities = createActivities({
     db: options.db, mailer: options.mailer, sandboxMailer: createMailer(undefined, silentLogger), email: options.email, webhookSecret: options.webhookSecret,
     webhookTargets: options.webhookTargets,
-    temporal: options.client, taskQueue: options.taskQueue, auditCheckpoints: options.auditCheckpoints,
+    temporal: options.client, taskQueue: options.taskQueue, auditCheckpoints: options.auditCheckpoints, sms: options.sms, sendingWindow: options.sendingWindow,
   });
   const maxCachedWorkflows = options.maxCachedWorkflows ?? 250;
   const journeys = await Worker.create({
@@ -82,7 +97,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
   });
   const email = await Worker.create({
     connection: options.connection, namespace: options.namespace, taskQueue: `${options.taskQueue}-email`,
-    activities: { sendEmail: activities.sendEmail },
+    activities: { sendEmail: activities.sendEmail, sendMessage: activities.sendMessage },
     interceptors: { activity: [activityFailures] },
     maxTaskQueueActivitiesPerSecond: options.emailRatePerSecond,
   });

@@ -3,6 +3,7 @@ import { msOf } from '../journey-language/interpreter';
 import type { AssignOwnerStep, NotifyStep, SendEmailStep } from '../journey-language';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
+import { awaitSendingWindow } from './sending-window';
 import type { StepOutcome } from './steps';
 
 /** Emails run on the `<task queue>-email` queue, whose worker has a server-side rate limit. */
@@ -11,6 +12,8 @@ export function emailTaskQueue(): string {
 }
 
 export async function sendEmail(step: SendEmailStep, ctx: EnrolmentContext): Promise<StepOutcome> {
+  const capDelay = (step.whenCapped ?? ctx.input.definition.whenCapped) === 'delay';
+  if (step.category === 'marketing' && await awaitSendingWindow(step, ctx, capDelay)) return { outcome: 'interrupted' };
   const result = await actions.sendEmail.executeWithOptions(
     { activityId: ctx.activityId(step, 'send'), taskQueue: emailTaskQueue(), summary: `Send email "${step.template ?? step.subject}"` },
     [{
@@ -57,7 +60,7 @@ export async function notify(step: NotifyStep, ctx: EnrolmentContext): Promise<S
   const result = await actions.notify.executeWithOptions(
     { activityId: ctx.activityId(step, 'notify'), summary: `Webhook to ${new URL(step.url).host}` },
     [{
-      idempotencyKey: ctx.keyFor(step), contactId: ctx.input.contactId, journeyKey: ctx.input.journeyKey, stepId: step.id,
+      idempotencyKey: ctx.keyFor(step), contactId: ctx.input.contactId, enrolmentId: ctx.input.enrolmentId, journeyKey: ctx.input.journeyKey, stepId: step.id,
       url: step.url, format: step.format, body: step.body, text: step.text, timeoutMs: msOf(step.timeout),
     }],
   );

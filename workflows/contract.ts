@@ -103,6 +103,11 @@ export interface EnrolmentProgress {
   variant?: string;
   /** Decisions of approval steps, for later conditions and templates. */
   approvals: Record<string, ApprovalDecision>;
+  /**
+   * The id of the event the latest wait_for_event received: branches right after it read it as
+   * `event.*` (publishing allows that only there), by id, through their activity.
+   */
+  eventAtHand?: string;
 }
 
 export interface EnrolmentEnd {

@@ -15,7 +15,7 @@ export async function branch(step: BranchStep, ctx: EnrolmentContext): Promise<S
     const { audit } = ctx.recordInput(step, { action: 'branch.taken', outcome: '' });
     ({ index } = await local.decideBranch.executeWithOptions({ summary }, [{
       contactId: ctx.input.contactId, enrolmentId: ctx.input.enrolmentId, cases: step.cases, default: step.default,
-      approvals: ctx.state.approvals, engagement, audit, stepId: step.id,
+      approvals: ctx.state.approvals, engagement, audit, stepId: step.id, eventId: ctx.state.eventAtHand,
     }]));
   } else {
     const facts = await actions.loadFacts.executeWithOptions(

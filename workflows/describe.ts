@@ -15,6 +15,8 @@ export function describeStep(step: Step): string {
       return `Assigning an A/B variant (step ${step.id})`;
     case 'update_contact':
       return `Updating the contact (step ${step.id})`;
+    case 'send_message':
+      return `Sending a message on ${step.channel === 'preferred' ? "the contact's preferred channel" : step.channel} (step ${step.id})`;
     case 'assign_owner':
       return `Assigning an owner round-robin (step ${step.id})`;
     case 'notify':

@@ -25,14 +25,16 @@ export function factsOf(event: JourneyEvent) {
  * the contact where they live and answers with an index, so neither enters the history. Only
  * the conditions before the first absent one are asked; none asked, no activity.
  */
-export async function firstHoldingById(contactId: string, event: JourneyEvent, conditions: Array<Condition | undefined>): Promise<number> {
+export async function firstHoldingById(
+  enrolment: { contactId: string; enrolmentId: string }, event: JourneyEvent, conditions: Array<Condition | undefined>,
+): Promise<number> {
   const always = conditions.findIndex((c) => c === undefined);
   const asked = (always >= 0 ? conditions.slice(0, always) : conditions) as Condition[];
   if (asked.length === 0) return always;
   // Never false for such an event (it came after the change); the old path then decided on no facts.
   if (!patched(EVENT_FACTS_BY_ID_PATCH)) return conditions.findIndex((c) => c === undefined || evaluate(c, factsOf(event)));
   const { index } = await local.matchEventConditions.executeWithOptions(
-    { summary: `Decide ${asked.length} condition(s) on event "${event.name}"` }, [{ eventId: event.id, contactId, conditions: asked }],
+    { summary: `Decide ${asked.length} condition(s) on event "${event.name}"` }, [{ eventId: event.id, contactId: enrolment.contactId, enrolmentId: enrolment.enrolmentId, conditions: asked }],
   );
   return index >= 0 ? index : always;
 }
@@ -92,7 +94,10 @@ export class EventDesk {
   private queue: Promise<void> = Promise.resolve();
   private deciding = 0;
 
-  constructor(private readonly definition: JourneyDefinition, private readonly state: EnrolmentState, private readonly contactId: string) {}
+  constructor(
+    private readonly definition: JourneyDefinition, private readonly state: EnrolmentState,
+    private readonly enrolment: { contactId: string; enrolmentId: string },
+  ) {}
 
   /** No event is being decided. */
   get idle(): boolean {
@@ -113,7 +118,7 @@ export class EventDesk {
     }
     this.deciding += 1;
     const decided = this.queue.then(async () => {
-      const index = await firstHoldingById(this.contactId, event, rules.map((r) => r.condition));
+      const index = await firstHoldingById(this.enrolment, event, rules.map((r) => r.condition));
       // Ended while it was decided (another event, a cancel): it is dropped, as it would have been on arrival.
       if (!state.ending && state.status === 'running') this.settle(event, rules[index]?.end);
     }).finally(() => { this.deciding -= 1; });

@@ -41,10 +41,11 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
     seenEventIds: [...(input.resume?.seenEventIds ?? [])],
     variant: input.resume?.variant,
     approvals: { ...input.resume?.approvals },
+    eventAtHand: input.resume?.eventAtHand,
     inbox: [],
   };
   setHandler(enrolmentStateQuery, () => state);
-  const desk = new EventDesk(input.definition, state, input.contactId);
+  const desk = new EventDesk(input.definition, state, input);
   setHandler(journeyEventSignal, (event) => desk.receive(event));
   setHandler(cancelEnrolmentSignal, ({ reason }) => {
     state.ending ??= { status: 'cancelled', reason };
@@ -65,7 +66,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
         ...input,
         resume: {
           nextStepId: state.nextStepId, visits: state.visits, path: state.path, seenEventIds: state.seenEventIds,
-          variant: state.variant, approvals: state.approvals,
+          variant: state.variant, approvals: state.approvals, eventAtHand: state.eventAtHand,
         },
       });
     }
@@ -115,6 +116,7 @@ function showsStep(step: Step, ctx: EnrolmentContext): boolean {
     case 'branch':
     case 'exit':
     case 'send_email':
+    case 'send_message':
     case 'update_contact':
     case 'assign_owner':
     case 'notify':

@@ -39,3 +39,11 @@ export const EVENT_FACTS_BY_ID_PATCH = 'event-facts-by-id';
  * inbox). Asked only when such an event meets such a rule, which no run from before can have.
  */
 export const SEGMENT_AND_STATE_RULES_PATCH = 'segment-and-state-rules';
+
+/**
+ * 2026-11-29: before each marketing send (send_email, send_message) a local activity
+ * `nextSendingMoment` says when the sending window (the journey's `sendingWindow`, else
+ * SENDING_WINDOW) is next open in the contact's time zone, and the send waits for it on a durable
+ * timer (before: sends went out at once). Runs before it never ask and replay unchanged.
+ */
+export const SENDING_WINDOW_PATCH = 'sending-window';

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ExitStep, Step, UpdateContactStep } from '../journey-language';
 import { assignOwner, notify, sendEmail } from './actions';
+import { sendMessage } from './messages';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
 import { approval } from './approval';
@@ -46,6 +47,8 @@ export function runStep(step: Step, ctx: EnrolmentContext): Promise<StepOutcome>
   switch (step.type) {
     case 'send_email':
       return sendEmail(step, ctx);
+    case 'send_message':
+      return sendMessage(step, ctx);
     case 'wait':
       return wait(step, ctx);
     case 'wait_for_event':

@@ -60,13 +60,15 @@ export async function waitForEvent(step: WaitForEventStep, ctx: EnrolmentContext
     if (ctx.state.ending) return { outcome: 'interrupted' };
     if (!done) break;
     const found = candidate()!;
-    if (carriesFacts(found) || !step.condition || (await firstHoldingById(ctx.input.contactId, found, [step.condition])) === 0) {
+    if (carriesFacts(found) || !step.condition || (await firstHoldingById(ctx.input, found, [step.condition])) === 0) {
       event = found;
       break;
     }
     refused.add(found.id);
   }
   if (ctx.state.ending) return { outcome: 'interrupted' };
+  // A branch right after this step may read it as `event.*` (its activity reads it by id).
+  if (event) ctx.state.eventAtHand = event.id;
   await ctx.recordOutcome(step, {
     action: event ? 'wait_for_event.received' : 'wait_for_event.timed_out',
     outcome: event ? 'received' : 'timed_out',

@@ -29,6 +29,7 @@ const EnrolmentView = z.object({
   workflowId: z.string(),
   status: z.enum(['running', 'completed', 'exited', 'converted', 'cancelled', 'failed']),
   currentStep: z.string().nullable(),
+  triggerEventId: z.uuid().nullable().describe('the event that started the enrolment (an event trigger): its steps read it as trigger.*'),
   startedAt: z.string(),
   endedAt: z.string().nullable(),
   temporalUiUrl: z.string().describe('this run in the Temporal Web UI'),
@@ -47,7 +48,7 @@ const EnrolBody = z.object({
 function view(deps: ApiDeps, row: EnrolmentRow): EnrolmentView {
   return {
     id: row.id, journeyKey: row.journeyKey, journeyVersion: row.journeyVersion, contactId: row.contactId,
-    workflowId: row.workflowId, status: row.status, currentStep: row.currentStep,
+    workflowId: row.workflowId, status: row.status, currentStep: row.currentStep, triggerEventId: row.triggerEventId,
     startedAt: row.startedAt.toISOString(), endedAt: row.endedAt?.toISOString() ?? null,
     temporalUiUrl: `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(row.workflowId)}`,
   };

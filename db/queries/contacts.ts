@@ -37,7 +37,7 @@ export async function existingContactIds(db: Database, ids: string[]): Promise<A
 }
 
 /** Plain fields that an upsert or a patch sets as given. */
-export const CONTACT_FIELDS = ['firstName', 'lastName', 'company', 'title', 'phone', 'locale', 'timezone', 'owner', 'lifecycleStage'] as const;
+export const CONTACT_FIELDS = ['firstName', 'lastName', 'company', 'title', 'phone', 'preferredChannel', 'locale', 'timezone', 'owner', 'lifecycleStage'] as const;
 
 /** The fields an upsert replaces on an existing contact when given. */
 export const UPSERT_REPLACED = ['email', ...CONTACT_FIELDS, 'score'] as const;

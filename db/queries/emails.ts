@@ -1,4 +1,4 @@
-import { and, count, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { events, outgoingEmails } from '../schema';
 import { preparedQuery } from '../statements';
@@ -13,6 +13,15 @@ const marketingSentSince = preparedQuery('nurture_marketing_sent_since', (db) =>
 export async function marketingEmailsSince(db: Database, contactId: string, since: Date): Promise<number> {
   const [row] = await marketingSentSince(db).execute({ contactId, since });
   return row?.n ?? 0;
+}
+
+/** When each marketing email counted by the cap since `since` was sent (or claimed), oldest first. */
+export async function marketingSendTimesSince(db: Database, contactId: string, since: Date): Promise<Date[]> {
+  const rows = await db.select({ at: outgoingEmails.createdAt }).from(outgoingEmails).where(and(
+    eq(outgoingEmails.contactId, contactId), eq(outgoingEmails.category, 'marketing'),
+    inArray(outgoingEmails.status, ['sent', 'captured', 'sending', 'unknown']), gt(outgoingEmails.createdAt, since),
+  )).orderBy(asc(outgoingEmails.createdAt));
+  return rows.map((r) => r.at);
 }
 
 const emailByKey = preparedQuery('nurture_email_by_key', (db) => db.select().from(outgoingEmails).where(eq(outgoingEmails.idempotencyKey, sql.placeholder('key'))));

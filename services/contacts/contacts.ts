@@ -19,6 +19,7 @@ export function toContact(row: ContactRow): Contact {
     company: row.company,
     title: row.title,
     phone: row.phone,
+    preferredChannel: row.preferredChannel,
     locale: row.locale,
     timezone: row.timezone,
     owner: row.owner,
@@ -97,7 +98,7 @@ export async function upsertContact(db: Database, input: ContactUpsert, origin: 
     email: email ?? null, externalId: input.externalId ?? null, attributes: input.attributes ?? {}, tags: dedupe(input.tags ?? []),
     score: input.score ?? null,
   } as ContactUpsertFields;
-  for (const key of CONTACT_FIELDS) fields[key] = input[key] ?? null;
+  for (const key of CONTACT_FIELDS) (fields as Record<string, unknown>)[key] = input[key] ?? null;
   // Fields left out keep what the contact has; given ones (null too) replace it.
   const given = Object.fromEntries(UPSERT_REPLACED.map((key) => [key, (key === 'email' ? email : input[key]) !== undefined])) as ContactUpsertGiven;
   try {

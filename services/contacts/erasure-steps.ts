@@ -1,6 +1,6 @@
 import { and, eq, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { contactConsents, contacts, enrolments, events, outgoingEmails, suppressions, tasks } from '../../db/schema';
+import { contactConsents, contacts, enrolments, events, outgoingEmails, outgoingSms, suppressions, tasks } from '../../db/schema';
 import { digestOf } from '../audit/records';
 
 /** The contact an erasure works on, as it was when the erasure began. */
@@ -47,6 +47,13 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
         .returning({ id: outgoingEmails.id });
       return own.length + notices.length;
     },
+  },
+  {
+    // The SMS ledger, as the email one: what was sent when and why stays; the number and the text go.
+    table: 'outgoing_sms', category: 'sms',
+    run: async (tx, { contactId }) => counted(await tx.update(outgoingSms).set({ toNumber: '', body: '' })
+      .where(and(eq(outgoingSms.contactId, contactId), or(ne(outgoingSms.toNumber, ''), ne(outgoingSms.body, ''))))
+      .returning({ id: outgoingSms.id })),
   },
   {
     // Tasks stay (their enrolment's workflow and audit records name them): the title and
@@ -100,10 +107,10 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
     // The tombstone: the id, when it was created and erased, whether it was a test contact.
     table: 'contacts', category: 'contact',
     run: async (tx, { contactId }) => counted(await tx.update(contacts).set({
-      email: null, externalId: null, firstName: null, lastName: null, company: null, title: null, phone: null, locale: null,
+      email: null, externalId: null, firstName: null, lastName: null, company: null, title: null, phone: null, preferredChannel: null, locale: null,
       timezone: null, owner: null, lifecycleStage: 'subscriber', attributes: {}, tags: [], score: 0, updatedAt: sql`now()`,
     }).where(and(eq(contacts.id, contactId), sql`(coalesce(${contacts.email}, ${contacts.externalId}, ${contacts.firstName}, ${contacts.lastName},
-      ${contacts.company}, ${contacts.title}, ${contacts.phone}, ${contacts.locale}, ${contacts.timezone}, ${contacts.owner}) is not null
+      ${contacts.company}, ${contacts.title}, ${contacts.phone}, ${contacts.preferredChannel}, ${contacts.locale}, ${contacts.timezone}, ${contacts.owner}) is not null
       or ${contacts.attributes} <> '{}'::jsonb or cardinality(${contacts.tags}) > 0 or ${contacts.score} <> 0 or ${contacts.lifecycleStage} <> 'subscriber')`))
       .returning({ id: contacts.id })),
   },

@@ -1,13 +1,16 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { events } from '../../db/schema';
-import { evaluate, type Condition, type Facts } from '../../journey-language';
+import { evaluate, readsTrigger, type Condition, type Facts } from '../../journey-language';
+import { triggerOf } from '../enrolment/trigger';
 import { contactFacts } from './facts';
 import { findContact } from './contacts';
 
 export interface EventConditionsRequest {
   eventId: string;
   contactId: string;
+  /** The enrolment deciding (sent since trigger.* came in): conditions reading `trigger.*` see the event that started it. */
+  enrolmentId?: string;
   /** In order; an absent condition always holds. */
   conditions: Array<Condition | undefined>;
 }
@@ -23,9 +26,11 @@ export interface EventConditionsRequest {
 export async function firstHoldingCondition(db: Database, req: EventConditionsRequest): Promise<{ index: number }> {
   const contact = await findContact(db, req.contactId);
   const [event] = await db.select({ name: events.name, properties: events.properties }).from(events).where(eq(events.id, req.eventId));
+  const trigger = req.conditions.some(readsTrigger) ? await triggerOf(db, req.enrolmentId) : undefined;
   const facts: Facts = {
     contact: contact ? contactFacts(contact) : undefined,
     event: event ? { name: event.name, properties: event.properties } : undefined,
+    trigger,
   };
   return { index: req.conditions.findIndex((c) => c === undefined || evaluate(c, facts)) };
 }

@@ -58,7 +58,9 @@ export async function ingestEvent(deps: EnrolDeps, input: EventInput, internal?:
   const event = inserted ?? (await deps.db.select().from(events).where(eq(events.dedupeKey, dedupeKey)))[0]!;
   if (!inserted && event.processedAt) return { event, duplicate: true, enrolled: [], delivered: 0 };
 
-  const facts = { contact: contactFacts(contact), event: { name: event.name, properties: event.properties } };
+  // In a trigger's condition the event at hand is also the one that starts the enrolment.
+  const eventFacts = { name: event.name, properties: event.properties };
+  const facts = { contact: contactFacts(contact), event: eventFacts, trigger: eventFacts };
   const enrolled = contact.test ? [] : await enrolByTrigger(deps, event, facts);
   const delivered = await deliver(deps, event, enrolled, contact.test);
   // The service's own events (a segment change's) come from the hook: they do not call it again.
@@ -78,7 +80,7 @@ async function enrolByTrigger(deps: EnrolDeps, event: EventRow, facts: Parameter
     const { trigger } = version.definition;
     if (trigger.type !== 'event' || (trigger.condition && !evaluate(trigger.condition, facts))) continue;
     const enrolment = await triggerEnrolment(deps, { journey, version },
-      { contactId: event.contactId, idempotencyKey: `event:${event.id}` }, `event:${event.name}`);
+      { contactId: event.contactId, idempotencyKey: `event:${event.id}`, triggerEventId: event.id }, `event:${event.name}`);
     if (enrolment) enrolled.push(enrolment.id);
   }
   return enrolled;

@@ -64,6 +64,7 @@ export const ContactSchema = z.object({
   company: z.string().nullable(),
   title: z.string().nullable(),
   phone: z.string().nullable(),
+  preferredChannel: z.enum(['email', 'sms']).nullable(),
   locale: z.string().nullable(),
   timezone: z.string().nullable(),
   owner: z.string().nullable(),

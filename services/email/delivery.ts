@@ -6,6 +6,8 @@ import { outgoingEmails, type OutgoingEmailStatus } from '../../db/schema';
 import { findContact, toContact } from '../contacts/contacts';
 import { PermanentError } from '../lib/errors';
 import { getTemplate, renderContent, trackableLinks, unsubscribeUrl, withTracking, withUnsubscribeFooter, type EmailContent, type LinkSettings } from './content';
+import { templateRoots } from '../../journey-language';
+import { triggerOf } from '../enrolment/trigger';
 import { checkNotice, checkSend, type SendChecks, type SendPolicy } from './policy';
 import type { Mailer } from './mailer';
 
@@ -61,7 +63,7 @@ export function messageIdFor(idempotencyKey: string, from: string): string {
  * is settled as `unknown` and never resent (a duplicate is worse than a gap; the audit says so).
  */
 export async function deliverEmail(db: Database, mailer: Mailer, settings: EmailSettings, req: EmailRequest): Promise<EmailResult> {
-  const settled = await previousOutcome(db, req.idempotencyKey);
+  const settled = await previousEmail(db, req.idempotencyKey);
   if (settled) return settled;
 
   const topic = req.topic ?? 'marketing';
@@ -79,8 +81,9 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
   if (!verdict.allowed) return settleSkipped(db, base, verdict.reason, verdict.consentState);
 
   const unsubscribe = category === 'marketing' ? unsubscribeUrl(settings, contact.id, topic) : undefined;
-  const scope = { ...req.scope, contact: toContact(contact), unsubscribe_url: unsubscribe ?? '' };
   const source: EmailContent = template ? { subject: template.subject, text: template.text, html: template.html ?? undefined } : req.content!;
+  const trigger = readsTriggerIn(source) ? await triggerOf(db, req.enrolmentId) : undefined;
+  const scope = { ...req.scope, contact: toContact(contact), trigger, unsubscribe_url: unsubscribe ?? '' };
   let content = await renderContent(source, scope);
   if (unsubscribe) content = withUnsubscribeFooter(content, unsubscribe);
   if (content.html && settings.tracking) {
@@ -103,13 +106,22 @@ export async function deliverEmail(db: Database, mailer: Mailer, settings: Email
 export async function deliverNotice(
   db: Database, mailer: Mailer, settings: Pick<EmailSettings, 'from'>, req: { idempotencyKey: string; to: string; content: EmailContent },
 ): Promise<EmailResult> {
-  const settled = await previousOutcome(db, req.idempotencyKey);
+  const settled = await previousEmail(db, req.idempotencyKey);
   if (settled) return settled;
   const verdict = await checkNotice(db, req.to);
   const base = { idempotencyKey: req.idempotencyKey, toAddress: req.to, fromAddress: settings.from, category: 'transactional' as const, evidence: evidenceOf(verdict.checks) };
   if (!verdict.allowed) return settleSkipped(db, base, verdict.reason, verdict.consentState);
   const { subject, text, html } = req.content;
   return sendOnce(db, mailer, { ...base, subject, textBody: text, htmlBody: html, consentState: 'not required (transactional)' }, {});
+}
+
+/** Whether the content reads `trigger.*` (the event that started the enrolment), which is then looked up. */
+function readsTriggerIn(content: EmailContent): boolean {
+  try {
+    return [content.subject, content.text, content.html].some((part) => part !== undefined && templateRoots(part).includes('trigger'));
+  } catch {
+    return false; // It does not parse: rendering fails it, permanently.
+  }
 }
 
 /** The checks as the ledger's `evidence` column keeps them. */
@@ -125,7 +137,7 @@ async function settleSkipped(db: Database, values: Omit<LedgerValues, 'subject' 
 /** Claims the ledger row, sends and settles it (see deliverEmail); a row another attempt holds answers with its outcome. */
 async function sendOnce(db: Database, mailer: Mailer, values: LedgerValues, headers: Record<string, string>): Promise<EmailResult> {
   const key = values.idempotencyKey;
-  if (!(await claim(db, values))) return (await previousOutcome(db, key)) ?? { status: 'unknown', reason: 'claimed_elsewhere', replayed: true };
+  if (!(await claim(db, values))) return (await previousEmail(db, key)) ?? { status: 'unknown', reason: 'claimed_elsewhere', replayed: true };
   let providerMessageId: string;
   try {
     ({ providerMessageId } = await mailer.send({
@@ -144,7 +156,8 @@ async function sendOnce(db: Database, mailer: Mailer, values: LedgerValues, head
   };
 }
 
-async function previousOutcome(db: Database, key: string): Promise<EmailResult | undefined> {
+/** The settled outcome of an email send with this key, if any (a row in flight is settled `unknown`). */
+export async function previousEmail(db: Database, key: string): Promise<EmailResult | undefined> {
   const row = await emailRowByKey(db, key);
   if (!row || row.status === 'retry') return undefined;
   if (row.status === 'sending') {

@@ -16,6 +16,8 @@ export interface EnrolItem {
   contactId?: string;
   contact?: ContactUpsert;
   idempotencyKey?: string;
+  /** The event that started it (an event trigger): its steps read it as `trigger.*`. */
+  triggerEventId?: string;
 }
 
 export interface EnrolRequest extends EnrolItem {
@@ -113,7 +115,7 @@ async function enrolIn(
     if (journey.status === 'paused') {
       throw conflict('journey_paused', `Journey "${journey.key}" is paused and takes no new enrolments`, { field: 'journeyKey' });
     }
-    const row = newEnrolment(target, contactId, (prior.of(contactId).latest?.sequence ?? 0) + 1, item.idempotencyKey);
+    const row = newEnrolment(target, contactId, (prior.of(contactId).latest?.sequence ?? 0) + 1, item.idempotencyKey, item.triggerEventId);
     prior.add(row);
     planned.push(row);
     outcomes[index] = { status: 'created', enrolment: row };

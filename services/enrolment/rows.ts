@@ -28,11 +28,13 @@ export async function enrolmentTarget(db: Database, journeyKey: string, fresh = 
 }
 
 /** A new enrolment's row, as it will be inserted (running, from now). */
-export function newEnrolment({ journey, version }: EnrolmentTarget, contactId: string, sequence: number, idempotencyKey?: string): EnrolmentRow {
+export function newEnrolment(
+  { journey, version }: EnrolmentTarget, contactId: string, sequence: number, idempotencyKey?: string, triggerEventId?: string,
+): EnrolmentRow {
   return {
     id: randomUUID(), journeyId: journey.id, journeyKey: journey.key, journeyVersion: version.version, contactId, sequence,
     workflowId: enrolmentWorkflowId(journey.key, contactId, sequence), idempotencyKey: idempotencyKey ?? null,
-    status: 'running', currentStep: null, testRunId: null, startedAt: new Date(), endedAt: null,
+    status: 'running', currentStep: null, testRunId: null, triggerEventId: triggerEventId ?? null, startedAt: new Date(), endedAt: null,
   };
 }
 

@@ -11,6 +11,7 @@ import type { Caller } from '../people/api-keys';
 import { findUserByEmail, usersInRole } from '../people/users';
 import { linkFor } from './links';
 import { renderTemplate } from '../lib/templates';
+import { triggerOf } from '../enrolment/trigger';
 
 export interface TaskDeps {
   db: Database;
@@ -62,7 +63,7 @@ async function resolve(db: Database, principal: Principal): Promise<Deciders & {
 export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ taskId: string; deciders: Deciders; escalation?: Deciders }> {
   const contact = await findContact(deps.db, input.contactId);
   if (!contact) throw new PermanentError('contact_not_found', `contact ${input.contactId} does not exist (deleted or erased)`);
-  const scope = { contact: toContact(contact), journey: { key: input.journeyKey } };
+  const scope = { contact: toContact(contact), journey: { key: input.journeyKey }, trigger: await triggerOf(deps.db, input.enrolmentId) };
   const assignee = await resolve(deps.db, input.assignee);
   const escalation = input.escalateTo ? await resolve(deps.db, input.escalateTo) : undefined;
   const test = input.test === true || contact.test;

@@ -80,18 +80,27 @@ export interface WebhookPost {
  * over a target checked for another request). Throws WebhookTargetRefused for an internal target,
  * any other error for a failure worth retrying.
  */
-export function postWebhook(post: WebhookPost): Promise<number> {
+export async function postWebhook(post: WebhookPost): Promise<number> {
+  return (await postGuarded(post)).status;
+}
+
+/**
+ * postWebhook's exchange, answering the status and the first MAX_RESPONSE_BYTES of the body (an
+ * SMS provider's answer names the message it created). The same target rules apply.
+ */
+export function postGuarded(post: WebhookPost): Promise<{ status: number; body: string }> {
   const url = new URL(post.url);
   checkWebhookTarget(url, post.targets);
   let refusal: WebhookTargetRefused | undefined;
   const timeoutMs = Math.min(post.timeoutMs, NOTIFY_TIMEOUT_MAX_MS);
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
     let status: number | undefined;
+    const chunks: Buffer[] = [];
     const finish = () => {
       clearTimeout(timer);
       request.destroy();
       if (status === undefined) reject(new Error('the receiver closed the connection without an answer'));
-      else resolve(status);
+      else resolve({ status, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_RESPONSE_BYTES) });
     };
     const fail = (err: Error) => {
       clearTimeout(timer);
@@ -105,6 +114,7 @@ export function postWebhook(post: WebhookPost): Promise<number> {
       let read = 0;
       response.on('data', (chunk: Buffer) => {
         read += chunk.length;
+        chunks.push(chunk);
         if (read >= MAX_RESPONSE_BYTES) finish();
       });
       response.on('end', finish);

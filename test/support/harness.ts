@@ -9,6 +9,8 @@ import { connectTemporal, createClient } from '../../runtime/temporal';
 import { createJourneyWorkers, type JourneyWorkers } from '../../runtime/worker';
 import type { AuditCheckpointSettings } from '../../services/audit/checkpoints';
 import type { EmailSettings } from '../../services/email/delivery';
+import type { SmsSettings } from '../../services/channels/sms-provider';
+import type { SendingWindow } from '../../journey-language';
 import { createMailer } from '../../services/email/mailer';
 import type { Resolver } from '../../services/webhooks/transport';
 import { createApiKey } from '../../services/people/api-keys';
@@ -73,6 +75,10 @@ export interface HarnessOptions {
   databaseUrl?: string;
   /** The worker's audit checkpoint key and sink (none by default: checkpoints are refused). */
   auditCheckpoints?: AuditCheckpointSettings;
+  /** The worker's SMS provider (none by default: SMS is off). */
+  sms?: SmsSettings;
+  /** The worker's global sending window (SENDING_WINDOW; none by default). */
+  sendingWindow?: SendingWindow;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -117,6 +123,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     emailRatePerSecond: options.emailRatePerSecond ?? 1000,
     workflowBundle: { codePath: env.workflowBundlePath },
     auditCheckpoints: options.auditCheckpoints,
+    sms: options.sms, sendingWindow: options.sendingWindow,
     // No workflow cache: every activation replays the run from its history, so any
     // non-determinism fails the test that meets it (as a restart or eviction would in production).
     maxCachedWorkflows: 0,

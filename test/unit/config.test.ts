@@ -11,6 +11,15 @@ describe('configuration', () => {
     expect(publicUrl(config)).toBe('http://127.0.0.1:3000');
   });
 
+  it('takes SMS credentials together, and refuses an internal SMS_BASE_URL unless SMS_ALLOWED_HOSTS names it', () => {
+    const sms = { SMS_ACCOUNT_SID: 'AC0123', SMS_AUTH_TOKEN: 'token-0123456789', SMS_FROM: '+15005550006' };
+    expect(loadConfig(sms).SMS_BASE_URL).toBe('https://api.twilio.com');
+    expect(() => loadConfig({ SMS_ACCOUNT_SID: 'AC0123' })).toThrow(/SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM: give all three/);
+    expect(() => loadConfig({ ...sms, SMS_BASE_URL: 'http://169.254.169.254' })).toThrow(/SMS_BASE_URL: .*SMS_ALLOWED_HOSTS/);
+    expect(() => loadConfig({ ...sms, SMS_BASE_URL: 'http://127.0.0.1:8080' })).toThrow(/SMS_BASE_URL/);
+    expect(loadConfig({ ...sms, SMS_BASE_URL: 'http://127.0.0.1:8080', SMS_ALLOWED_HOSTS: '127.0.0.1:8080' }).SMS_ALLOWED_HOSTS).toEqual(['127.0.0.1:8080']);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
   });

@@ -104,7 +104,7 @@ describe('journey definitions: triggers, waits, branches and splits', () => {
       ],
     });
     const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
-    expect(byPath['definition.trigger.condition']).toBe('only an event trigger has event.* fields');
+    expect(byPath['definition.trigger.condition']).toBe('only an event trigger has event.* and trigger.* fields');
     expect(byPath['definition.steps[0].cases[0].condition']).toContain('"u", which is not a send_email step');
     expect(byPath['definition.steps[0].cases[1].condition']).toContain('event.* fields are only available');
     expect(byPath['definition.steps[0].cases[1].next']).toContain('next step "nowhere" does not exist');
