@@ -119,6 +119,23 @@ describe('record histories', () => {
     save('state-goal', enrolled.body.workflowId);
   });
 
+  recording('sending-window-message')('sending-window-message', async () => {
+    // The window opens at the next UTC minute: both sends wait for it on a durable timer.
+    const start = nextMinuteUtc();
+    const [hh, mm] = start.split(':').map(Number);
+    const close = (hh! * 60 + mm! + 2) % 1440;
+    const end = `${String(Math.floor(close / 60)).padStart(2, '0')}:${String(close % 60).padStart(2, '0')}`;
+    const key = await h.publish({ sendingWindow: { start, end, timezone: 'UTC' }, steps: [
+      { id: 'hello', type: 'send_message', channel: 'preferred', fallback: ['email', 'sms'], email: { subject: 'Hi', text: 'Hello' }, sms: { text: 'Hi' }, next: 'again' },
+      { id: 'again', type: 'send_email', subject: 'Again', text: 'Hello again' },
+    ] });
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('window'), timezone: 'UTC' } });
+    expect(await h.result(enrolled.body.workflowId)).toMatchObject({ status: 'completed' });
+    const path = (await h.api('GET', `/v1/enrolments/${enrolled.body.id}`)).body.path as Array<{ action: string }>;
+    expect(path.map((p) => p.action)).toContain('send.delayed');
+    save('sending-window-message', enrolled.body.workflowId);
+  });
+
   recording('time-of-day-wait')('time-of-day-wait', async () => {
     const key = await h.publish({ steps: [
       { id: 'morning', type: 'wait', until: { at: nextMinuteUtc(), timezone: 'UTC' }, next: 'mark' },
