@@ -132,4 +132,8 @@ export const TABLES_WITHOUT_CONTACT_DATA: Readonly<Record<string, string>> = {
   segments: 'segment definitions', segment_versions: 'published segment conditions',
   segment_memberships: 'ids only; an erased contact leaves every segment (services/segments/contact-changed.ts)',
   segment_changes: 'ids, kinds and times of entries and exits',
+  result_counters: 'per-step counts of a journey version', result_passes: 'enrolment ids and the steps they passed (no contact data)',
+  processes: 'process definitions', process_versions: 'published process definitions',
+  process_runs: 'runs of team processes: not about a contact (docs/processes.md: keep personal data out of run inputs)',
+  process_tasks: "staff tasks of process runs and their answers, not about a contact",
 };

@@ -102,9 +102,11 @@ describe('a journey end to end', () => {
     expect(scheduled.find((a) => a.activityType?.name === 'sendEmail')!.taskQueue!.name).toBe(`${h.taskQueue}-email`);
     expect(scheduled.map((a) => a.activityId)).toEqual(['welcome:1:send', 'mark:1:update']);
     // Audit writes run as local activities (markers in the history), behind patch markers: one
-    // per step, the last step's record and the end record together (4 records, 3 markers).
+    // per step, the last step's record and the end record together (4 records, 3 markers); and
+    // one where the marketing email asks when its sending window is open (patch sending-window),
+    // in the same workflow task.
     const markers = history.events!.filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes!.markerName);
-    expect(markers.filter((m) => m === 'core_local_activity')).toHaveLength(3);
+    expect(markers.filter((m) => m === 'core_local_activity')).toHaveLength(4);
     expect(markers).toContain('core_patch');
   });
 
