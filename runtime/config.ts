@@ -45,6 +45,8 @@ export const ConfigSchema = z.object({
     for (const entry of invalid) ctx.addIssue({ code: 'custom', message: `"${entry}" is not a host or host:port` });
     return hosts;
   }).describe('internal hosts notify webhooks may reach (comma-separated host or host:port)'),
+  JOURNEY_REVIEW_PROCESS: optional(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'is a process key'))
+    .describe('the process whose run must approve every journey version before it goes live (four eyes)'),
   CONSENT_MODE: withDefault(z.enum(['opt_out', 'opt_in']), 'opt_out'),
   EMAIL_FREQUENCY_CAP: withDefault(z.string().regex(/^(off|\d+\/\d+(ms|s|m|h|d|w))$/, 'is "off" or N/duration, e.g. "5/7d"'), '5/7d'),
   EMAIL_RATE_LIMIT_PER_SECOND: withDefault(z.coerce.number().positive().max(10_000), 20),

@@ -39,3 +39,10 @@ export const EVENT_FACTS_BY_ID_PATCH = 'event-facts-by-id';
  * inbox). Asked only when such an event meets such a rule, which no run from before can have.
  */
 export const SEGMENT_AND_STATE_RULES_PATCH = 'segment-and-state-rules';
+
+/**
+ * 2026-11-29: a process run that reviews a journey's draft (started with `review`, a publish
+ * policy) ends by calling `concludeJourneyReview`, which publishes exactly the reviewed draft or
+ * records why not (before: no run had a review). Asked only by such runs, none from before.
+ */
+export const JOURNEY_REVIEW_PATCH = 'journey-review-publish';
