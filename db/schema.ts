@@ -574,7 +574,8 @@ export type JourneyReviewOutcome = 'pending' | 'published' | 'rejected' | 'refus
  * starts one, and the run's end publishes exactly the reviewed draft (by digest) or records why not.
  */
 export const journeyReviews = pgTable('journey_reviews', {
-  runId: uuid('run_id').primaryKey().references(() => processRuns.id),
+  /** The review's process run (written first, so no foreign key: a run that fails to start takes its review away). */
+  runId: uuid('run_id').primaryKey(),
   journeyId: uuid('journey_id').notNull().references(() => journeys.id),
   journeyKey: text('journey_key').notNull(),
   processKey: text('process_key').notNull(),
@@ -589,6 +590,10 @@ export const journeyReviews = pgTable('journey_reviews', {
   publishedVersion: integer('published_version'),
   createdAt: createdAt(),
   decidedAt: timestamp('decided_at', { withTimezone: true }),
-}, (t) => [index('journey_reviews_journey_idx').on(t.journeyId, t.createdAt)]);
+}, (t) => [
+  index('journey_reviews_journey_idx').on(t.journeyId, t.createdAt),
+  // One pending review per draft: publishing it twice at once starts one run.
+  uniqueIndex('journey_reviews_pending_key').on(t.journeyId, t.digest).where(sql`outcome = 'pending'`),
+]);
 
 export type JourneyReviewRow = typeof journeyReviews.$inferSelect;

@@ -16,6 +16,6 @@ CREATE TABLE "journey_reviews" (
 --> statement-breakpoint
 ALTER TABLE "journeys" ADD COLUMN "draft_edited_by" text;--> statement-breakpoint
 ALTER TABLE "journeys" ADD COLUMN "review_process" text;--> statement-breakpoint
-ALTER TABLE "journey_reviews" ADD CONSTRAINT "journey_reviews_run_id_process_runs_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."process_runs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "journey_reviews" ADD CONSTRAINT "journey_reviews_journey_id_journeys_id_fk" FOREIGN KEY ("journey_id") REFERENCES "public"."journeys"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "journey_reviews_journey_idx" ON "journey_reviews" USING btree ("journey_id","created_at");
+CREATE INDEX "journey_reviews_journey_idx" ON "journey_reviews" USING btree ("journey_id","created_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "journey_reviews_pending_key" ON "journey_reviews" USING btree ("journey_id","digest") WHERE outcome = 'pending';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../../db/client';
@@ -40,30 +41,35 @@ export async function requestReview(deps: ReviewDeps, journey: JourneyRow, proce
   const problems = draftProblems(journey.draft, deps.webhookAllowedHosts);
   if (problems.length) throw invalid('invalid_definition', `The draft of "${journey.key}" cannot be published`, problems);
   const digest = digestOf(journey.draft);
-  const [pending] = await deps.db.select().from(journeyReviews)
-    .where(and(eq(journeyReviews.journeyId, journey.id), eq(journeyReviews.digest, digest), eq(journeyReviews.outcome, 'pending')));
-  if (pending) return pending;
   const editedBy = journey.draftEditedBy ?? 'unknown';
   const subject: JourneyReviewSubject = {
     journeyKey: journey.key, version: (journey.latestVersion ?? 0) + 1, digest, editedBy,
     excludedApprovers: editedBy.startsWith('user:') ? [editedBy.slice('user:'.length)] : [],
   };
-  let review: JourneyReviewRow | undefined;
-  const inputs = { journey: journey.key, version: subject.version, digest, editor: editedBy };
-  await startRun(deps, processKey, inputs, requestedBy, {
-    subject,
-    record: async (run) => {
-      [review] = await deps.db.insert(journeyReviews).values({
-        runId: run.id, journeyId: journey.id, journeyKey: journey.key, processKey, version: subject.version, digest, editedBy, requestedBy,
-      }).returning();
-      await appendAudit(deps.db, {
-        actor: requestedBy, action: 'journey.review_requested', outcome: 'pending', journeyKey: journey.key, processRunId: run.id,
-        workflowId: run.workflowId, idempotencyKey: `${run.workflowId}:review-requested`,
-        details: { processKey, runId: run.id, version: subject.version, digest, editedBy },
-      });
-    },
+  // The review is written first: its unique pending key makes a second publish of the same draft find it.
+  const runId = randomUUID();
+  const [review] = await deps.db.insert(journeyReviews).values({
+    runId, journeyId: journey.id, journeyKey: journey.key, processKey, version: subject.version, digest, editedBy, requestedBy,
+  }).onConflictDoNothing().returning();
+  if (!review) {
+    const [pending] = await deps.db.select().from(journeyReviews)
+      .where(and(eq(journeyReviews.journeyId, journey.id), eq(journeyReviews.digest, digest), eq(journeyReviews.outcome, 'pending')));
+    if (pending) return pending;
+    throw conflict('review_pending', `A review of this draft of "${journey.key}" was just decided; publish again`);
+  }
+  let run;
+  try {
+    run = await startRun(deps, processKey, { journey: journey.key, version: subject.version, digest, editor: editedBy }, requestedBy, { runId, subject });
+  } catch (err) {
+    await deps.db.delete(journeyReviews).where(eq(journeyReviews.runId, runId));
+    throw err;
+  }
+  await appendAudit(deps.db, {
+    actor: requestedBy, action: 'journey.review_requested', outcome: 'pending', journeyKey: journey.key, processRunId: run.id,
+    workflowId: run.workflowId, idempotencyKey: `${run.workflowId}:review-requested`,
+    details: { processKey, runId: run.id, version: subject.version, digest, editedBy },
   });
-  return review!;
+  return review;
 }
 
 /** The journey's reviews, newest first. */

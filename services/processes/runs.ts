@@ -16,10 +16,10 @@ export interface ProcessDeps {
   taskQueue: string;
 }
 
-/** A run that reviews a journey's draft: what it decides on, and its record, written before the workflow starts. */
+/** A run that reviews a journey's draft: its id (the review's, recorded first) and what it decides on. */
 export interface ReviewStart {
+  runId: string;
   subject: JourneyReviewSubject;
-  record: (run: ProcessRunRow) => Promise<void>;
 }
 
 const problemsAt = (prefix: string, problems: FormProblem[]) => problems.map((p) => ({ path: `${prefix}.${p.field}`, message: p.message }));
@@ -39,11 +39,10 @@ export async function startRun(
   const declared = review ? Object.fromEntries(Object.entries(inputs).filter(([name]) => definition.inputs.some((f) => f.name === name))) : inputs;
   const problems = validateValues(definition.inputs, declared);
   if (problems.length) throw invalid('invalid_inputs', problems[0]!.message, problemsAt('body.inputs', problems));
-  const runId = randomUUID();
+  const runId = review?.runId ?? randomUUID();
   const [run] = await deps.db.insert(processRuns).values({
     id: runId, processId: process.id, processKey: key, version, workflowId: `process:${key}:${runId}`, inputs, startedBy,
   }).returning();
-  if (review) await review.record(run!);
   const input: ProcessRunInput = { runId, processKey: key, version, definition, inputs, ...(review ? { review: review.subject } : {}) };
   await deps.temporal.workflow.start(processWorkflow, {
     workflowId: run!.workflowId, taskQueue: deps.taskQueue, args: [input],

@@ -98,7 +98,9 @@ describe('journey publish policy (a journey with its own review process)', () =>
     const key = uniqueKey('reviewed');
     await h.api('POST', '/v1/journeys', { key, name: 'Reviewed', definition: JOURNEY }, author.auth);
     await h.api('PUT', `/v1/journeys/${key}/review-policy`, { process: processKey });
-    const first = (await h.api('POST', `/v1/journeys/${key}/publish`)).body;
+    // Publishing the same draft twice at once starts one review.
+    const [first, twin] = (await Promise.all([h.api('POST', `/v1/journeys/${key}/publish`), h.api('POST', `/v1/journeys/${key}/publish`)])).map((r) => r.body);
+    expect(twin.runId).toBe(first.runId);
     // The author edits the draft during the review: it is no longer the reviewed draft.
     const changed = { steps: [{ id: 'rest', type: 'wait', duration: '2h' }] };
     expect((await h.api('PUT', `/v1/journeys/${key}/draft`, { definition: changed }, author.auth)).status).toBe(200);
@@ -138,6 +140,16 @@ describe('journey publish policy (a journey with its own review process)', () =>
     const refused = await h.api('POST', `/v1/journeys/${broken}/publish`);
     expect(refused.status).toBe(422);
     expect((await h.api('GET', `/v1/journeys/${broken}/reviews`)).body.reviews).toEqual([]);
+
+    // A review process with nothing published: 409, and no review is left behind.
+    const unpublished = uniqueKey('unpublished');
+    await h.api('POST', '/v1/processes', { key: unpublished, name: 'Unpublished', definition: { sections: [] } });
+    const waiting = await h.publish(JOURNEY);
+    expect((await h.api('PUT', `/v1/journeys/${waiting}/review-policy`, { process: unpublished })).status).toBe(200);
+    const notPublished = await h.api('POST', `/v1/journeys/${waiting}/publish`);
+    expect(notPublished.status).toBe(409);
+    expect(notPublished.body.error.code).toBe('process_not_published');
+    expect((await h.api('GET', `/v1/journeys/${waiting}/reviews`)).body.reviews).toEqual([]);
   });
 });
 
