@@ -4,6 +4,7 @@ import {
 } from '../services/processes/run-tasks';
 import type { ProcessRunStatus } from '../db/schema';
 import type { ProcessAssignee } from '../journey-language';
+import { concludeReview, type ReviewEnd } from '../services/journeys/reviews';
 import type { ActivityDeps } from './index';
 
 /** What a process run's workflow does to its rows and its audit chain: thin adapters over services/processes. */
@@ -14,6 +15,10 @@ export function createProcessActivities(deps: ActivityDeps) {
     skipProcessTask: (input: TaskRef) => skipRunTask(deps.db, input),
     recordProcessTaskAction: (input: RecordedAction) => recordRunTaskAction(deps.db, input),
     markProcessTasksOverdue: (input: RunRef & { taskIds: string[] }) => markRunTasksOverdue(deps.db, input),
+    concludeJourneyReview: async (input: ReviewEnd) => {
+      const review = await concludeReview({ ...deps, webhookAllowedHosts: deps.webhookTargets.allowedHosts }, input);
+      return { outcome: review.outcome, publishedVersion: review.publishedVersion };
+    },
     finishProcessRun: (input: RunRef & { status: Exclude<ProcessRunStatus, 'running'>; done: number; total: number }) => finishRun(deps.db, input),
   };
 }

@@ -26,6 +26,7 @@ import { templateRoutes } from './routes/templates';
 import { trackingRoutes } from './routes/tracking';
 import { unsubscribeRoutes } from './routes/unsubscribe';
 import { journeyRoutes } from './routes/journeys';
+import { journeyReviewRoutes } from './routes/journey-reviews';
 import { segmentRoutes } from './routes/segments';
 import { opsRoutes } from './routes/ops';
 import { processRoutes } from './routes/processes';
@@ -88,6 +89,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(auditRoutes, { deps });
     await v1.register(testRunRoutes, { deps });
     await v1.register(processRoutes, { deps });
+    await v1.register(journeyReviewRoutes, { deps });
   }, { prefix: '/v1' });
   // Public routes are limited by their pattern: a renamed one must not drop out of its limit.
   const unlisted = PUBLIC_ROUTES.filter((url) => !app.hasRoute({ method: 'GET', url }));

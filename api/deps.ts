@@ -30,6 +30,8 @@ export interface ApiDeps {
    * internal addresses). None when absent.
    */
   webhookAllowedHosts?: readonly string[];
+  /** JOURNEY_REVIEW_PROCESS: the process that reviews every journey's publish (none: only journeys with their own policy). */
+  journeyReviewProcess?: string;
 }
 
 export interface RouteOptions {

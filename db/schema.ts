@@ -146,6 +146,10 @@ export const journeys = pgTable('journeys', {
   /** The latest version's trigger, so events and contact changes find their journeys fast. */
   triggerType: text('trigger_type').$type<'api' | 'event' | 'segment' | 'schedule'>(),
   triggerEvent: text('trigger_event'),
+  /** Who last wrote the draft: `user:<id>` (a key bound to a user) or `api_key:<id>`; four eyes reads it. */
+  draftEditedBy: text('draft_edited_by'),
+  /** The process whose run must approve a version before it goes live (besides JOURNEY_REVIEW_PROCESS). */
+  reviewProcess: text('review_process'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [index('journeys_trigger_idx').on(t.triggerType, t.triggerEvent)]);
@@ -603,3 +607,34 @@ export type ProcessRunRow = typeof processRuns.$inferSelect;
 export type ProcessTaskRow = typeof processTasks.$inferSelect;
 export type SegmentRow = typeof segments.$inferSelect;
 export type SegmentChangeRow = typeof segmentChanges.$inferSelect;
+
+export type JourneyReviewOutcome = 'pending' | 'published' | 'rejected' | 'refused';
+
+/**
+ * A review of a journey's draft by a process run: publishing a journey under a review policy
+ * starts one, and the run's end publishes exactly the reviewed draft (by digest) or records why not.
+ */
+export const journeyReviews = pgTable('journey_reviews', {
+  /** The review's process run (written first, so no foreign key: a run that fails to start takes its review away). */
+  runId: uuid('run_id').primaryKey(),
+  journeyId: uuid('journey_id').notNull().references(() => journeys.id),
+  journeyKey: text('journey_key').notNull(),
+  processKey: text('process_key').notNull(),
+  /** The version the draft would become when it was reviewed. */
+  version: integer('version').notNull(),
+  /** SHA-256 of the draft under review: a draft changed since is not published. */
+  digest: text('digest').notNull(),
+  editedBy: text('edited_by').notNull(),
+  requestedBy: text('requested_by').notNull(),
+  outcome: text('outcome').$type<JourneyReviewOutcome>().notNull().default('pending'),
+  reason: text('reason'),
+  publishedVersion: integer('published_version'),
+  createdAt: createdAt(),
+  decidedAt: timestamp('decided_at', { withTimezone: true }),
+}, (t) => [
+  index('journey_reviews_journey_idx').on(t.journeyId, t.createdAt),
+  // One pending review per draft: publishing it twice at once starts one run.
+  uniqueIndex('journey_reviews_pending_key').on(t.journeyId, t.digest).where(sql`outcome = 'pending'`),
+]);
+
+export type JourneyReviewRow = typeof journeyReviews.$inferSelect;

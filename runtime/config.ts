@@ -59,6 +59,8 @@ export const ConfigSchema = z.object({
     .describe("quiet hours of every journey without its own sendingWindow: marketing sends wait for this window, in the contact's time zone"),
   SENDING_WINDOW_TIMEZONE: withDefault(z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'is an IANA time zone'), 'UTC')
     .describe('the zone of SENDING_WINDOW for contacts without one'),
+  JOURNEY_REVIEW_PROCESS: optional(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'is a process key'))
+    .describe('the process whose run must approve every journey version before it goes live (four eyes)'),
   CONSENT_MODE: withDefault(z.enum(['opt_out', 'opt_in']), 'opt_out'),
   EMAIL_FREQUENCY_CAP: withDefault(z.string().regex(/^(off|\d+\/\d+(ms|s|m|h|d|w))$/, 'is "off" or N/duration, e.g. "5/7d"'), '5/7d'),
   EMAIL_RATE_LIMIT_PER_SECOND: withDefault(z.coerce.number().positive().max(10_000), 20),

@@ -260,6 +260,21 @@ export interface ProcessRunInput {
   definition: ProcessDefinition;
   /** The run's inputs (checked against the definition's `inputs`): what its conditions read as `run.inputs.*`. */
   inputs: Record<string, unknown>;
+  /** Set when the run reviews a journey's draft (a publish policy): its end publishes that draft or records why not. */
+  review?: JourneyReviewSubject;
+}
+
+/** The journey draft a review run decides on, and who may not approve it (four eyes). */
+export interface JourneyReviewSubject {
+  journeyKey: string;
+  /** The version the draft would become. */
+  version: number;
+  /** SHA-256 of the draft: a draft changed since is not published. */
+  digest: string;
+  /** Who last edited the draft (`user:<id>` or `api_key:<id>`). */
+  editedBy: string;
+  /** User ids that may not approve: whoever last edited the draft. */
+  excludedApprovers: string[];
 }
 
 export interface ProcessRunState {
@@ -283,7 +298,7 @@ export interface ProcessTaskAction {
 }
 
 /** Why `actOnProcessTask` refused: DecisionRefusal's types, and an action the task's kind does not take. */
-export const ProcessTaskRefusal = { ...DecisionRefusal, wrongAction: 'WrongAction' } as const;
+export const ProcessTaskRefusal = { ...DecisionRefusal, wrongAction: 'WrongAction', fourEyes: 'FourEyes' } as const;
 
 export const processRunStateQuery = defineQuery<ProcessRunState>('processRunState');
 export const actOnProcessTaskUpdate = defineUpdate<{ status: RunTask['status'] }, [ProcessTaskAction]>('actOnProcessTask');

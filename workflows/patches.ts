@@ -47,3 +47,10 @@ export const SEGMENT_AND_STATE_RULES_PATCH = 'segment-and-state-rules';
  * timer (before: sends went out at once). Runs before it never ask and replay unchanged.
  */
 export const SENDING_WINDOW_PATCH = 'sending-window';
+
+/**
+ * 2026-11-29: a process run that reviews a journey's draft (started with `review`, a publish
+ * policy) ends by calling `concludeJourneyReview`, which publishes exactly the reviewed draft or
+ * records why not (before: no run had a review). Asked only by such runs, none from before.
+ */
+export const JOURNEY_REVIEW_PATCH = 'journey-review-publish';

@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import {
   approvalOutcome, dueAtOf, holdersOf, isFinished, nextMoves, orderedTasks, progressOf, slotFor, validateValues,
   type ApprovalSlot, type RunTask,
@@ -6,9 +6,10 @@ import {
 import type { ProcessRunStatus } from '../db/schema';
 import type { ProcessTask } from '../journey-language';
 import { actions } from './activities';
+import { JOURNEY_REVIEW_PATCH } from './patches';
 import {
   actOnProcessTaskUpdate, Assignee, ProcessTask as ProcessTaskKey, ProcessTaskRefusal, processRunStateQuery,
-  type ProcessRunInput, type ProcessRunState, type ProcessTaskAction,
+  type JourneyReviewSubject, type ProcessRunInput, type ProcessRunState, type ProcessTaskAction,
 } from './contract';
 
 /**
@@ -30,7 +31,7 @@ export async function processWorkflow(input: ProcessRunInput): Promise<{ status:
   let changes = 0;
   let seen = 0;
   setHandler(processRunStateQuery, () => ({ ...state, progress: progressOf(definition, state.tasks) }));
-  registerActionHandler(state, byId, run, () => { changes++; });
+  registerActionHandler(state, byId, run, input.review, () => { changes++; });
 
   await actions.recordProcessRunStarted({ ...run, version: input.version });
   for (;;) {
@@ -58,6 +59,10 @@ export async function processWorkflow(input: ProcessRunInput): Promise<{ status:
   for (const t of Object.values(state.tasks)) if (!isFinished(t.status)) t.status = 'cancelled';
   const progress = progressOf(definition, state.tasks);
   await actions.finishProcessRun({ ...run, status: state.status as 'completed' | 'rejected', done: progress.done, total: progress.total });
+  // A journey review publishes exactly the reviewed draft, or records why not. Only runs started with a review ask the patch.
+  if (input.review && patched(JOURNEY_REVIEW_PATCH)) {
+    await actions.concludeJourneyReview({ ...run, status: state.status as 'completed' | 'rejected', review: input.review });
+  }
   return { status: state.status, done: progress.done, total: progress.total };
 }
 
@@ -103,7 +108,9 @@ function refuse(type: string, message: string, details?: unknown): never {
 const takes = (task: ProcessTask, action: ProcessTaskAction['action']) => (task.kind === 'approval' ? action !== 'complete' : action === 'complete');
 
 /** Registers `actOnProcessTask`: its validator refuses a task not open, a caller who may not act, a wrong action or bad values. */
-function registerActionHandler(state: Omit<ProcessRunState, 'progress'>, byId: Map<string, ProcessTask>, run: Run, changed: () => void): void {
+function registerActionHandler(
+  state: Omit<ProcessRunState, 'progress'>, byId: Map<string, ProcessTask>, run: Run, review: JourneyReviewSubject | undefined, changed: () => void,
+): void {
   const { tasks } = state;
   /** Tasks with an action being recorded: the next action on the task waits, then is checked against its outcome. */
   const inFlight = new Set<string>();
@@ -113,6 +120,9 @@ function registerActionHandler(state: Omit<ProcessRunState, 'progress'>, byId: M
     const t = tasks[input.taskId];
     if (!task || !t || t.status !== 'open' || state.status !== 'running') refuse(ProcessTaskRefusal.taskClosed, 'this task is not open');
     if (!takes(task, input.action)) refuse(ProcessTaskRefusal.wrongAction, task.kind === 'approval' ? 'an approval is approved or rejected' : `a ${task.kind} task is completed`);
+    if (input.action === 'approve' && review?.excludedApprovers.includes(input.actor.userId)) {
+      refuse(ProcessTaskRefusal.fourEyes, `four eyes: whoever last edited the draft of journey "${review.journeyKey}" cannot approve its review`);
+    }
     if (t.slots && !allowed(t, input.actor.userId)) refuse(ProcessTaskRefusal.notAllowed, 'only an assignee of this task who has not acted on it yet may act on it');
     const fields = task.kind === 'checklist' ? [] : task.fields;
     const problems = validateValues(fields, input.values);

@@ -9,6 +9,8 @@ import { definitionSizeProblem, JourneyDefinitionSchema, JourneyKeySchema } from
 import { invalid } from '../../services/lib/errors';
 import type { Database } from '../../db/client';
 import { syncJourneySchedule } from '../../services/journeys/schedules';
+import { actorOf, requestReview, reviewProcessOf } from '../../services/journeys/reviews';
+import { JourneyReviewView, reviewView } from './journey-reviews';
 import { callerOf, scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
@@ -63,13 +65,14 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   const db = deps.database.db;
   const tags = ['journeys'];
   const webhookAllowedHosts = deps.webhookAllowedHosts ?? [];
+  const reviewDeps = { db, temporal: deps.temporal, taskQueue: deps.taskQueue, webhookAllowedHosts };
 
   app.post('/journeys', {
     config: scopes.admin,
     schema: { tags, summary: 'Create a journey with a draft definition', body: JourneyCreate, response: { 201: JourneyView, ...errorResponses } },
   }, async (request, reply) => {
     refuseOversized(request.body.definition);
-    return reply.code(201).send(await view(db, await createJourney(db, request.body), webhookAllowedHosts));
+    return reply.code(201).send(await view(db, await createJourney(db, request.body, actorOf(callerOf(request))), webhookAllowedHosts));
   });
 
   app.get('/journeys', {
@@ -94,18 +97,25 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     schema: { tags, summary: 'Replace the draft', params: KeyParams, body: DraftUpdate, response: { 200: JourneyView, ...errorResponses } },
   }, async (request) => {
     refuseOversized(request.body.definition);
-    return view(db, await updateDraft(db, request.params.key, request.body), webhookAllowedHosts);
+    return view(db, await updateDraft(db, request.params.key, request.body, actorOf(callerOf(request))), webhookAllowedHosts);
   });
 
   app.post('/journeys/:key/publish', {
     config: scopes.admin,
     schema: {
-      tags, summary: 'Publish the draft as the next immutable version',
-      description: '422 names each bad step and field. An unchanged draft returns the latest version (200). A transactional `send_email` step needs its `transactionalReason`; the admin key that publishes it is recorded in the audit with the reason (`journey.transactional_marked`).',
-      params: KeyParams, response: { 200: Published, 201: Published, ...errorResponses },
+      tags, summary: 'Publish the draft as the next immutable version (or start its review)',
+      description: 'Under a review policy (the journey\'s review process or JOURNEY_REVIEW_PROCESS) nothing is published here: the answer is 202 with the review, whose process run publishes exactly this draft once it completes approved. 422 names each bad step and field. An unchanged draft returns the latest version (200). A transactional `send_email` step needs its `transactionalReason`; the admin key that publishes it is recorded in the audit with the reason (`journey.transactional_marked`).',
+      params: KeyParams, response: { 200: Published, 201: Published, 202: JourneyReviewView, ...errorResponses },
     },
   }, async (request, reply) => {
-    const { journey, version, created } = await publishJourney(db, request.params.key, webhookAllowedHosts, `api_key:${callerOf(request).keyId}`);
+    const caller = callerOf(request);
+    const reviewedBy = reviewProcessOf(await getJourney(db, request.params.key), deps.journeyReviewProcess);
+    if (reviewedBy) {
+      // Under a review policy no key publishes directly: the review's run does, once approved.
+      const review = await requestReview(reviewDeps, await getJourney(db, request.params.key), reviewedBy, actorOf(caller));
+      return reply.code(202).send(reviewView(review));
+    }
+    const { journey, version, created } = await publishJourney(db, request.params.key, webhookAllowedHosts, `api_key:${caller.keyId}`);
     const published = await getVersion(db, journey.id, version);
     await syncJourneySchedule(deps, journey, published.definition);
     return reply.code(created ? 201 : 200)
@@ -132,7 +142,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
         params: KeyParams, response: { 200: JourneyView, ...errorResponses },
       },
     }, async (request) => {
-      const journey = await setJourneyStatus(db, request.params.key, status);
+      const journey = await setJourneyStatus(db, request.params.key, status, actorOf(callerOf(request)));
       if (journey.latestVersion !== null) await syncJourneySchedule(deps, journey, (await getVersion(db, journey.id, journey.latestVersion)).definition);
       return view(db, journey, webhookAllowedHosts);
     });

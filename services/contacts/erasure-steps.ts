@@ -136,4 +136,5 @@ export const TABLES_WITHOUT_CONTACT_DATA: Readonly<Record<string, string>> = {
   processes: 'process definitions', process_versions: 'published process definitions',
   process_runs: 'runs of team processes: not about a contact (docs/processes.md: keep personal data out of run inputs)',
   process_tasks: "staff tasks of process runs and their answers, not about a contact",
+  journey_reviews: 'reviews of journey drafts: run ids, digests, who edited (staff)',
 };

@@ -9,6 +9,7 @@ import { pinTemplates } from '../email/templates';
 import { missingPrincipal } from '../people/users';
 import { auditTransactionalSteps, transactionalProblems } from './transactional';
 import { segmentReferenceProblems } from './segment-references';
+import { appendAudit, digestOf } from '../audit/records';
 
 export interface JourneyVersion {
   version: number;
@@ -76,9 +77,10 @@ export async function listVersions(db: Database, journeyId: string, limit = 100)
 export async function createJourney(
   db: Database,
   input: { key: string; name: string; description?: string; definition: unknown },
+  editedBy?: string,
 ): Promise<JourneyRow> {
   const [row] = await db.insert(journeys)
-    .values({ key: input.key, name: input.name, description: input.description, draft: input.definition })
+    .values({ key: input.key, name: input.name, description: input.description, draft: input.definition, draftEditedBy: editedBy })
     .onConflictDoNothing({ target: journeys.key })
     .returning();
   if (!row) throw conflict('journey_exists', `A journey with key "${input.key}" exists already`, { field: 'key' });
@@ -89,9 +91,10 @@ export async function updateDraft(
   db: Database,
   key: string,
   input: { name?: string; description?: string; definition: unknown },
+  editedBy?: string,
 ): Promise<JourneyRow> {
   const [row] = await db.update(journeys)
-    .set({ draft: input.definition, name: input.name, description: input.description, updatedAt: sql`now()` })
+    .set({ draft: input.definition, name: input.name, description: input.description, draftEditedBy: editedBy, updatedAt: sql`now()` })
     .where(eq(journeys.key, key)).returning();
   forgetRecent(db, key);
   if (!row) throw notFound('journey', 'key', key);
@@ -103,14 +106,18 @@ export async function updateDraft(
  * latest version instead of numbering a copy. Refuses (422) a draft that does not validate,
  * including a notify step aimed at an internal host that `webhookAllowedHosts` does not name and
  * a transactional email step without its reason. A new version's transactional steps are
- * audited with their reasons, `actor` (the admin key) as the one who marked them.
+ * audited with their reasons, `actor` (the admin key) as the one who marked them. With
+ * `reviewedDigest` (a review's end) it publishes only a draft of that digest (409 `draft_changed`).
  */
 export async function publishJourney(
-  db: Database, key: string, webhookAllowedHosts: readonly string[] = [], actor = 'system',
+  db: Database, key: string, webhookAllowedHosts: readonly string[] = [], actor = 'system', reviewedDigest?: string,
 ): Promise<{ journey: JourneyRow; version: number; created: boolean }> {
   const published = await db.transaction(async (tx) => {
     const [journey] = await tx.select().from(journeys).where(eq(journeys.key, key)).for('update');
     if (!journey) throw notFound('journey', 'key', key);
+    if (reviewedDigest !== undefined && digestOf(journey.draft) !== reviewedDigest) {
+      throw conflict('draft_changed', `The draft of "${key}" changed since its review started`);
+    }
     const parsed = publishableDefinitionSchema(webhookAllowedHosts).safeParse(journey.draft);
     if (!parsed.success) {
       throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, toProblems(parsed.error, 'definition', journey.draft));
@@ -178,11 +185,17 @@ async function readVersion(db: Database, journeyId: string, version: number): Pr
   return { version: row.version, definition: row.definition as JourneyDefinition, publishedAt: row.publishedAt };
 }
 
-/** Pausing stops new enrolments; running ones carry on. */
-export async function setJourneyStatus(db: Database, key: string, status: 'active' | 'paused'): Promise<JourneyRow> {
+/**
+ * Pausing stops new enrolments; running ones carry on. It is immediate, under a review policy too
+ * (an emergency stop needs no review), and audited with who did it (`journey.paused` / `journey.resumed`).
+ */
+export async function setJourneyStatus(db: Database, key: string, status: 'active' | 'paused', actor = 'system'): Promise<JourneyRow> {
   const [row] = await db.update(journeys).set({ status, updatedAt: sql`now()` })
     .where(eq(journeys.key, key)).returning();
   forgetRecent(db, key);
   if (!row) throw notFound('journey', 'key', key);
+  await appendAudit(db, {
+    actor, action: status === 'paused' ? 'journey.paused' : 'journey.resumed', outcome: status, journeyKey: key, journeyVersion: row.latestVersion ?? undefined,
+  });
   return row;
 }

@@ -5,7 +5,7 @@ import type { Database } from '../../db/client';
 import { processRuns, processTasks, type ProcessRunRow, type ProcessTaskRow } from '../../db/schema';
 import { orderedTasks, validateValues, type FormProblem, type ProcessDefinition, type ProcessTaskStatus, type RunTask } from '../../journey-language';
 import {
-  actOnProcessTaskUpdate, ProcessKey, ProcessTaskRefusal, processWorkflow, type ProcessRunInput, type ProcessTaskAction,
+  actOnProcessTaskUpdate, ProcessKey, ProcessTaskRefusal, processWorkflow, type JourneyReviewSubject, type ProcessRunInput, type ProcessTaskAction,
 } from '../../workflows/contract';
 import { conflict, DomainError, invalid, notFound } from '../lib/errors';
 import { getProcess, getProcessVersion } from './definitions';
@@ -16,6 +16,12 @@ export interface ProcessDeps {
   taskQueue: string;
 }
 
+/** A run that reviews a journey's draft: its id (the review's, recorded first) and what it decides on. */
+export interface ReviewStart {
+  runId: string;
+  subject: JourneyReviewSubject;
+}
+
 const problemsAt = (prefix: string, problems: FormProblem[]) => problems.map((p) => ({ path: `${prefix}.${p.field}`, message: p.message }));
 
 /**
@@ -23,17 +29,21 @@ const problemsAt = (prefix: string, problems: FormProblem[]) => problems.map((p)
  * (`process:<key>:<runId>`). Inputs are checked against the definition's `inputs` (422 naming
  * each field); an unpublished process is a 409.
  */
-export async function startRun(deps: ProcessDeps, key: string, inputs: Record<string, unknown>, startedBy: string): Promise<ProcessRunRow> {
+export async function startRun(
+  deps: ProcessDeps, key: string, inputs: Record<string, unknown>, startedBy: string, review?: ReviewStart,
+): Promise<ProcessRunRow> {
   const process = await getProcess(deps.db, key);
   if (process.latestVersion === null) throw conflict('process_not_published', `The process "${key}" has no published version yet`);
   const { definition, version } = await getProcessVersion(deps.db, process.id, process.latestVersion);
-  const problems = validateValues(definition.inputs, inputs);
+  // A review run's inputs name its journey; only those the definition declares are checked.
+  const declared = review ? Object.fromEntries(Object.entries(inputs).filter(([name]) => definition.inputs.some((f) => f.name === name))) : inputs;
+  const problems = validateValues(definition.inputs, declared);
   if (problems.length) throw invalid('invalid_inputs', problems[0]!.message, problemsAt('body.inputs', problems));
-  const runId = randomUUID();
+  const runId = review?.runId ?? randomUUID();
   const [run] = await deps.db.insert(processRuns).values({
     id: runId, processId: process.id, processKey: key, version, workflowId: `process:${key}:${runId}`, inputs, startedBy,
   }).returning();
-  const input: ProcessRunInput = { runId, processKey: key, version, definition, inputs };
+  const input: ProcessRunInput = { runId, processKey: key, version, definition, inputs, ...(review ? { review: review.subject } : {}) };
   await deps.temporal.workflow.start(processWorkflow, {
     workflowId: run!.workflowId, taskQueue: deps.taskQueue, args: [input],
     typedSearchAttributes: [{ key: ProcessKey, value: key }],
@@ -97,6 +107,7 @@ function mapRefusal(err: unknown): unknown {
   const failure = err.cause;
   switch (failure.type) {
     case ProcessTaskRefusal.notAllowed: return new DomainError(403, 'not_allowed', failure.message);
+    case ProcessTaskRefusal.fourEyes: return new DomainError(403, 'four_eyes', failure.message, { rule: 'four_eyes' });
     case ProcessTaskRefusal.taskClosed: return conflict('task_closed', failure.message);
     case ProcessTaskRefusal.wrongAction: return invalid('wrong_action', failure.message, [{ path: 'body.action', message: failure.message }]);
     case ProcessTaskRefusal.invalidValues: {

@@ -35,6 +35,12 @@ describe('configuration', () => {
     }
   });
 
+  it('takes a process key as JOURNEY_REVIEW_PROCESS, nothing else', () => {
+    expect(loadConfig({ JOURNEY_REVIEW_PROCESS: 'content-review' }).JOURNEY_REVIEW_PROCESS).toBe('content-review');
+    expect(loadConfig({ JOURNEY_REVIEW_PROCESS: '' }).JOURNEY_REVIEW_PROCESS).toBeUndefined();
+    expect(() => loadConfig({ JOURNEY_REVIEW_PROCESS: '../Review!' })).toThrow(/JOURNEY_REVIEW_PROCESS/);
+  });
+
   it("takes the owner's URL for migrations only beside the runtime role's, on the same database", () => {
     const runtime = 'postgres://nurture_app:a@db.internal:5432/nurture';
     const owner = 'postgres://nurture_owner:o@db.internal/nurture';
