@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 /** A run's record as CSV and as the printable page, on the real stack, with hostile titles, names and answers. */
@@ -74,5 +75,16 @@ describe('process run exports', () => {
     const badFormat = await h.api('GET', `${base}/export?format=xlsx`);
     expect(badFormat.status).toBe(400);
     expect(JSON.stringify(badFormat.body)).toContain('format');
+
+    // A record altered behind the API's back (a superuser bypassing the triggers) shows as a broken chain in every format.
+    await h.admin.db.transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      await tx.execute(sql`update audit_records set outcome = 'forged' where chain = ${`process:${run.id}`} and seq = 2`);
+    });
+    expect((await h.api('GET', `${base}/export`)).body.verification).toMatchObject({ ok: false, firstBroken: { seq: 2, reason: 'hash_mismatch' } });
+    expect(String((await h.api('GET', `${base}/export?format=csv`)).body)).toContain(`verification,,,,broken,,,,,`);
+    const broken = String((await h.api('GET', `${base}/export?format=html`)).body);
+    expect(broken).toContain('data-ok="false"');
+    expect(broken).toContain('BROKEN at record 2 (hash_mismatch)');
   });
 });
