@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { TaskRow } from '../../db/schema';
 import { DomainError } from '../../services/lib/errors';
 import { completeTask } from '../../services/tasks/decisions';
-import { listInbox, type InboxProcessTask } from '../../services/processes/inbox';
+import { listInbox, mayActOn, processTasksByIds, type InboxProcessTask } from '../../services/processes/inbox';
 import { getTask, mayDecide } from '../../services/tasks/tasks';
 import { callerOf, scopes } from '../auth';
 import type { RouteOptions } from '../deps';
@@ -82,9 +82,17 @@ export const taskRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { dep
 
   app.get('/tasks/:id', {
     config: scopes.approver,
-    schema: { tags: ['tasks'], summary: 'A task and its form', params: z.object({ id: z.uuid() }), response: { 200: TaskView, ...errorResponses } },
+    schema: {
+      tags: ['tasks'], summary: 'A task and its form: a journey approval, or a process task (by its inbox id)',
+      params: z.object({ id: z.uuid() }), response: { 200: z.discriminatedUnion('source', [TaskView, ProcessInboxTaskView]), ...errorResponses },
+    },
   }, async (request) => {
     const caller = callerOf(request);
+    const [processTask] = await processTasksByIds(db, [request.params.id]);
+    if (processTask) {
+      if (!caller.scopes.includes('admin') && !(caller.user && mayActOn(processTask.row, caller.user))) throw new DomainError(403, 'not_allowed', 'This task is not assigned to you');
+      return processTaskView(processTask);
+    }
     const task = await getTask(db, request.params.id);
     if (!caller.scopes.includes('admin') && !(caller.user && mayDecide(task, caller.user))) {
       throw new DomainError(403, 'not_allowed', 'This task is not assigned to you');

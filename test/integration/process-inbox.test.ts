@@ -47,6 +47,9 @@ describe('process tasks in the inbox and on the form page', () => {
     const brief = ours.find((t) => t.taskId === 'brief')!;
     expect(brief).toMatchObject({ processKey: key, section: 'Work', status: 'open', fields: [{ name: 'audience' }] });
     expect((await inbox(bob.auth)).filter((t) => t.runId === run.id)).toEqual([]);
+    expect((await h.api('GET', `/v1/tasks/${brief.id}`, undefined, ann.auth)).body).toMatchObject({ source: 'process', taskId: 'brief', runId: run.id });
+    expect((await h.api('GET', `/v1/tasks/${brief.id}`, undefined, bob.auth)).status).toBe(403);
+    expect((await h.api('GET', `/v1/tasks/${approval.id}`, undefined, ann.auth)).body).toMatchObject({ source: 'journey', id: approval.id });
     // An unassigned task is in the admin's inbox, not every approver's.
     expect((await inbox({})).some((t) => t.runId === run.id && t.taskId === 'free')).toBe(true);
     expect((await inbox(ann.auth, '?source=process')).every((t) => t.source === 'process')).toBe(true);
