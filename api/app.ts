@@ -30,6 +30,7 @@ import { journeyReviewRoutes } from './routes/journey-reviews';
 import { segmentRoutes } from './routes/segments';
 import { opsRoutes } from './routes/ops';
 import { processRoutes } from './routes/processes';
+import { processPageRoutes } from './routes/process-pages';
 
 /** The Fastify app: JSON API under /v1, ops endpoints and docs at the root. */
 export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyInstance> {
@@ -74,6 +75,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   await app.register(trackingRoutes, { deps });
   await app.register(taskFormRoutes, { deps });
   await app.register(resultRoutes, { deps });
+  await app.register(processPageRoutes, { deps });
   await app.register(async (v1) => {
     await v1.register(contactRoutes, { deps });
     await v1.register(contactRightsRoutes, { deps });

@@ -45,8 +45,14 @@ function input(field: FormField, state: FormState): string {
 </div>`;
 }
 
-/** The approval form: labelled fields, errors tied to their fields, approve and reject buttons. */
-export function taskFormPage(task: TaskRow, state: FormState): string {
+/** What the form shows of a task: a journey approval's row, or a process task's. */
+export type FormTask = Pick<TaskRow, 'id' | 'title' | 'description' | 'dueAt'> & { fields: unknown };
+
+/** The buttons: each submits `decision` with its value (a process checklist or form task: one "complete" button). */
+export const APPROVE_OR_REJECT = [{ value: 'approve', label: 'Approve' }, { value: 'reject', label: 'Reject' }];
+
+/** The form: labelled fields, errors tied to their fields, its action buttons (approve and reject by default). */
+export function taskFormPage(task: FormTask, state: FormState, actions = APPROVE_OR_REJECT): string {
   const fields = task.fields as FormField[];
   const errors = state.errors && Object.keys(state.errors).length
     ? `<div role="alert" class="error-summary"><p>Please correct ${Object.keys(state.errors).length === 1 ? 'this field' : 'these fields'}:</p><ul>${Object.entries(state.errors).map(([k, v]) => `<li><a href="#f-${e(k)}">${e(v)}</a></li>`).join('')}</ul></div>`
@@ -64,8 +70,7 @@ ${errors}
     <textarea id="f-comment" name="comment" rows="3" maxlength="5000">${e(state.comment ?? '')}</textarea>
   </div>
   <div class="actions">
-    <button type="submit" name="decision" value="approve">Approve</button>
-    <button type="submit" name="decision" value="reject" class="secondary">Reject</button>
+    ${actions.map((a, i) => `<button type="submit" name="decision" value="${e(a.value)}"${i ? ' class="secondary"' : ''}>${e(a.label)}</button>`).join('\n    ')}
   </div>
 </form>`);
 }

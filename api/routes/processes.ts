@@ -7,12 +7,12 @@ import { DomainError, invalid } from '../../services/lib/errors';
 import {
   createProcess, getProcess, getProcessVersion, listProcessVersions, processDraftProblems, publishProcess, updateProcessDraft,
 } from '../../services/processes/definitions';
-import { exportRun } from '../../services/processes/export';
 import { actOnTask, getRun, runDefinition, runTasks, runTaskStates, startRun } from '../../services/processes/runs';
 import type { ApiScope } from '../../db/schema';
 import { callerOf, scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
+import { ExportQuery, sendRunRecord } from './process-pages';
 
 const tags = ['processes'];
 const KeyParams = z.object({ key: ProcessKeySchema });
@@ -161,8 +161,9 @@ export const processRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     config: scopes.service,
     schema: {
       tags, summary: "A run's record as proof: its checklist, who did what and when, and its audit chain's verification",
-      params: RunParams, querystring: z.object({ format: z.enum(['json']).default('json') }),
-      response: { 200: z.object({}).passthrough().describe('run, progress, checklist, audit, verification'), ...errorResponses },
+      description: 'format=json (default): the record as data; csv: text/csv, one line per fact, cells a spreadsheet would read as a formula get a leading apostrophe; html: the printable record (the audit-ready proof) with every audit hash.',
+      params: RunParams, querystring: ExportQuery,
+      response: { 200: z.object({}).passthrough().describe('run, progress, checklist, audit, people, verification (format=json; csv and html are text)'), ...errorResponses },
     },
-  }, async (request) => exportRun(db, await getRun(db, request.params.key, request.params.runId)));
+  }, async (request, reply) => sendRunRecord(db, reply, request.params, request.query.format));
 };

@@ -13,6 +13,8 @@ import { purposeKey } from '../../services/lib/signing';
 import { getTask, mayDecide } from '../../services/tasks/tasks';
 import type { ApiDeps, RouteOptions } from '../deps';
 import { messagePage, taskFormPage } from '../pages/task-form';
+import { processTasksByIds } from '../../services/processes/inbox';
+import { showProcessTask, submitProcessTask, type FormKit } from './process-task-form';
 
 type Approver = { user: { id: string; roles: string[] }; session: string; linkId?: string; token?: string };
 const LINK_PROBLEMS = {
@@ -64,15 +66,22 @@ export const taskFormRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     const [status, title, message] = LINK_PROBLEMS[reason];
     return html(reply, status, messagePage(title, message));
   };
+  const kit: FormKit = { html, csrfFor, typedValues, processDeps: { db, temporal: deps.temporal, taskQueue: deps.taskQueue } };
+  /** A journey approval, else a process task (whose form only an approver key opens: no emailed link names it). */
+  const findTask = async (id: string) => {
+    const task = await getTask(db, id).catch(() => undefined);
+    return { task, processTask: task ? undefined : (await processTasksByIds(db, [id]))[0] };
+  };
   const closed = (reply: FastifyReply, task: TaskRow) => html(reply, 409, messagePage('This task is closed', `It was ${task.status === 'approved' ? 'approved' : task.status === 'rejected' ? 'rejected' : task.status}.`));
 
   app.get('/tasks/:id', {
     schema: { tags: ['pages'], summary: "The approver's form (HTML), opened from the emailed link", params: z.object({ id: z.uuid() }), querystring: z.object({ token: z.string().max(2000).optional() }) },
   }, async (request, reply) => {
-    const task = await getTask(db, request.params.id).catch(() => undefined);
-    if (!task) return refuse(reply, 'invalid');
-    const who = await approverOf(deps, request, task.id, request.query.token);
+    const { task, processTask } = await findTask(request.params.id);
+    if (!task && !processTask) return refuse(reply, 'invalid');
+    const who = await approverOf(deps, request, request.params.id, request.query.token);
     if (typeof who === 'string') return refuse(reply, who);
+    if (!task) return showProcessTask(kit, reply, processTask!, who);
     if (!mayDecide(task, who.user)) return html(reply, 403, messagePage('Not your task', 'This task is assigned to someone else.'));
     if (task.status !== 'open') return closed(reply, task);
     return html(reply, 200, taskFormPage(task, { token: who.token, csrf: csrfFor(who.session, task.id) }));
@@ -82,13 +91,14 @@ export const taskFormRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     schema: { tags: ['pages'], summary: 'Submit the approver form', params: z.object({ id: z.uuid() }) },
   }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, string>;
-    const task = await getTask(db, request.params.id).catch(() => undefined);
-    if (!task) return refuse(reply, 'invalid');
-    const who = await approverOf(deps, request, task.id, body.token);
+    const { task, processTask } = await findTask(request.params.id);
+    if (!task && !processTask) return refuse(reply, 'invalid');
+    const who = await approverOf(deps, request, request.params.id, body.token);
     if (typeof who === 'string') return refuse(reply, who);
-    const expected = Buffer.from(csrfFor(who.session, task.id));
+    const expected = Buffer.from(csrfFor(who.session, request.params.id));
     const given = Buffer.from(String(body._csrf ?? ''));
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return html(reply, 403, messagePage('Form expired', 'Reload the page from your email link and try again.'));
+    if (!task) return submitProcessTask(kit, reply, processTask!, who, body);
     if (!mayDecide(task, who.user)) return html(reply, 403, messagePage('Not your task', 'This task is assigned to someone else.'));
     if (task.status !== 'open') return closed(reply, task);
     const decision = body.decision === 'reject' ? 'reject' : body.decision === 'approve' ? 'approve' : undefined;

@@ -1,6 +1,6 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { auditRecords, type ProcessRunRow } from '../../db/schema';
+import { auditRecords, users, type ProcessRunRow } from '../../db/schema';
 import { progressOf, tasksOf } from '../../journey-language';
 import { processChain } from '../audit/records';
 import { verifyChain, type VerifyReport } from '../audit/verify';
@@ -9,7 +9,7 @@ import { runDefinition, runTasks, runTaskStates } from './runs';
 /**
  * A run's record as proof: its checklist (each task with its section, status, who finished it
  * and when, its answers and decisions), every audit record of the run's chain (who did what,
- * when) and the chain's verification, recomputed now.
+ * when), the people named (id → name, email) and the chain's verification, recomputed now.
  */
 export async function exportRun(db: Database, run: ProcessRunRow) {
   const definition = await runDefinition(db, run);
@@ -18,6 +18,8 @@ export async function exportRun(db: Database, run: ProcessRunRow) {
   const states = runTaskStates(definition, rows, run.status !== 'running');
   const records = await db.select().from(auditRecords).where(eq(auditRecords.chain, processChain(run.id))).orderBy(asc(auditRecords.seq));
   const verification: VerifyReport = await verifyChain(db, processChain(run.id));
+  const ids = [...new Set(rows.flatMap((r) => [r.completedBy, ...r.decisions.map((d) => d.userId)]).filter((id): id is string => !!id))];
+  const people = ids.length ? await db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, ids)) : [];
   return {
     run: {
       id: run.id, processKey: run.processKey, version: run.version, workflowId: run.workflowId, status: run.status,
@@ -36,6 +38,9 @@ export async function exportRun(db: Database, run: ProcessRunRow) {
     audit: records.map((r) => ({
       seq: r.seq!, at: r.at.toISOString(), actor: r.actor, action: r.action, outcome: r.outcome, taskId: r.stepId, hash: r.hash!, details: r.details,
     })),
+    people: Object.fromEntries(people.map((p) => [p.id, { name: p.name, email: p.email }])),
     verification: { ok: verification.ok, chain: processChain(run.id), records: verification.records, firstBroken: verification.firstBroken ?? null },
   };
 }
+
+export type RunRecord = Awaited<ReturnType<typeof exportRun>>;

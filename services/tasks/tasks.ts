@@ -128,28 +128,15 @@ export function mayDecide(task: TaskRow, user: { id: string; roles: string[] }):
   return assigned || escalated;
 }
 
-/** An approver's inbox (never a test run's task), or every task for an admin: open and overdue first, then newest. */
-/** Where a task sorts in an inbox: open first, then by due time (none last), creation, id. */
-const inboxKey = (t: string) => `case when ${t}.status = 'open' then 0 else 1 end, coalesce(${t}.due_at, 'infinity'), ${t}.created_at, ${t}.id`;
-
-/**
- * An inbox page: limit + 1 tasks (the caller sees whether more follow) after the task `after`
- * (keyset on the inbox order, read from that task's row), else from `offset`.
- */
-export async function listTasks(db: Database, caller: Caller, page: { limit: number; offset: number; after?: string; status?: TaskStatus }): Promise<TaskRow[]> {
-  const filters: Array<SQL | undefined> = [page.status ? eq(tasks.status, page.status) : undefined];
-  if (page.after !== undefined) filters.push(sql`(${sql.raw(inboxKey('tasks'))}) > (select ${sql.raw(inboxKey('t'))} from tasks t where t.id = ${page.after})`);
-  if (caller.user) {
-    const user = caller.user;
-    filters.push(eq(tasks.test, false), or(
-      eq(tasks.assigneeUserId, user.id),
-      user.roles.length ? inArray(tasks.assigneeRole, user.roles) : undefined,
-      and(sql`${tasks.escalatedAt} is not null`, or(eq(tasks.escalationUserId, user.id), user.roles.length ? inArray(tasks.escalationRole, user.roles) : undefined)),
-    ));
-  }
-  return db.select().from(tasks).where(and(...filters))
-    .orderBy(sql`case when ${tasks.status} = 'open' then 0 else 1 end`, sql`${tasks.dueAt} asc nulls last`, asc(tasks.createdAt), asc(tasks.id))
-    .limit(page.limit + 1).offset(page.after === undefined ? page.offset : 0);
+/** Which tasks an approver's inbox holds (never a test run's task; an admin's: every task). */
+export function inboxVisibility(caller: Caller): SQL | undefined {
+  if (!caller.user) return undefined;
+  const user = caller.user;
+  return and(eq(tasks.test, false), or(
+    eq(tasks.assigneeUserId, user.id),
+    user.roles.length ? inArray(tasks.assigneeRole, user.roles) : undefined,
+    and(sql`${tasks.escalatedAt} is not null`, or(eq(tasks.escalationUserId, user.id), user.roles.length ? inArray(tasks.escalationRole, user.roles) : undefined)),
+  ));
 }
 
 export async function markTask(db: Database, id: string, change: Partial<Pick<TaskRow, 'remindedAt' | 'escalatedAt' | 'status'>>): Promise<TaskRow> {

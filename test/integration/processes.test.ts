@@ -186,7 +186,7 @@ describe('processes', () => {
       h.api('GET', `/v1/processes/${ok}/runs/not-a-uuid`),
       h.api('GET', `/v1/processes/${ok}/runs/${crypto.randomUUID()}`),
       h.api('GET', `/v1/processes/${uniqueKey('process')}/runs/${run.id}`),
-      h.api('GET', `/v1/processes/${ok}/runs/${run.id}/export?format=csv`),
+      h.api('GET', `/v1/processes/${ok}/runs/${run.id}/export?format=xlsx`),
       h.api('POST', `/v1/processes/${ok}/runs/${run.id}/tasks/..%2Fetc/complete`, { action: 'complete' }, approver.auth),
       h.api('POST', `/v1/processes/${ok}/runs/${run.id}/tasks/nope/complete`, { action: 'complete' }, approver.auth),
       h.api('POST', `/v1/processes/${ok}/runs/${run.id}/tasks/a/complete`, { action: 'complete' }),
