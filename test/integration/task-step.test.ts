@@ -72,18 +72,23 @@ describe('task step (sales handoff)', () => {
   });
 
   it('publish refuses a bad task step with 422 naming the step and field', async () => {
-    const key = uniqueKey();
-    await h.api('POST', '/v1/journeys', { key, name: key, definition: { steps: [
-      { id: 'handoff', type: 'task', title: 'Call', assignee: { user: 'ada@sales.test' }, onTimeout: 'next' },
-    ] } });
-    const r = await h.api('POST', `/v1/journeys/${key}/publish`);
-    expect(r.status).toBe(422);
-    expect(r.body.error.details.problems).toEqual(expect.arrayContaining([
-      expect.objectContaining({ path: 'definition.steps[0].onTimeout', stepId: 'handoff' }),
-    ]));
+    const refused = async (step: Record<string, unknown>) => {
+      const key = uniqueKey();
+      await h.api('POST', '/v1/journeys', { key, name: key, definition: { steps: [{ id: 'handoff', type: 'task', title: 'Call', ...step }] } });
+      const r = await h.api('POST', `/v1/journeys/${key}/publish`);
+      expect(r.status).toBe(422);
+      return (r.body.error.details.problems as Array<{ path: string; stepId: string }>).map((p) => `${p.stepId} ${p.path}`);
+    };
+    const ada = await seller();
+    expect(await refused({ assignee: { user: ada.email }, onTimeout: 'next' })).toContain('handoff definition.steps[0].onTimeout');
+    expect(await refused({ assignee: { user: ada.email }, maxReassignments: 0, onAccepted: 'nowhere' })).toContain('handoff definition.steps[0].onAccepted');
+    expect(await refused({ assignee: { user: ada.email }, maxReassignments: 0, fields: [{ name: 'pick', label: 'Pick', type: 'select' }] })).toContain('handoff definition.steps[0].fields[0].options');
+    expect(await refused({ assignee: { pool: [ada.email, uniqueEmail('nobody')] }, onTimeout: 'next' })).toContain('handoff definition.steps[0].assignee.pool[1]');
   });
 
   it('publishes the shipped lead-handoff example', async () => {
+    // Its escalation role must have a member.
+    await h.api('POST', '/v1/users', { email: uniqueEmail('lead'), name: 'Sales lead', roles: ['sales-lead'] });
     const definition = JSON.parse(readFileSync(path.join(__dirname, '../../docs/examples/lead-handoff.journey.json'), 'utf8'));
     await expect(h.publish(definition)).resolves.toEqual(expect.any(String));
   });
