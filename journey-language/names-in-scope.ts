@@ -65,7 +65,7 @@ function conditionsOf(step: Step): Array<{ path: Array<string | number>; conditi
 function templatesOf(step: Step): Array<{ field: string; source: string }> {
   const fields: Record<string, unknown> = step.type === 'send_email' ? { subject: step.subject, text: step.text, html: step.html }
     : step.type === 'send_message' ? { email: step.email === undefined ? undefined : JSON.stringify(step.email), sms: step.sms?.text }
-    : step.type === 'approval' ? { title: step.title, description: step.description }
+    : step.type === 'approval' || step.type === 'task' ? { title: step.title, description: step.description }
       : step.type === 'notify' ? { text: step.text, body: step.body === undefined ? undefined : JSON.stringify(step.body) } : {};
   return Object.entries(fields).flatMap(([field, source]) => (typeof source === 'string' ? [{ field, source }] : []));
 }

@@ -205,6 +205,33 @@ export const ApprovalStepSchema = z.object({
   message: 'escalateAfter and escalateTo go together', path: ['escalateTo'],
 });
 
+/** Who holds a `task` step: a user, a role, the contact's owner, or the people of a pool in turn. */
+export const TaskAssigneeSchema = z.union([
+  ...PrincipalSchema.options,
+  z.object({ owner: z.literal('contact').describe('the contact\'s owner (set by assign_owner)') }).strict(),
+  z.object({ pool: z.array(z.email()).min(1).max(50).describe('users by email: the first holds the task, then the next on timeout') }).strict(),
+]);
+
+/** A human task with a form, accepted or rejected within `acceptWithin` (docs/journey-language.md). */
+export const TaskStepSchema = z.object({
+  ...stepBase,
+  type: z.literal('task'),
+  title: template('title', 300),
+  description: template('description').optional(),
+  assignee: TaskAssigneeSchema,
+  fields: z.array(FormFieldSchema).max(30).default([]),
+  acceptWithin: DurationSchema.default('1d').describe('how long each assignee has to accept or reject'),
+  onTimeout: z.enum(['escalate', 'next']).default('escalate').describe('escalate: hand it to escalateTo; next: the next person of the pool'),
+  escalateTo: PrincipalSchema.optional().describe('onTimeout escalate: who holds the task next'),
+  maxReassignments: z.number().int().min(0).max(10).default(1).describe('how many times the task changes hands before no_answer'),
+  onAccepted: StepIdSchema.optional(),
+  onRejected: StepIdSchema.optional(),
+  onNoAnswer: StepIdSchema.optional(),
+}).refine((t) => t.onTimeout !== 'next' || 'pool' in t.assignee, { message: 'onTimeout "next" needs a pool assignee', path: ['onTimeout'] })
+  .refine((t) => t.onTimeout !== 'escalate' || t.maxReassignments === 0 || t.escalateTo !== undefined, {
+    message: 'onTimeout "escalate" needs escalateTo (or maxReassignments 0)', path: ['escalateTo'],
+  });
+
 export const ExitStepSchema = z.object({
   ...stepBase,
   type: z.literal('exit'),
@@ -213,7 +240,7 @@ export const ExitStepSchema = z.object({
 
 export const StepSchema = z.discriminatedUnion('type', [
   SendEmailStepSchema, SendMessageStepSchema, WaitStepSchema, WaitForEventStepSchema, BranchStepSchema, SplitStepSchema,
-  UpdateContactStepSchema, AssignOwnerStepSchema, NotifyStepSchema, ApprovalStepSchema, ExitStepSchema,
+  UpdateContactStepSchema, AssignOwnerStepSchema, NotifyStepSchema, ApprovalStepSchema, TaskStepSchema, ExitStepSchema,
 ]);
 
 export type Step = z.infer<typeof StepSchema>;
@@ -230,6 +257,8 @@ export type ExitStep = z.infer<typeof ExitStepSchema>;
 export type AssignOwnerStep = z.infer<typeof AssignOwnerStepSchema>;
 export type NotifyStep = z.infer<typeof NotifyStepSchema>;
 export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
+export type TaskStep = z.infer<typeof TaskStepSchema>;
+export type TaskAssignee = z.infer<typeof TaskAssigneeSchema>;
 export type FormField = z.infer<typeof FormFieldSchema>;
 export type Principal = z.infer<typeof PrincipalSchema>;
 
@@ -259,6 +288,9 @@ export function exits(step: Step): Array<{ field: string; target: string }> {
     case 'approval':
       out.push({ field: 'onApprove', target: step.onApprove }, { field: 'onReject', target: step.onReject }, { field: 'onExpire', target: step.onExpire });
       break;
+    case 'task':
+      out.push({ field: 'onAccepted', target: step.onAccepted }, { field: 'onRejected', target: step.onRejected }, { field: 'onNoAnswer', target: step.onNoAnswer });
+      break;
     case 'exit':
       break;
     default: {
@@ -286,6 +318,8 @@ export function sleeplessWait(step: Step): { field: string; reason: string } | u
       return zero('timeout', step.timeout, 'a timeout');
     case 'approval':
       return zero('expireAfter', step.expireAfter, 'an expiry');
+    case 'task':
+      return zero('acceptWithin', step.acceptWithin, 'an acceptance deadline');
     default:
       return undefined;
   }
@@ -293,5 +327,5 @@ export function sleeplessWait(step: Step): { field: string; reason: string } | u
 
 /** Steps that surely pause the enrolment (a loop must pass through one). */
 export function pauses(step: Step): boolean {
-  return (step.type === 'wait' || step.type === 'wait_for_event' || step.type === 'approval') && sleeplessWait(step) === undefined;
+  return (step.type === 'wait' || step.type === 'wait_for_event' || step.type === 'approval' || step.type === 'task') && sleeplessWait(step) === undefined;
 }

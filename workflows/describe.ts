@@ -23,6 +23,8 @@ export function describeStep(step: Step): string {
       return `Calling webhook ${step.url} (step ${step.id})`;
     case 'approval':
       return `Waiting for an approval decision on "${step.title}" (step ${step.id})`;
+    case 'task':
+      return `Waiting for "${step.title}" to be accepted (step ${step.id})`;
     case 'exit':
       return `Exiting: ${step.reason} (step ${step.id})`;
     default: {

@@ -110,6 +110,7 @@ function showsStep(step: Step, ctx: EnrolmentContext): boolean {
     case 'wait':
     case 'wait_for_event':
     case 'approval':
+    case 'task':
       return true;
     case 'split':
       return step.holdout !== undefined;

@@ -5,6 +5,7 @@ import { sendMessage } from './messages';
 import { actions } from './activities';
 import type { EnrolmentContext } from './context';
 import { approval } from './approval';
+import { humanTask } from './task';
 import { branch, split } from './decisions';
 import { PERMANENT_FAILURE, type EnrolmentEnd } from './contract';
 import { wait, waitForEvent } from './waits';
@@ -65,6 +66,8 @@ export function runStep(step: Step, ctx: EnrolmentContext): Promise<StepOutcome>
       return notify(step, ctx);
     case 'approval':
       return approval(step, ctx);
+    case 'task':
+      return humanTask(step, ctx);
     case 'exit':
       return exit(step, ctx);
     default: {

@@ -148,15 +148,17 @@ export async function publishJourney(
 }
 
 /**
- * Approval steps whose assignee or escalation target nobody is (no such user, nobody in the
+ * Approval and task steps whose assignee or escalation target nobody is (no such user, nobody in the
  * role), each naming its step and field: such a task could never be decided, only expire.
  */
 async function approverProblems(db: Database, definition: JourneyDefinition): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];
   for (const [i, step] of definition.steps.entries()) {
-    if (step.type !== 'approval') continue;
-    for (const field of ['assignee', 'escalateTo'] as const) {
-      const principal = step[field];
+    if (step.type !== 'approval' && step.type !== 'task') continue;
+    // A task step's pool names users; the contact's owner is known only when the task opens.
+    const assignees = 'pool' in step.assignee ? step.assignee.pool.map((user, n) => ({ field: `assignee.pool[${n}]`, principal: { user } }))
+      : 'owner' in step.assignee ? [] : [{ field: 'assignee', principal: step.assignee }];
+    for (const { field, principal } of [...assignees, { field: 'escalateTo', principal: step.escalateTo }]) {
       const missing = principal && await missingPrincipal(db, principal);
       if (missing) problems.push({ path: `definition.steps[${i}].${field}`, stepId: step.id, message: `step "${step.id}": ${field}: ${missing}` });
     }

@@ -31,7 +31,8 @@ export interface NewTask {
   contactId: string;
   title: string;
   description?: string;
-  assignee: Principal;
+  /** `owner: 'contact'`: the contact's owner when the task is created (a task step); nobody when it has none. */
+  assignee: Principal | { owner: 'contact' };
   escalateTo?: Principal;
   fields: FormField[];
   dueAt?: string;
@@ -64,14 +65,15 @@ export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ task
   const contact = await findContact(deps.db, input.contactId);
   if (!contact) throw new PermanentError('contact_not_found', `contact ${input.contactId} does not exist (deleted or erased)`);
   const scope = { contact: toContact(contact), journey: { key: input.journeyKey }, trigger: await triggerOf(deps.db, input.enrolmentId) };
-  const assignee = await resolve(deps.db, input.assignee);
+  const principal: Principal = 'owner' in input.assignee ? { user: contact.owner ?? 'nobody@invalid' } : input.assignee;
+  const assignee = await resolve(deps.db, principal);
   const escalation = input.escalateTo ? await resolve(deps.db, input.escalateTo) : undefined;
   const test = input.test === true || contact.test;
   const [inserted] = await deps.db.insert(tasks).values({
     id: input.taskId, idempotencyKey: input.idempotencyKey, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
     journeyKey: input.journeyKey, contactId: input.contactId,
     title: await renderTemplate(input.title, scope), description: input.description ? await renderTemplate(input.description, scope) : null,
-    assigneeUserId: 'user' in input.assignee ? assignee.userIds[0] : undefined, assigneeRole: assignee.role,
+    assigneeUserId: 'user' in principal ? assignee.userIds[0] : undefined, assigneeRole: assignee.role,
     escalationUserId: input.escalateTo && 'user' in input.escalateTo ? escalation?.userIds[0] : undefined, escalationRole: escalation?.role,
     fields: input.fields, dueAt: input.dueAt ? new Date(input.dueAt) : undefined, test,
   }).onConflictDoNothing().returning();

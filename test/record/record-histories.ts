@@ -104,6 +104,25 @@ describe('record histories', () => {
     save('approval-owner-notify', enrolled.body.workflowId);
   });
 
+  recording('task-handoff')('task-handoff', async () => {
+    // The first seller lets the task time out; the next in the pool accepts with a value the branch reads.
+    const [ana, ben] = await Promise.all(['ana', 'ben'].map((n) => h.api('POST', '/v1/users', { email: uniqueEmail(n), name: n, roles: [] })));
+    const benKey = await h.api('POST', '/v1/api-keys', { name: 'ben', scopes: ['approver'], userId: ben!.body.id });
+    const key = await h.publish({ steps: [
+      { id: 'handoff', type: 'task', title: 'Call the lead', assignee: { pool: [ana!.body.email, ben!.body.email] }, acceptWithin: '2s', onTimeout: 'next',
+        fields: [{ name: 'meeting', type: 'checkbox', label: 'Meeting booked?' }], onAccepted: 'check', onRejected: 'done', onNoAnswer: 'done' },
+      { id: 'check', type: 'branch', cases: [{ condition: { field: 'approval.handoff.values.meeting', op: 'eq', value: true }, next: 'won' }], default: 'done' },
+      { id: 'won', type: 'update_contact', addTags: ['meeting'] },
+      { id: 'done', type: 'exit', reason: 'handed off' },
+    ] });
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('handoff') } });
+    const second = await eventually(async () => (await h.database.db.select().from(tasks).where(eq(tasks.enrolmentId, enrolled.body.id))).find((t) => t.assigneeUserId === ben!.body.id));
+    const done = await h.api('POST', `/v1/tasks/${second.id}/complete`, { decision: 'approve', values: { meeting: true } }, { authorization: `Bearer ${benKey.body.key}` });
+    expect(done.status).toBe(200);
+    expect(await h.result(enrolled.body.workflowId)).toMatchObject({ status: 'completed' });
+    save('task-handoff', enrolled.body.workflowId);
+  });
+
   recording('state-goal')('state-goal', async () => {
     const key = await h.publish({
       goal: { condition: { field: 'contact.lifecycleStage', op: 'eq', value: 'customer' } },
