@@ -2,6 +2,7 @@ import { and, count, eq } from 'drizzle-orm';
 import { contacts, enrolments } from '../../db/schema';
 import { segmentsScheduleId, syncSegmentsSchedule } from '../../services/segments/schedules';
 import { segmentRefreshWorkflow } from '../../workflows/contract';
+import { enrolmentsOf as enrolmentsOfIn, publishSegment } from '../support/segments';
 import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 /** Membership that time alone changes (the segments Schedule), and goals and exits on contact state. */
@@ -10,17 +11,9 @@ describe('time-relative segments and state goals', () => {
   beforeAll(async () => { h = await startHarness(); });
   afterAll(async () => { await h?.stop(); });
 
-  const enrolmentsOf = (journeyKey: string, contactId: string) => h.database.db.select().from(enrolments)
-    .where(and(eq(enrolments.journeyKey, journeyKey), eq(enrolments.contactId, contactId)));
+  const enrolmentsOf = (journeyKey: string, contactId: string) => enrolmentsOfIn(h, journeyKey, contactId);
 
-  async function segment(condition: unknown): Promise<string> {
-    const key = uniqueKey('seg');
-    await h.api('POST', '/v1/segments', { key, name: key, condition });
-    const published = await h.api('POST', `/v1/segments/${key}/publish`);
-    expect(published.status).toBe(201);
-    await h.result(published.body.scan);
-    return key;
-  }
+  const segment = (condition: unknown) => publishSegment(h, condition);
 
   /** Triggers one run of the Schedule and waits for it (a trigger right after the Schedule is created may be dropped: it asks again). */
   async function runSchedule(schedule: ReturnType<Harness['client']['schedule']['getHandle']>): Promise<void> {

@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { enrolments } from '../../db/schema';
 import { decideMemberships } from '../../services/segments/membership';
 import { publishedSegment } from '../../services/segments/segments';
+import { enrolmentsOf as enrolmentsOfIn, publishSegment } from '../support/segments';
 import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 
 /** Segments on the real stack: membership on every write path, segment events, exactly-once enrolment. */
@@ -10,19 +11,9 @@ describe('segments', () => {
   beforeAll(async () => { h = await startHarness(); });
   afterAll(async () => { await h?.stop(); });
 
-  const enrolmentsOf = (journeyKey: string, contactId: string) => h.database.db.select().from(enrolments)
-    .where(and(eq(enrolments.journeyKey, journeyKey), eq(enrolments.contactId, contactId)));
+  const enrolmentsOf = (journeyKey: string, contactId: string) => enrolmentsOfIn(h, journeyKey, contactId);
 
-  /** Creates and publishes a segment, and waits for the scan of its first version. */
-  async function segment(condition: unknown): Promise<string> {
-    const key = uniqueKey('seg');
-    const created = await h.api('POST', '/v1/segments', { key, name: key, condition });
-    if (created.status !== 201) throw new Error(JSON.stringify(created.body));
-    const published = await h.api('POST', `/v1/segments/${key}/publish`);
-    expect(published.status).toBe(201);
-    await h.result(published.body.scan);
-    return key;
-  }
+  const segment = (condition: unknown) => publishSegment(h, condition);
 
   async function members(key: string): Promise<string[]> {
     const page = await h.api('GET', `/v1/segments/${key}/contacts?limit=500`);
