@@ -3,7 +3,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../../db/client';
 import { journeyReviews, journeys, type JourneyReviewRow, type JourneyRow } from '../../db/schema';
-import type { JourneyReviewSubject } from '../../workflows/contract';
+import type { JourneyReviewSubject, ReviewSubject } from '../../workflows/contract';
 import type { Caller } from '../people/api-keys';
 import { appendAudit, digestOf } from '../audit/records';
 import { conflict, DomainError, invalid } from '../lib/errors';
@@ -30,6 +30,9 @@ export interface ReviewDeps {
 /** Who a request acts as: the user behind the key, else the key. */
 export const actorOf = (caller: Caller) => (caller.user ? `user:${caller.user.id}` : `api_key:${caller.keyId}`);
 
+/** Four eyes: the user ids that may not approve a review of what `author` wrote (an API key names no user). */
+export const excludedApproversOf = (author: string) => (author.startsWith('user:') ? [author.slice('user:'.length)] : []);
+
 /** The process that must approve this journey's versions, if any. */
 export const reviewProcessOf = (journey: JourneyRow, configured: string | undefined) => journey.reviewProcess ?? configured;
 
@@ -43,8 +46,7 @@ export async function requestReview(deps: ReviewDeps, journey: JourneyRow, proce
   const digest = digestOf(journey.draft);
   const editedBy = journey.draftEditedBy ?? 'unknown';
   const subject: JourneyReviewSubject = {
-    journeyKey: journey.key, version: (journey.latestVersion ?? 0) + 1, digest, editedBy,
-    excludedApprovers: editedBy.startsWith('user:') ? [editedBy.slice('user:'.length)] : [],
+    kind: 'journey', journeyKey: journey.key, version: (journey.latestVersion ?? 0) + 1, digest, editedBy, excludedApprovers: excludedApproversOf(editedBy),
   };
   // The review is written first: its unique pending key makes a second publish of the same draft find it.
   const runId = randomUUID();
@@ -95,12 +97,13 @@ export async function setReviewProcess(db: Database, key: string, processKey: st
   return row;
 }
 
-export interface ReviewEnd {
+/** A review run's end: the run, how it ended, and what it reviewed (concludeReview in services/processes/review-end.ts decides by kind). */
+export interface ReviewEnd<S extends ReviewSubject = ReviewSubject> {
   runId: string;
   workflowId: string;
   processKey: string;
   status: 'completed' | 'rejected';
-  review: JourneyReviewSubject;
+  review: S;
 }
 
 /**
@@ -108,7 +111,7 @@ export interface ReviewEnd {
  * changed since, or one that no longer publishes, is refused with the reason; a rejected run
  * leaves the journey as it was. Once per run: a retry returns the recorded outcome.
  */
-export async function concludeReview(deps: ReviewDeps, end: ReviewEnd): Promise<JourneyReviewRow> {
+export async function concludeJourneyReview(deps: ReviewDeps, end: ReviewEnd<JourneyReviewSubject>): Promise<JourneyReviewRow> {
   const [review] = await deps.db.select().from(journeyReviews).where(eq(journeyReviews.runId, end.runId));
   if (!review) throw new Error(`No journey review for run ${end.runId}`);
   if (review.outcome !== 'pending') return review;
