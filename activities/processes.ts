@@ -4,7 +4,7 @@ import {
 } from '../services/processes/run-tasks';
 import type { ProcessRunStatus } from '../db/schema';
 import type { ProcessAssignee } from '../journey-language';
-import type { ReviewEnd } from '../services/journeys/reviews';
+import type { ReviewEnd } from '../services/processes/review-subjects';
 import { concludeReview } from '../services/processes/review-end';
 import type { ActivityDeps } from './index';
 

@@ -3,11 +3,12 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../../db/client';
 import { journeyReviews, journeys, type JourneyReviewRow, type JourneyRow } from '../../db/schema';
-import type { JourneyReviewSubject, ReviewSubject } from '../../workflows/contract';
+import type { JourneyReviewSubject } from '../../workflows/contract';
 import type { Caller } from '../people/api-keys';
 import { appendAudit, digestOf } from '../audit/records';
 import { conflict, DomainError, invalid } from '../lib/errors';
 import { getProcess } from '../processes/definitions';
+import { excludedApproversOf, type ReviewEnd } from '../processes/review-subjects';
 import { startRun } from '../processes/runs';
 import { draftProblems, getJourney, getVersion, publishJourney } from './journeys';
 import { syncJourneySchedule } from './schedules';
@@ -29,9 +30,6 @@ export interface ReviewDeps {
 
 /** Who a request acts as: the user behind the key, else the key. */
 export const actorOf = (caller: Caller) => (caller.user ? `user:${caller.user.id}` : `api_key:${caller.keyId}`);
-
-/** Four eyes: the user ids that may not approve a review of what `author` wrote (an API key names no user). */
-export const excludedApproversOf = (author: string) => (author.startsWith('user:') ? [author.slice('user:'.length)] : []);
 
 /** The process that must approve this journey's versions, if any. */
 export const reviewProcessOf = (journey: JourneyRow, configured: string | undefined) => journey.reviewProcess ?? configured;
@@ -95,15 +93,6 @@ export async function setReviewProcess(db: Database, key: string, processKey: st
   if (!row) throw conflict('review_policy_set', `The journey "${key}" has a review policy already`);
   await appendAudit(db, { actor, action: 'journey.review_policy_set', outcome: 'set', journeyKey: key, details: { processKey } });
   return row;
-}
-
-/** A review run's end: the run, how it ended, and what it reviewed (concludeReview in services/processes/review-end.ts decides by kind). */
-export interface ReviewEnd<S extends ReviewSubject = ReviewSubject> {
-  runId: string;
-  workflowId: string;
-  processKey: string;
-  status: 'completed' | 'rejected';
-  review: S;
 }
 
 /**

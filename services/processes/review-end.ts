@@ -1,5 +1,6 @@
 import { concludeTemplateReview } from '../email/template-reviews';
-import { concludeJourneyReview, type ReviewDeps, type ReviewEnd } from '../journeys/reviews';
+import { concludeJourneyReview, type ReviewDeps } from '../journeys/reviews';
+import type { ReviewEnd } from './review-subjects';
 
 /** What a review's end did: the journey review's outcome and published version, or the template version's status. */
 export type ReviewConclusion =
