@@ -4,21 +4,23 @@ import {
 } from '../services/processes/run-tasks';
 import type { ProcessRunStatus } from '../db/schema';
 import type { ProcessAssignee } from '../journey-language';
-import { concludeReview, type ReviewEnd } from '../services/journeys/reviews';
+import type { ReviewEnd } from '../services/processes/review-subjects';
+import { concludeReview } from '../services/processes/review-end';
 import type { ActivityDeps } from './index';
 
 /** What a process run's workflow does to its rows and its audit chain: thin adapters over services/processes. */
 export function createProcessActivities(deps: ActivityDeps) {
+  const conclude = (input: ReviewEnd) => concludeReview({ ...deps, webhookAllowedHosts: deps.webhookTargets.allowedHosts }, input);
   return {
     recordProcessRunStarted: (input: RunRef & { version: number }) => recordRunStarted(deps.db, input),
     openProcessTask: (input: TaskRef & { assignees: ProcessAssignee[]; dueAt?: string }) => openRunTask(deps.db, input),
     skipProcessTask: (input: TaskRef) => skipRunTask(deps.db, input),
     recordProcessTaskAction: (input: RecordedAction) => recordRunTaskAction(deps.db, input),
     markProcessTasksOverdue: (input: RunRef & { taskIds: string[] }) => markRunTasksOverdue(deps.db, input),
-    concludeJourneyReview: async (input: ReviewEnd) => {
-      const review = await concludeReview({ ...deps, webhookAllowedHosts: deps.webhookTargets.allowedHosts }, input);
-      return { outcome: review.outcome, publishedVersion: review.publishedVersion };
-    },
+    /** A review run's end, decided by its subject's kind (journey or template). */
+    concludeReview: conclude,
+    /** The same activity under the name journey review runs schedule (and their histories recorded) since before template reviews. */
+    concludeJourneyReview: conclude,
     finishProcessRun: (input: RunRef & { status: Exclude<ProcessRunStatus, 'running'>; done: number; total: number }) => finishRun(deps.db, input),
   };
 }

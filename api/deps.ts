@@ -32,6 +32,8 @@ export interface ApiDeps {
   webhookAllowedHosts?: readonly string[];
   /** JOURNEY_REVIEW_PROCESS: the process that reviews every journey's publish (none: only journeys with their own policy). */
   journeyReviewProcess?: string;
+  /** TEMPLATE_REVIEW_PROCESS: the process that reviews every new template version (none: only templates with their own policy). */
+  templateReviewProcess?: string;
 }
 
 export interface RouteOptions {

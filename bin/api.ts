@@ -19,7 +19,7 @@ async function main() {
     secrets: resolveSecrets(config), publicUrl: () => publicUrl(config), rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     publicRateLimitPerMinute: config.PUBLIC_RATE_LIMIT_PER_MINUTE, authFailureLimitPerMinute: config.AUTH_FAILURE_LIMIT_PER_MINUTE, trustProxy: config.TRUST_PROXY,
     metricsToken: config.METRICS_TOKEN,
-    webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS, journeyReviewProcess: config.JOURNEY_REVIEW_PROCESS,
+    webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS, journeyReviewProcess: config.JOURNEY_REVIEW_PROCESS, templateReviewProcess: config.TEMPLATE_REVIEW_PROCESS,
   }, logger);
   await app.listen({ host: config.HOST, port: config.PORT });
   logger.info({ api: publicUrl(config), docs: `${publicUrl(config)}/docs` }, 'API listening');

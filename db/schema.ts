@@ -113,9 +113,27 @@ export const emailTemplates = pgTable(
     text: text('text').notNull(),
     html: text('html'),
     createdAt: createdAt(),
+    /** Only approved versions are pinned by a journey publish (and so sent); under a review policy a new version waits for its review run. */
+    status: text('status').$type<TemplateVersionStatus>().notNull().default('approved'),
+    /** Who saved this version (`user:<id>` or `api_key:<id>`; null before this was recorded): they cannot approve its review. */
+    savedBy: text('saved_by'),
+    /** The review process and its run, when the version was saved under a review policy. */
+    reviewProcess: text('review_process'),
+    reviewRunId: uuid('review_run_id'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
   },
   (t) => [primaryKey({ columns: [t.key, t.version] })],
 );
+
+export type TemplateVersionStatus = 'pending_review' | 'approved' | 'rejected';
+
+/** A template's review policy: the process whose run must approve each new version (besides TEMPLATE_REVIEW_PROCESS). */
+export const templateReviewPolicies = pgTable('template_review_policies', {
+  key: text('key').primaryKey(),
+  reviewProcess: text('review_process').notNull(),
+  setBy: text('set_by').notNull(),
+  createdAt: createdAt(),
+});
 
 /** Round-robin position of each owner pool. */
 export const ownerPools = pgTable('owner_pools', {

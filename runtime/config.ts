@@ -61,6 +61,8 @@ export const ConfigSchema = z.object({
     .describe('the zone of SENDING_WINDOW for contacts without one'),
   JOURNEY_REVIEW_PROCESS: optional(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'is a process key'))
     .describe('the process whose run must approve every journey version before it goes live (four eyes)'),
+  TEMPLATE_REVIEW_PROCESS: optional(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'is a process key'))
+    .describe('the process whose run must approve every new email template version before journeys can use it (four eyes)'),
   CONSENT_MODE: withDefault(z.enum(['opt_out', 'opt_in']), 'opt_out'),
   EMAIL_FREQUENCY_CAP: withDefault(z.string().regex(/^(off|\d+\/\d+(ms|s|m|h|d|w))$/, 'is "off" or N/duration, e.g. "5/7d"'), '5/7d'),
   EMAIL_RATE_LIMIT_PER_SECOND: withDefault(z.coerce.number().positive().max(10_000), 20),

@@ -260,12 +260,17 @@ export interface ProcessRunInput {
   definition: ProcessDefinition;
   /** The run's inputs (checked against the definition's `inputs`): what its conditions read as `run.inputs.*`. */
   inputs: Record<string, unknown>;
-  /** Set when the run reviews a journey's draft (a publish policy): its end publishes that draft or records why not. */
-  review?: JourneyReviewSubject;
+  /** Set when the run reviews something under a policy: its end publishes the journey draft or decides the template version. */
+  review?: ReviewSubject;
 }
+
+/** What a review run decides on, by kind; `kind` is absent in journey reviews started before template reviews existed. */
+export type ReviewSubject = JourneyReviewSubject | TemplateReviewSubject;
+export type ReviewKind = NonNullable<ReviewSubject['kind']>;
 
 /** The journey draft a review run decides on, and who may not approve it (four eyes). */
 export interface JourneyReviewSubject {
+  kind?: 'journey';
   journeyKey: string;
   /** The version the draft would become. */
   version: number;
@@ -274,6 +279,17 @@ export interface JourneyReviewSubject {
   /** Who last edited the draft (`user:<id>` or `api_key:<id>`). */
   editedBy: string;
   /** User ids that may not approve: whoever last edited the draft. */
+  excludedApprovers: string[];
+}
+
+/** A template version saved under a review policy: approved, it becomes usable; rejected, it never is. */
+export interface TemplateReviewSubject {
+  kind: 'template';
+  templateKey: string;
+  version: number;
+  /** Who saved the version (`user:<id>` or `api_key:<id>`). */
+  savedBy: string;
+  /** User ids that may not approve: whoever saved the version. */
   excludedApprovers: string[];
 }
 

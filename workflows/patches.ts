@@ -52,5 +52,7 @@ export const SENDING_WINDOW_PATCH = 'sending-window';
  * 2026-11-29: a process run that reviews a journey's draft (started with `review`, a publish
  * policy) ends by calling `concludeJourneyReview`, which publishes exactly the reviewed draft or
  * records why not (before: no run had a review). Asked only by such runs, none from before.
+ * Template reviews (`review.kind: 'template'`, added later) ask it too and conclude through
+ * `concludeReview` instead: every such run is new, so no journey review's commands changed.
  */
 export const JOURNEY_REVIEW_PATCH = 'journey-review-publish';

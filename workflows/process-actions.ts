@@ -3,7 +3,7 @@ import { approvalOutcome, isFinished, slotFor, validateValues, type ApprovalSlot
 import type { ProcessTask } from '../journey-language';
 import { actions } from './activities';
 import {
-  actOnProcessTaskUpdate, ProcessTaskRefusal, type JourneyReviewSubject, type ProcessRunState, type ProcessTaskAction,
+  actOnProcessTaskUpdate, ProcessTaskRefusal, type ProcessRunState, type ProcessTaskAction, type ReviewSubject,
 } from './contract';
 
 /**
@@ -23,7 +23,7 @@ const takes = (task: ProcessTask, action: ProcessTaskAction['action']) => (task.
 
 /** Registers `actOnProcessTask`: its validator refuses a task not open, a caller who may not act, a wrong action or bad values. */
 export function registerActionHandler(
-  state: Omit<ProcessRunState, 'progress'>, byId: Map<string, ProcessTask>, run: ProcessRunRef, review: JourneyReviewSubject | undefined, changed: () => void,
+  state: Omit<ProcessRunState, 'progress'>, byId: Map<string, ProcessTask>, run: ProcessRunRef, review: ReviewSubject | undefined, changed: () => void,
 ): void {
   const { tasks } = state;
   /** Tasks with an action being recorded: the next action on the task waits, then is checked against its outcome. */
@@ -35,7 +35,9 @@ export function registerActionHandler(
     if (!task || !t || t.status !== 'open' || state.status !== 'running') refuse(ProcessTaskRefusal.taskClosed, 'this task is not open');
     if (!takes(task, input.action)) refuse(ProcessTaskRefusal.wrongAction, task.kind === 'approval' ? 'an approval is approved or rejected' : `a ${task.kind} task is completed`);
     if (input.action === 'approve' && review?.excludedApprovers.includes(input.actor.userId)) {
-      refuse(ProcessTaskRefusal.fourEyes, `four eyes: whoever last edited the draft of journey "${review.journeyKey}" cannot approve its review`);
+      refuse(ProcessTaskRefusal.fourEyes, review.kind === 'template'
+        ? `four eyes: whoever saved version ${review.version} of template "${review.templateKey}" cannot approve its review`
+        : `four eyes: whoever last edited the draft of journey "${review.journeyKey}" cannot approve its review`);
     }
     if (t.slots && !allowed(t, input.actor.userId)) refuse(ProcessTaskRefusal.notAllowed, 'only an assignee of this task who has not acted on it yet may act on it');
     const fields = task.kind === 'checklist' ? [] : task.fields;

@@ -53,9 +53,12 @@ export async function processWorkflow(input: ProcessRunInput): Promise<{ status:
   for (const t of Object.values(state.tasks)) if (!isFinished(t.status)) t.status = 'cancelled';
   const progress = progressOf(definition, state.tasks);
   await actions.finishProcessRun({ ...run, status: state.status as 'completed' | 'rejected', done: progress.done, total: progress.total });
-  // A journey review publishes exactly the reviewed draft, or records why not. Only runs started with a review ask the patch.
+  // A review's end decides its subject: a journey review publishes exactly the reviewed draft (or records why not), a
+  // template review approves or rejects the version. Only runs started with a review ask the patch. Journey reviews keep
+  // the activity their histories recorded; template reviews (new, none before) conclude through `concludeReview`.
   if (input.review && patched(JOURNEY_REVIEW_PATCH)) {
-    await actions.concludeJourneyReview({ ...run, status: state.status as 'completed' | 'rejected', review: input.review });
+    const end = { ...run, status: state.status as 'completed' | 'rejected', review: input.review };
+    await (input.review.kind === 'template' ? actions.concludeReview(end) : actions.concludeJourneyReview(end));
   }
   return { status: state.status, done: progress.done, total: progress.total };
 }

@@ -126,7 +126,7 @@ export const TABLES_WITHOUT_CONTACT_DATA: Readonly<Record<string, string>> = {
   applied_effects: "a journey's CRM writes as its definition states them, and owners assigned (staff)",
   webhook_deliveries: 'the webhook ledger: key, URL from the journey definition, status',
   task_links: 'ids and times of single-use form links',
-  journeys: 'journey definitions', journey_versions: 'published journey definitions', email_templates: 'templates (Liquid source)',
+  journeys: 'journey definitions', journey_versions: 'published journey definitions', email_templates: 'templates (Liquid source, who saved each version: staff)',
   owner_pools: 'round-robin positions', test_runs: "test runs' definitions and sandbox contact ids",
   users: 'staff (approvers), not contacts', api_keys: 'key hashes and scopes',
   segments: 'segment definitions', segment_versions: 'published segment conditions',
@@ -137,4 +137,5 @@ export const TABLES_WITHOUT_CONTACT_DATA: Readonly<Record<string, string>> = {
   process_runs: 'runs of team processes: not about a contact (docs/processes.md: keep personal data out of run inputs)',
   process_tasks: "staff tasks of process runs and their answers, not about a contact",
   journey_reviews: 'reviews of journey drafts: run ids, digests, who edited (staff)',
+  template_review_policies: 'which process reviews a template\'s new versions (staff)',
 };

@@ -1,7 +1,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { emailTemplates, type TemplateRow } from '../../db/schema';
-import { notFound } from '../lib/errors';
+import { conflict, notFound } from '../lib/errors';
 import { signToken } from '../lib/signing';
 import { renderTemplate } from '../lib/templates';
 
@@ -21,11 +21,22 @@ export interface LinkSettings {
 
 const DEFAULT_TRACKING_TTL_SECONDS = 365 * 86_400;
 
+/**
+ * The template's latest approved version, or the named one if it is approved: a version waiting
+ * for its review (or rejected) is never pinned or sent. 404 `template_not_found` when the
+ * template (version) does not exist, 409 `template_not_approved` when it is not approved.
+ */
 export async function getTemplate(db: Database, key: string, version?: number): Promise<TemplateRow> {
   const where = version === undefined ? eq(emailTemplates.key, key) : and(eq(emailTemplates.key, key), eq(emailTemplates.version, version));
-  const [row] = await db.select().from(emailTemplates).where(where).orderBy(desc(emailTemplates.version)).limit(1);
-  if (!row) throw notFound('template', 'key', version === undefined ? key : `${key}@${version}`);
-  return row;
+  const [row] = await db.select().from(emailTemplates).where(and(where, eq(emailTemplates.status, 'approved')))
+    .orderBy(desc(emailTemplates.version)).limit(1);
+  if (row) return row;
+  const [any] = await db.select({ status: emailTemplates.status }).from(emailTemplates).where(where).limit(1);
+  const what = version === undefined ? key : `${key}@${version}`;
+  if (!any) throw notFound('template', 'key', what);
+  throw conflict('template_not_approved', version === undefined
+    ? `template "${what}" has no approved version (its versions wait for their review or were rejected)`
+    : `template "${what}" is ${any.status === 'rejected' ? 'rejected' : 'waiting for its review'}`);
 }
 
 export async function renderContent(content: EmailContent, scope: Record<string, unknown>): Promise<EmailContent> {

@@ -17,8 +17,14 @@ const SAMPLE_SCOPE = {
   unsubscribe_url: 'https://example.com/unsubscribe/sample',
 };
 
+/** Who saved a version, and the review it waits for when saved under a review policy (else it is approved at once). */
+export interface TemplateSave {
+  savedBy: string;
+  review?: { processKey: string; runId: string };
+}
+
 /** Stores a new version of a template (numbered from 1); refuses one that does not parse. */
-export async function createTemplateVersion(db: Database, key: string, content: EmailContent): Promise<TemplateRow> {
+export async function createTemplateVersion(db: Database, key: string, content: EmailContent, save: TemplateSave): Promise<TemplateRow> {
   const problems: FieldProblem[] = [];
   for (const field of ['subject', 'text', 'html'] as const) {
     const source = content[field];
@@ -38,7 +44,10 @@ export async function createTemplateVersion(db: Database, key: string, content: 
     const [latest] = await tx.select({ version: emailTemplates.version }).from(emailTemplates)
       .where(eq(emailTemplates.key, key)).orderBy(desc(emailTemplates.version)).limit(1);
     const [row] = await tx.insert(emailTemplates)
-      .values({ key, version: (latest?.version ?? 0) + 1, subject: content.subject, text: content.text, html: content.html })
+      .values({
+        key, version: (latest?.version ?? 0) + 1, subject: content.subject, text: content.text, html: content.html, savedBy: save.savedBy,
+        status: save.review ? 'pending_review' : 'approved', reviewProcess: save.review?.processKey, reviewRunId: save.review?.runId,
+      })
       .returning();
     return row!;
   });
@@ -52,8 +61,9 @@ export async function listTemplateVersions(db: Database, key: string, page: { li
 }
 
 /**
- * At publish: every send_email step that names a template gets its latest version pinned (or
- * keeps the one it names), and the pinned version must exist and render. Problems name the step.
+ * At publish: every send_email step that names a template gets its latest approved version
+ * pinned (or keeps the one it names, which must be approved), and the pinned version must exist
+ * and render. A version waiting for its review is never pinned. Problems name the step.
  */
 export async function pinTemplates(db: Database, definition: JourneyDefinition): Promise<JourneyDefinition> {
   const problems: FieldProblem[] = [];
@@ -65,9 +75,10 @@ export async function pinTemplates(db: Database, definition: JourneyDefinition):
       return { ...step, templateVersion: template.version };
     } catch (err) {
       const what = step.templateVersion ? `${step.template}@${step.templateVersion}` : step.template;
-      const message = (err as { code?: string }).code === 'template_not_found'
-        ? `step "${step.id}": unknown template "${what}"`
-        : `step "${step.id}": template "${what}" does not render: ${(err as Error).message.split('\n')[0]}`;
+      const code = (err as { code?: string }).code;
+      const message = code === 'template_not_found' ? `step "${step.id}": unknown template "${what}"`
+        : code === 'template_not_approved' ? `step "${step.id}": ${(err as Error).message}`
+          : `step "${step.id}": template "${what}" does not render: ${(err as Error).message.split('\n')[0]}`;
       problems.push({ path: `definition.steps[${i}].template`, message, stepId: step.id } as FieldProblem);
       return step;
     }

@@ -8,6 +8,7 @@ import type { Caller } from '../people/api-keys';
 import { appendAudit, digestOf } from '../audit/records';
 import { conflict, DomainError, invalid } from '../lib/errors';
 import { getProcess } from '../processes/definitions';
+import { excludedApproversOf, type ReviewEnd } from '../processes/review-subjects';
 import { startRun } from '../processes/runs';
 import { draftProblems, getJourney, getVersion, publishJourney } from './journeys';
 import { syncJourneySchedule } from './schedules';
@@ -43,8 +44,7 @@ export async function requestReview(deps: ReviewDeps, journey: JourneyRow, proce
   const digest = digestOf(journey.draft);
   const editedBy = journey.draftEditedBy ?? 'unknown';
   const subject: JourneyReviewSubject = {
-    journeyKey: journey.key, version: (journey.latestVersion ?? 0) + 1, digest, editedBy,
-    excludedApprovers: editedBy.startsWith('user:') ? [editedBy.slice('user:'.length)] : [],
+    kind: 'journey', journeyKey: journey.key, version: (journey.latestVersion ?? 0) + 1, digest, editedBy, excludedApprovers: excludedApproversOf(editedBy),
   };
   // The review is written first: its unique pending key makes a second publish of the same draft find it.
   const runId = randomUUID();
@@ -95,20 +95,12 @@ export async function setReviewProcess(db: Database, key: string, processKey: st
   return row;
 }
 
-export interface ReviewEnd {
-  runId: string;
-  workflowId: string;
-  processKey: string;
-  status: 'completed' | 'rejected';
-  review: JourneyReviewSubject;
-}
-
 /**
  * A review run's end: an approved (completed) run publishes exactly the reviewed draft; a draft
  * changed since, or one that no longer publishes, is refused with the reason; a rejected run
  * leaves the journey as it was. Once per run: a retry returns the recorded outcome.
  */
-export async function concludeReview(deps: ReviewDeps, end: ReviewEnd): Promise<JourneyReviewRow> {
+export async function concludeJourneyReview(deps: ReviewDeps, end: ReviewEnd<JourneyReviewSubject>): Promise<JourneyReviewRow> {
   const [review] = await deps.db.select().from(journeyReviews).where(eq(journeyReviews.runId, end.runId));
   if (!review) throw new Error(`No journey review for run ${end.runId}`);
   if (review.outcome !== 'pending') return review;

@@ -5,7 +5,7 @@ import type { Database } from '../../db/client';
 import { processRuns, processTasks, type ProcessRunRow, type ProcessTaskRow } from '../../db/schema';
 import { orderedTasks, validateValues, type FormProblem, type ProcessDefinition, type ProcessTaskStatus, type RunTask } from '../../journey-language';
 import {
-  actOnProcessTaskUpdate, ProcessKey, ProcessTaskRefusal, processWorkflow, type JourneyReviewSubject, type ProcessRunInput, type ProcessTaskAction,
+  actOnProcessTaskUpdate, ProcessKey, ProcessTaskRefusal, processWorkflow, type ProcessRunInput, type ProcessTaskAction, type ReviewSubject,
 } from '../../workflows/contract';
 import { conflict, DomainError, invalid, notFound } from '../lib/errors';
 import { getProcess, getProcessVersion } from './definitions';
@@ -16,10 +16,10 @@ export interface ProcessDeps {
   taskQueue: string;
 }
 
-/** A run that reviews a journey's draft: its id (the review's, recorded first) and what it decides on. */
+/** A run that reviews a journey's draft or a template version: its id (the review's, recorded first) and what it decides on. */
 export interface ReviewStart {
   runId: string;
-  subject: JourneyReviewSubject;
+  subject: ReviewSubject;
 }
 
 const problemsAt = (prefix: string, problems: FormProblem[]) => problems.map((p) => ({ path: `${prefix}.${p.field}`, message: p.message }));
@@ -35,7 +35,7 @@ export async function startRun(
   const process = await getProcess(deps.db, key);
   if (process.latestVersion === null) throw conflict('process_not_published', `The process "${key}" has no published version yet`);
   const { definition, version } = await getProcessVersion(deps.db, process.id, process.latestVersion);
-  // A review run's inputs name its journey; only those the definition declares are checked.
+  // A review run's inputs name its subject; only those the definition declares are checked.
   const declared = review ? Object.fromEntries(Object.entries(inputs).filter(([name]) => definition.inputs.some((f) => f.name === name))) : inputs;
   const problems = validateValues(definition.inputs, declared);
   if (problems.length) throw invalid('invalid_inputs', problems[0]!.message, problemsAt('body.inputs', problems));

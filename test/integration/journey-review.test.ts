@@ -1,27 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { auditRecords } from '../../db/schema';
-import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
+import { eventually, startHarness, uniqueKey, type Harness } from '../support/harness';
+import { decide, setUp } from '../support/review-process';
 
 const JOURNEY = { steps: [{ id: 'rest', type: 'wait', duration: '1h' }] };
 type Review = { runId: string; outcome: string; reason: string | null; publishedVersion: number | null; editedBy: string };
-
-/** A review process and people on the real stack: an author (whose key is an admin key) and a reviewer, both in the reviewing role. */
-async function setUp(h: Harness, processKey = uniqueKey('review')) {
-  const role = uniqueKey('reviewers');
-  async function person(scopes: string[]) {
-    const created = await h.api('POST', '/v1/users', { email: uniqueEmail('person'), name: 'Person', roles: [role] });
-    const key = await h.api('POST', '/v1/api-keys', { name: 'person', scopes, userId: created.body.id });
-    return { id: created.body.id as string, auth: { authorization: `Bearer ${key.body.key}` } };
-  }
-  const author = await person(['admin']);
-  const reviewer = await person(['approver']);
-  const definition = {
-    sections: [{ title: 'Review', tasks: [{ id: 'content', kind: 'approval', title: 'Content approval', approvers: [{ role }], stop: true }] }],
-  };
-  expect((await h.api('POST', '/v1/processes', { key: processKey, name: 'Journey review', definition })).status).toBe(201);
-  expect((await h.api('POST', `/v1/processes/${processKey}/publish`)).status).toBe(201);
-  return { processKey, author, reviewer };
-}
 
 async function reviewOf(h: Harness, journeyKey: string, runId: string, settled = true): Promise<Review> {
   return eventually(async () => {
@@ -30,9 +13,6 @@ async function reviewOf(h: Harness, journeyKey: string, runId: string, settled =
     return review && (!settled || review.outcome !== 'pending') && review;
   });
 }
-
-const decide = (h: Harness, processKey: string, runId: string, action: string, auth: Record<string, string>) =>
-  h.api('POST', `/v1/processes/${processKey}/runs/${runId}/tasks/content/complete`, { action }, auth);
 
 describe('journey publish policy (a journey with its own review process)', () => {
   let h: Harness;

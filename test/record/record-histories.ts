@@ -13,6 +13,7 @@ import { assign } from '../../journey-language';
 import { provisionTemporalCli } from '../../runtime/temporal-dev-server';
 import { testEnvironment } from '../support/env';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
+import { decide, setUp } from '../support/review-process';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const OUT = path.join(__dirname, '..', 'histories');
@@ -268,4 +269,29 @@ describe('record histories', () => {
     expect(await h.result(run.workflowId)).toEqual({ status: 'completed', done: 4, total: 4 });
     save('process-run', run.workflowId);
   });
+
+  /** A review run under a publish policy, approved by a second person after four eyes refused the author. */
+  async function recordReview(name: string, start: (processKey: string, author: { authorization: string }) => Promise<string>) {
+    const { processKey, author, reviewer } = await setUp(h);
+    const runId = await start(processKey, author.auth);
+    const base = `/v1/processes/${processKey}/runs/${runId}`;
+    await eventually(async () => (await h.api('GET', base)).body.tasks[0].status === 'open');
+    expect((await decide(h, processKey, runId, 'approve', author.auth)).status).toBe(403);
+    expect((await decide(h, processKey, runId, 'approve', reviewer.auth)).status).toBe(200);
+    expect(await h.result(`process:${processKey}:${runId}`)).toEqual({ status: 'completed', done: 1, total: 1 });
+    save(name, `process:${processKey}:${runId}`);
+  }
+
+  recording('journey-review')('journey-review', () => recordReview('journey-review', async (processKey, author) => {
+    const key = `reviewed-${Date.now()}`;
+    await h.api('POST', '/v1/journeys', { key, name: 'Reviewed', definition: { steps: [{ id: 'rest', type: 'wait', duration: '1h' }] } }, author);
+    await h.api('PUT', `/v1/journeys/${key}/review-policy`, { process: processKey });
+    return (await h.api('POST', `/v1/journeys/${key}/publish`, undefined, author)).body.runId;
+  }));
+
+  recording('template-review')('template-review', () => recordReview('template-review', async (processKey, author) => {
+    const key = `reviewed-${Date.now()}`;
+    await h.api('PUT', `/v1/templates/${key}/review-policy`, { process: processKey });
+    return (await h.api('POST', '/v1/templates', { key, subject: 'Hi', text: 'Hello {{ contact.firstName }}' }, author)).body.review.runId;
+  }));
 });

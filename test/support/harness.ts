@@ -71,6 +71,8 @@ export interface HarnessOptions {
   webhookAllowedHosts?: readonly string[];
   /** JOURNEY_REVIEW_PROCESS of the API (default none). */
   journeyReviewProcess?: string;
+  /** TEMPLATE_REVIEW_PROCESS of the API (default none). */
+  templateReviewProcess?: string;
   /** Resolves webhook hosts instead of DNS (a name that resolves inside the network, without DNS). */
   webhookResolver?: Resolver;
   /** A database of the test file's own instead of the run's shared one (a test that must see no other file's records). */
@@ -110,7 +112,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const app: FastifyInstance = await buildApp({
     database, temporal: client, taskQueue, namespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233',
     secrets: TEST_SECRETS, publicUrl: () => baseUrl, rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
-    webhookAllowedHosts: options.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS, journeyReviewProcess: options.journeyReviewProcess,
+    webhookAllowedHosts: options.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS, journeyReviewProcess: options.journeyReviewProcess, templateReviewProcess: options.templateReviewProcess,
   }, logger);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };

@@ -35,10 +35,10 @@ describe('configuration', () => {
     }
   });
 
-  it('takes a process key as JOURNEY_REVIEW_PROCESS, nothing else', () => {
-    expect(loadConfig({ JOURNEY_REVIEW_PROCESS: 'content-review' }).JOURNEY_REVIEW_PROCESS).toBe('content-review');
-    expect(loadConfig({ JOURNEY_REVIEW_PROCESS: '' }).JOURNEY_REVIEW_PROCESS).toBeUndefined();
-    expect(() => loadConfig({ JOURNEY_REVIEW_PROCESS: '../Review!' })).toThrow(/JOURNEY_REVIEW_PROCESS/);
+  it.each(['JOURNEY_REVIEW_PROCESS', 'TEMPLATE_REVIEW_PROCESS'] as const)('takes a process key as %s, nothing else', (name) => {
+    expect(loadConfig({ [name]: 'content-review' })[name]).toBe('content-review');
+    expect(loadConfig({ [name]: '' })[name]).toBeUndefined();
+    expect(() => loadConfig({ [name]: '../Review!' })).toThrow(new RegExp(name));
   });
 
   it("takes the owner's URL for migrations only beside the runtime role's, on the same database", () => {
