@@ -109,6 +109,35 @@ describe('process approval stages and round-robin assignees', () => {
     expect(exported.verification.ok).toBe(true);
   });
 
+  it("leaves whoever decided stage 1 out of a later stage's role and rotation", async () => {
+    const role = `brand-${uniqueKey('r').slice(-8)}`;
+    const [ann, bob] = [await user([role]), await user([role])];
+    const key = await publish({ sections: [{ title: 'Review', tasks: [
+      { id: 'content', kind: 'approval', mode: 'sequential', title: 'Content', stages: [
+        { approvers: [{ role }] }, { approvers: [{ roundRobin: { role } }] }, { approvers: [{ role }] },
+      ] },
+    ] }] });
+    const run = (await h.api('POST', `/v1/processes/${key}/runs`, {})).body;
+    const base = `/v1/processes/${key}/runs/${run.id}`;
+    await eventually(async () => (await h.api('GET', base)).body.progress.next?.stage === 1);
+    expect((await h.api('POST', `${base}/tasks/content/complete`, { action: 'approve' }, ann.auth)).status).toBe(200);
+    const second = await eventually(async () => { const p = (await h.api('GET', base)).body; return p.progress.next?.stage === 2 && p; });
+    // Whatever the rotation's turn, ann decided stage 1: bob is the only one left to pick.
+    expect(second.progress.next).toMatchObject({ userIds: [bob.id] });
+    expect(await inbox(ann.auth, run.id)).toEqual([]);
+    expect((await h.api('POST', `${base}/tasks/content/complete`, { action: 'approve' }, bob.auth)).status).toBe(200);
+    // Stage 3 (the role): both decided already, so nobody is left; the stage waits, in no one's inbox.
+    const third = await eventually(async () => { const p = (await h.api('GET', base)).body; return p.progress.next?.stage === 3 && p; });
+    expect(third.progress.next).toMatchObject({ userIds: [] });
+    expect(await inbox(ann.auth, run.id)).toEqual([]);
+    expect(await inbox(bob.auth, run.id)).toEqual([]);
+    // Ann asking again is her stage-1 request again (the update id is task and user): it decides nothing.
+    await h.api('POST', `${base}/tasks/content/complete`, { action: 'reject' }, ann.auth);
+    const state = await h.client.workflow.getHandle(run.workflowId).query(processRunStateQuery);
+    expect(state.tasks.content).toMatchObject({ status: 'open', slots: [{ userIds: [], role, stage: 3 }] });
+    await h.client.workflow.getHandle(run.workflowId).terminate('test over');
+  });
+
   it('gives round-robin tasks to the next person of the rotation, once per run and task', async () => {
     const role = `sales-${uniqueKey('r').slice(-8)}`;
     const [sam, sue] = [await user([role]), await user([role])];
