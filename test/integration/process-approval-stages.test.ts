@@ -59,7 +59,10 @@ describe('process approval stages and round-robin assignees', () => {
     expect(second.tasks.map((t: { status: string }) => t.status)).toEqual(['open', 'pending']);
     await eventually(async () => (await assigneeOf(run.workflowId)) === ben.id);
     expect(await inbox(ada.auth, run.id)).toEqual([]);
-    expect(await inbox(ben.auth, run.id)).toEqual([expect.objectContaining({ taskId: 'content', stage: 2 })]);
+    const [benTask] = await inbox(ben.auth, run.id);
+    expect(benTask).toMatchObject({ taskId: 'content', stage: 2 });
+    expect(String((await h.api('GET', `/tasks/${(benTask as { id: string }).id}`, undefined, ben.auth)).body)).toContain(`${key} · Review · stage 2`);
+    expect((await h.api('GET', `/tasks/${(benTask as { id: string }).id}`, undefined, ada.auth)).status).toBe(403);
 
     expect((await h.api('POST', `${base}/tasks/content/complete`, { action: 'approve' }, ben.auth)).status).toBe(200);
     const state = await h.client.workflow.getHandle(run.workflowId).query(processRunStateQuery);
