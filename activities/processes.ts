@@ -1,5 +1,5 @@
 import {
-  finishRun, markRunTasksOverdue, openRunTask, recordRunStarted, recordRunTaskAction, skipRunTask,
+  finishRun, markRunTasksOverdue, openApprovalStage, openRunTask, recordRunStarted, recordRunTaskAction, skipRunTask,
   type RecordedAction, type RunRef, type TaskRef,
 } from '../services/processes/run-tasks';
 import type { ProcessRunStatus } from '../db/schema';
@@ -13,7 +13,8 @@ export function createProcessActivities(deps: ActivityDeps) {
   const conclude = (input: ReviewEnd) => concludeReview({ ...deps, webhookAllowedHosts: deps.webhookTargets.allowedHosts }, input);
   return {
     recordProcessRunStarted: (input: RunRef & { version: number }) => recordRunStarted(deps.db, input),
-    openProcessTask: (input: TaskRef & { assignees: ProcessAssignee[]; dueAt?: string }) => openRunTask(deps.db, input),
+    openProcessTask: (input: TaskRef & { assignees: ProcessAssignee[]; stage?: number; dueAt?: string }) => openRunTask(deps.db, input),
+    openApprovalStage: (input: TaskRef & { stage: number; assignees: ProcessAssignee[] }) => openApprovalStage(deps.db, input),
     skipProcessTask: (input: TaskRef) => skipRunTask(deps.db, input),
     recordProcessTaskAction: (input: RecordedAction) => recordRunTaskAction(deps.db, input),
     markProcessTasksOverdue: (input: RunRef & { taskIds: string[] }) => markRunTasksOverdue(deps.db, input),

@@ -606,10 +606,13 @@ export const processTasks = pgTable(
     kind: text('kind').$type<'checklist' | 'form' | 'approval'>().notNull(),
     title: text('title').notNull(),
     status: text('status').$type<'open' | 'done' | 'approved' | 'rejected' | 'skipped' | 'cancelled'>().notNull(),
-    /** Who may act, resolved when it opened: one entry per assignee or approver (empty: anyone). */
-    assignees: jsonb('assignees').$type<Array<{ userIds: string[]; role?: string }>>().notNull().default([]),
-    /** Each approver's decision, in order. */
-    decisions: jsonb('decisions').$type<Array<{ userId: string; decision: 'approve' | 'reject'; at: string; comment?: string }>>().notNull().default([]),
+    /**
+     * Who may act, resolved when it opened: one entry per assignee or approver (empty: anyone); a
+     * sequential approval's are its current stage's (`stage`), a round-robin pick names its `rotation`.
+     */
+    assignees: jsonb('assignees').$type<Array<{ userIds: string[]; role?: string; stage?: number; rotation?: string }>>().notNull().default([]),
+    /** Each approver's decision, in order (with its stage, in a sequential approval). */
+    decisions: jsonb('decisions').$type<Array<{ userId: string; decision: 'approve' | 'reject'; at: string; comment?: string; stage?: number }>>().notNull().default([]),
     values: jsonb('values').$type<Record<string, unknown>>(),
     completedBy: uuid('completed_by').references(() => users.id),
     dueAt: timestamp('due_at', { withTimezone: true }),

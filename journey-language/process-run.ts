@@ -1,7 +1,7 @@
 import type { Condition } from './condition-schema';
 import { evaluate } from './conditions';
 import { msOf } from './durations';
-import type { ProcessDefinition, ProcessTask } from './process';
+import type { ApprovalTask, ProcessAssignee, ProcessDefinition, ProcessTask } from './process';
 
 /**
  * How a process run moves, as pure functions the run's workflow calls (and the API, for
@@ -17,6 +17,10 @@ export const isFinished = (status: ProcessTaskStatus) => FINISHED.has(status);
 export interface ApprovalSlot {
   userIds: string[];
   role?: string;
+  /** The stage (1, 2, …) of a sequential approval the slot belongs to; a task's slots are its current stage's. */
+  stage?: number;
+  /** The rotation a round-robin assignee was picked from (`userIds` is the one picked). */
+  rotation?: string;
   decision?: 'approve' | 'reject';
   decidedBy?: string;
 }
@@ -122,7 +126,46 @@ export function approvalOutcome(mode: 'single' | 'all_of' | 'any_of', slots: App
   return decided.length === slots.length ? 'approve' : undefined;
 }
 
-/** Who may still act on an open task: the undecided slots' people and roles (anyone: empty). */
+/** An approval's stages in order: a sequential approval's `stages`, any other its one stage of `approvers`. */
+export function approvalStages(task: ApprovalTask): Array<{ mode: 'single' | 'all_of' | 'any_of'; approvers: ProcessAssignee[] }> {
+  return task.mode === 'sequential' ? task.stages ?? [] : [{ mode: task.mode, approvers: task.approvers ?? [] }];
+}
+
+/** Who a task's slots are resolved from when it opens and, for a sequential approval, its first stage. */
+export function openingOf(task: ProcessTask): { assignees: ProcessAssignee[]; stage?: number } {
+  if (task.kind !== 'approval') return { assignees: task.assignee ? [task.assignee] : [] };
+  if (task.mode === 'sequential') return { assignees: approvalStages(task)[0]!.approvers, stage: 1 };
+  return { assignees: task.approvers ?? [] };
+}
+
+/** The stage (1, 2, …) an open sequential approval is at: its slots' (undefined for other tasks). */
+export function currentStage(task: Pick<RunTask, 'slots'>): number | undefined {
+  return task.slots?.[0]?.stage;
+}
+
+/**
+ * Where an approval goes after a decision, from its current slots with the decision in: still
+ * open, approved or rejected; for a sequential approval also the current stage's outcome and the
+ * stage that opens next (when a stage but the last approved). Any stage rejecting rejects.
+ */
+export interface ApprovalMove {
+  status: 'open' | 'approved' | 'rejected';
+  stage?: { number: number; outcome?: 'approved' | 'rejected'; next?: { number: number; approvers: ProcessAssignee[] } };
+}
+
+export function approvalMove(task: ApprovalTask, slots: ApprovalSlot[]): ApprovalMove {
+  const statusOf = (outcome: 'approve' | 'reject' | undefined) => (outcome === undefined ? 'open' : outcome === 'approve' ? 'approved' : 'rejected');
+  if (task.mode !== 'sequential') return { status: statusOf(approvalOutcome(task.mode, slots)) };
+  const stages = approvalStages(task);
+  const number = slots[0]?.stage ?? 1;
+  const outcome = statusOf(approvalOutcome(stages[number - 1]!.mode, slots));
+  if (outcome === 'open') return { status: 'open', stage: { number } };
+  const next = outcome === 'approved' ? stages[number] : undefined;
+  if (!next) return { status: outcome, stage: { number, outcome } };
+  return { status: 'open', stage: { number, outcome, next: { number: number + 1, approvers: next.approvers } } };
+}
+
+/** Who may still act on an open task: the undecided slots' people and roles (anyone: empty); a sequential approval's are its current stage's. */
 export function holdersOf(task: RunTask): { userIds: string[]; roles: string[] } {
   const waiting = (task.slots ?? []).filter((s) => s.decision === undefined);
   return { userIds: [...new Set(waiting.flatMap((s) => s.userIds))], roles: [...new Set(waiting.flatMap((s) => (s.role ? [s.role] : [])))] };
@@ -136,8 +179,8 @@ export interface ProcessProgress {
   skipped: number;
   /** Open tasks past their due time. */
   overdue: string[];
-  /** The first open task in order, and who may act on it. */
-  next?: { taskId: string; userIds: string[]; roles: string[] };
+  /** The first open task in order, who may act on it and (a sequential approval) its current stage. */
+  next?: { taskId: string; userIds: string[]; roles: string[]; stage?: number };
 }
 
 export function progressOf(def: Pick<ProcessDefinition, 'sections'>, tasks: Record<string, RunTask>): ProcessProgress {
@@ -148,6 +191,6 @@ export function progressOf(def: Pick<ProcessDefinition, 'sections'>, tasks: Reco
     total: all.filter((t) => t.status !== 'skipped' && t.status !== 'cancelled').length,
     skipped: all.filter((t) => t.status === 'skipped').length,
     overdue: all.filter((t) => t.status === 'open' && t.overdue).map((t) => t.id),
-    next: nextTask && { taskId: nextTask.id, ...holdersOf(nextTask) },
+    next: nextTask && { taskId: nextTask.id, ...holdersOf(nextTask), ...(currentStage(nextTask) ? { stage: currentStage(nextTask) } : {}) },
   };
 }

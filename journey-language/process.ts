@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConditionSchema } from './condition-schema';
 import { conditionReads } from './process-run';
-import { DurationSchema, FormFieldSchema, PrincipalSchema } from './steps';
+import { DurationSchema, FormFieldSchema, PrincipalSchema, RoleSchema } from './steps';
 
 /**
  * The process language: a versioned JSON checklist of tasks in sections, run as one workflow that
@@ -14,10 +14,22 @@ import { DurationSchema, FormFieldSchema, PrincipalSchema } from './steps';
 export const ProcessKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a process key is 1-64 lowercase letters, digits, "_" or "-"');
 export const ProcessTaskIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a task id is 1-64 lowercase letters, digits, "_" or "-"');
 
-/** Who holds a task: a user (by email or id) or every member of a role. */
+/** Round-robin: the task goes to the next person of a rotation when it opens, once per run and task. */
+export const RoundRobinAssigneeSchema = z.object({
+  roundRobin: z.union([
+    z.object({ role: RoleSchema.describe("the role's members, in order of their user ids") }).strict(),
+    z.object({ users: z.array(z.email()).min(1).max(50).describe('users by email, in this order') }).strict(),
+  ]).describe('who takes turns'),
+  rotation: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'a rotation is 1-64 lowercase letters, digits, "_" or "-"').optional()
+    .describe("share one rotation (by name) across tasks, processes and assign_owner's poolKey; defaults to this task's own"),
+}).strict();
+export type RoundRobinAssignee = z.infer<typeof RoundRobinAssigneeSchema>;
+
+/** Who holds a task: a user (by email or id), every member of a role, or the next person of a round-robin. */
 export const ProcessAssigneeSchema = z.union([
   PrincipalSchema,
   z.object({ userId: z.uuid().describe('a user by id') }).strict(),
+  RoundRobinAssigneeSchema,
 ]).meta({ id: 'ProcessAssignee' });
 export type ProcessAssignee = z.infer<typeof ProcessAssigneeSchema>;
 
@@ -50,14 +62,42 @@ export const FormTaskSchema = z.object({
   fields: z.array(FormFieldSchema).min(1).max(30),
 }).strict();
 
+const APPROVAL_MODES = {
+  single: 'one approver decides',
+  all_of: 'every listed approver must approve (one rejection rejects; nobody decides twice)',
+  any_of: 'the first approval approves (rejected once every approver rejected)',
+} as const;
+const ApprovalModeSchema = z.enum(['single', 'all_of', 'any_of']);
+const ApproversSchema = z.array(ProcessAssigneeSchema).min(1).max(20).describe('each entry is one approver: a user, any one member of a role, or a round-robin pick');
+
+/** One stage of a sequential approval: decided like an approval of its mode. */
+export const ApprovalStageSchema = z.object({
+  mode: ApprovalModeSchema.default('single').describe(Object.entries(APPROVAL_MODES).map(([m, d]) => `${m}: ${d}`).join('; ')),
+  approvers: ApproversSchema,
+}).strict().refine((s) => s.mode !== 'single' || s.approvers.length === 1, { message: 'a single stage has exactly one approver', path: ['approvers'] })
+  .meta({ id: 'ApprovalStage' });
+export type ApprovalStage = z.infer<typeof ApprovalStageSchema>;
+
 export const ApprovalTaskSchema = z.object({
   ...taskBase,
   kind: z.literal('approval'),
-  mode: z.enum(['single', 'all_of', 'any_of']).default('single')
-    .describe('single: one approver decides; all_of: every listed approver must approve (one rejection rejects); any_of: the first approval approves (rejected once every approver rejected)'),
-  approvers: z.array(ProcessAssigneeSchema).min(1).max(20).describe('each entry is one approver: a user, or any one member of a role'),
+  mode: z.enum(['single', 'all_of', 'any_of', 'sequential']).default('single')
+    .describe(`${Object.entries(APPROVAL_MODES).map(([m, d]) => `${m}: ${d}`).join('; ')}; sequential: \`stages\` in order, each opening when the one before approved (any stage rejecting rejects)`),
+  approvers: ApproversSchema.optional().describe('the approvers (every mode but sequential)'),
+  stages: z.array(ApprovalStageSchema).min(2).max(10).optional().describe('a sequential approval\'s stages, in order'),
   fields: z.array(FormFieldSchema).max(30).default([]),
-}).strict().refine((t) => t.mode !== 'single' || t.approvers.length === 1, { message: 'a single approval has exactly one approver', path: ['approvers'] });
+}).strict().superRefine((t, ctx) => {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (t.mode === 'sequential') {
+    if (!t.stages) problem('stages', 'a sequential approval has `stages` (at least two)');
+    if (t.approvers) problem('approvers', 'a sequential approval names its approvers in `stages`, not `approvers`');
+    return;
+  }
+  if (t.stages) problem('stages', '`stages` are for a sequential approval (mode "sequential")');
+  if (!t.approvers) problem('approvers', 'an approval has `approvers`');
+  else if (t.mode === 'single' && t.approvers.length !== 1) problem('approvers', 'a single approval has exactly one approver');
+});
+export type ApprovalTask = z.infer<typeof ApprovalTaskSchema>;
 
 export const ProcessTaskSchema = z.discriminatedUnion('kind', [ChecklistTaskSchema, FormTaskSchema, ApprovalTaskSchema]).meta({ id: 'ProcessTask' });
 export type ProcessTask = z.infer<typeof ProcessTaskSchema>;
@@ -115,8 +155,24 @@ function checkProcess(def: ProcessDefinition, ctx: z.RefinementCtx): void {
         else if (root !== 'run' && root !== 'task') problem(['when'], `"${path}": a process condition reads run.inputs.* and task.* only`);
       }
     }
+    if (task.kind === 'approval') checkStages(task, (path, message) => problem(path, message));
     if (!position.has(task.id)) position.set(task.id, order);
   });
+}
+
+/**
+ * Nobody decides at two stages of a sequential approval, so a user named in two stages could
+ * never decide the later one: refused here (roles and rotations are resolved when a stage opens).
+ */
+function checkStages(task: ApprovalTask, problem: (path: Array<string | number>, message: string) => void): void {
+  const stageOf = new Map<string, number>();
+  (task.stages ?? []).forEach((stage, s) => stage.approvers.forEach((who, k) => {
+    const id = 'user' in who ? who.user.toLowerCase() : 'userId' in who ? who.userId : undefined;
+    if (id === undefined) return;
+    const first = stageOf.get(id);
+    if (first !== undefined && first !== s) problem(['stages', s, 'approvers', k], `"${id}" is an approver of stage ${first + 1} already: nobody decides at two stages`);
+    else stageOf.set(id, s);
+  }));
 }
 
 /** The id of the task a zod issue's path points into, so a 422 can name it. */

@@ -180,7 +180,7 @@ export const FormFieldSchema = z.object({
   }).optional().describe('text: a regular expression the value must contain a match of (RE2 syntax: no backreferences or lookarounds)'),
 }).refine((f) => f.type !== 'select' || f.options !== undefined, { message: 'a select field needs options', path: ['options'] });
 
-const RoleSchema = z.string().regex(/^[a-z0-9_-]{1,50}$/, 'a role is 1-50 lowercase letters, digits, "_" or "-"');
+export const RoleSchema = z.string().regex(/^[a-z0-9_-]{1,50}$/, 'a role is 1-50 lowercase letters, digits, "_" or "-"');
 export const PrincipalSchema = z.union([
   z.object({ user: z.email().describe('a user by email') }).strict(),
   z.object({ role: RoleSchema.describe('every user with this role') }).strict(),

@@ -1,5 +1,5 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import { approvalOutcome, isFinished, slotFor, validateValues, type ApprovalSlot, type RunTask } from '../journey-language/interpreter';
+import { approvalMove, isFinished, slotFor, validateValues, type ApprovalMove, type ApprovalSlot, type RunTask } from '../journey-language/interpreter';
 import type { ProcessTask } from '../journey-language';
 import { actions } from './activities';
 import {
@@ -52,19 +52,31 @@ export function registerActionHandler(
     inFlight.add(key);
     let status: Exclude<RunTask['status'], 'pending'> = 'done';
     let slot: ApprovalSlot | undefined;
+    let move: ApprovalMove | undefined;
     if (task.kind === 'approval') {
       slot = slotFor(t.slots!, input.actor.userId)!;
-      const outcome = approvalOutcome(task.mode, t.slots!.map((s) => (s === slot ? { ...s, decision: input.action as 'approve' | 'reject' } : s)));
-      status = outcome === undefined ? 'open' : outcome === 'approve' ? 'approved' : 'rejected';
+      move = approvalMove(task, t.slots!.map((s) => (s === slot ? { ...s, decision: input.action as 'approve' | 'reject' } : s)));
+      status = move.status;
     }
+    // A sequential approval's decision carries its stage (and the stage's outcome once decided); other tasks' inputs are as before.
+    const stage = move?.stage && { number: move.stage.number, ...(move.stage.outcome ? { outcome: move.stage.outcome } : {}) };
     try {
-      await actions.recordProcessTaskAction({ ...run, taskId: task.id, kind: task.kind, title: task.title, action: input.action, userId: input.actor.userId, values: input.values, comment: input.comment, status });
+      await actions.recordProcessTaskAction({
+        ...run, taskId: task.id, kind: task.kind, title: task.title, action: input.action, userId: input.actor.userId, values: input.values, comment: input.comment, status,
+        ...(stage ? { stage } : {}),
+      });
+      if (slot) Object.assign(slot, { decision: input.action, decidedBy: input.actor.userId });
+      Object.assign(t, { status, values: { ...t.values, ...input.values } }, isFinished(status) ? { finishedAt: Date.now() } : {});
+      if (task.kind === 'approval' && isFinished(status)) t.decision = status === 'approved' ? 'approve' : 'reject';
+      const next = move?.stage?.next;
+      if (next) {
+        // The next stage opens: until its approvers are resolved nobody may act (actions wait for the slots).
+        t.slots = undefined;
+        t.slots = (await actions.openApprovalStage({ ...run, taskId: task.id, kind: task.kind, title: task.title, stage: next.number, assignees: next.approvers })).slots;
+      }
     } finally {
       inFlight.delete(key);
     }
-    if (slot) Object.assign(slot, { decision: input.action, decidedBy: input.actor.userId });
-    Object.assign(t, { status, values: { ...t.values, ...input.values } }, isFinished(status) ? { finishedAt: Date.now() } : {});
-    if (task.kind === 'approval' && isFinished(status)) t.decision = status === 'approved' ? 'approve' : 'reject';
     changed();
     return { status };
   }, { validator: (input) => { check(input); } });

@@ -1,5 +1,5 @@
 import { allHandlersFinished, condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { dueAtOf, holdersOf, isFinished, nextMoves, orderedTasks, progressOf, type RunTask } from '../journey-language/interpreter';
+import { dueAtOf, holdersOf, isFinished, nextMoves, openingOf, orderedTasks, progressOf, type RunTask } from '../journey-language/interpreter';
 import type { ProcessRunStatus } from '../db/schema';
 import { actions } from './activities';
 import { JOURNEY_REVIEW_PATCH } from './patches';
@@ -77,9 +77,9 @@ async function advance(state: Omit<ProcessRunState, 'progress'>, run: Run, input
     for (const task of moves.open) {
       const dueAt = dueAtOf(task, state.startedAt, state.tasks);
       const t = Object.assign(state.tasks[task.id]!, { status: 'open', dueAt });
-      const assignees = task.kind === 'approval' ? task.approvers : task.assignee ? [task.assignee] : [];
+      // The assignees (a sequential approval's first stage, with `stage: 1`); the same input as before for every other task.
       const opened = await actions.openProcessTask({
-        ...run, taskId: task.id, kind: task.kind, title: task.title, assignees, dueAt: dueAt === undefined ? undefined : new Date(dueAt).toISOString(),
+        ...run, taskId: task.id, kind: task.kind, title: task.title, ...openingOf(task), dueAt: dueAt === undefined ? undefined : new Date(dueAt).toISOString(),
       });
       t.slots = opened.slots;
     }

@@ -20,11 +20,12 @@ function taskItem(record: RunRecord, t: Task): string {
   if ((t.status === 'done' || t.status === 'approved' || t.status === 'rejected') && t.completedBy) {
     notes.push(`${t.status === 'done' ? 'Done' : t.status === 'approved' ? 'Approved' : 'Rejected'} by ${person(record, t.completedBy)} on ${when(t.finishedAt)}`);
   }
+  if (t.stages && t.stage) notes.push(`<span class="stage">${t.status === 'open' ? 'At stage' : 'Reached stage'} ${t.stage} of ${t.stages}</span>`);
   if (t.dueAt && t.status !== 'skipped') notes.push(`Due ${when(t.dueAt)}`);
   if (t.overdueAt && t.status === 'open') notes.push(`<strong class="error overdue">Overdue since ${when(t.overdueAt)}</strong>`);
   else if (t.overdueAt) notes.push(`Was overdue from ${when(t.overdueAt)}`);
   const decisions = t.decisions.length
-    ? `<ul class="decisions">${t.decisions.map((d) => `<li>${d.decision === 'approve' ? 'Approved' : 'Rejected'} by ${person(record, d.userId)} on ${when(d.at)}${d.comment ? `: “${e(d.comment)}”` : ''}</li>`).join('')}</ul>`
+    ? `<ul class="decisions">${t.decisions.map((d) => `<li>${d.stage ? `Stage ${d.stage}: ` : ''}${d.decision === 'approve' ? 'Approved' : 'Rejected'} by ${person(record, d.userId)} on ${when(d.at)}${d.comment ? `: “${e(d.comment)}”` : ''}</li>`).join('')}</ul>`
     : '';
   return `<li data-task="${e(t.taskId)}" data-status="${t.status}">
   <span class="mark" aria-hidden="true">${MARKS[t.status]}</span> <strong class="title">${e(t.title)}</strong>

@@ -23,7 +23,7 @@ const ACTIONS = {
 const DONE = { complete: 'done', approve: 'approved', reject: 'rejected' } as const;
 
 function formTask(t: InboxProcessTask) {
-  return { id: t.row.id, title: t.row.title, description: `${t.run.processKey} · ${t.section}`, dueAt: t.row.dueAt, fields: t.fields };
+  return { id: t.row.id, title: t.row.title, description: `${t.run.processKey} · ${t.section}${t.row.assignees[0]?.stage ? ` · stage ${t.row.assignees[0].stage}` : ''}`, dueAt: t.row.dueAt, fields: t.fields };
 }
 
 /** Refuses who may not act and what is no longer open; undefined when the form may be shown or taken. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Database } from '../../db/client';
 import type { ProcessRow, ProcessRunRow } from '../../db/schema';
-import { definitionSizeProblem, ProcessKeySchema, ProcessTaskIdSchema, progressOf, tasksOf } from '../../journey-language';
+import { currentStage, definitionSizeProblem, ProcessKeySchema, ProcessTaskIdSchema, progressOf, tasksOf } from '../../journey-language';
 import { DomainError, invalid } from '../../services/lib/errors';
 import {
   createProcess, getProcess, getProcessVersion, listProcessVersions, processDraftProblems, publishProcess, updateProcessDraft,
@@ -38,12 +38,14 @@ const Holders = z.object({ userIds: z.array(z.string()), roles: z.array(z.string
 const Progress = z.object({
   done: z.number().int(), total: z.number().int().describe('tasks shown: all but the skipped and cancelled'), skipped: z.number().int(),
   overdue: z.array(z.string()).describe('open tasks past their due time'),
-  next: Holders.extend({ taskId: z.string() }).optional().describe('the first open task, and who may act on it'),
+  next: Holders.extend({ taskId: z.string(), stage: z.number().int().optional().describe("a sequential approval's current stage (1, 2, …)") }).optional()
+    .describe('the first open task, and who may act on it (a sequential approval: its current stage\'s approvers)'),
 });
 const RunTaskView = z.object({
   taskId: z.string(), section: z.string(), title: z.string(), kind: z.enum(['checklist', 'form', 'approval']), stop: z.boolean(),
   status: z.enum(['pending', 'open', 'done', 'approved', 'rejected', 'skipped', 'cancelled']),
   dueAt: z.string().nullable(), overdue: z.boolean(), completedBy: z.string().nullable(), finishedAt: z.string().nullable(),
+  stage: z.number().int().nullable().describe("a sequential approval's current (or last reached) stage, 1, 2, …; null for other tasks"),
 });
 const RunView = z.object({
   id: z.uuid(), processKey: z.string(), version: z.number().int(), workflowId: z.string(),
@@ -78,6 +80,7 @@ async function runView(db: Database, run: ProcessRunRow): Promise<z.infer<typeof
       taskId: task.id, section: sectionTitle, title: task.title, kind: task.kind, stop: task.stop, status: states[task.id]!.status,
       dueAt: byId.get(task.id)?.dueAt?.toISOString() ?? null, overdue: states[task.id]!.overdue,
       completedBy: byId.get(task.id)?.completedBy ?? null, finishedAt: byId.get(task.id)?.finishedAt?.toISOString() ?? null,
+      stage: currentStage(states[task.id]!) ?? null,
     })),
   };
 }

@@ -38,7 +38,11 @@ const ProcessInboxTaskView = z.object({
   id: z.uuid().describe('the form page is /tasks/:id'), title: z.string(), kind: z.enum(['checklist', 'form', 'approval']),
   status: z.enum(['open', 'done', 'approved', 'rejected', 'cancelled']),
   processKey: z.string(), runId: z.uuid(), taskId: z.string(), section: z.string(),
-  assignees: z.array(z.object({ userIds: z.array(z.string()), role: z.string().optional() })).describe('who may act, one entry per assignee or approver; empty: anyone with an approver key'),
+  assignees: z.array(z.object({
+    userIds: z.array(z.string()), role: z.string().optional(),
+    rotation: z.string().optional().describe('a round-robin pick: the rotation it came from (userIds is who it picked)'),
+  })).describe("who may act, one entry per assignee or approver (a sequential approval: its current stage's); empty: anyone with an approver key"),
+  stage: z.number().int().nullable().describe("a sequential approval's current stage (1, 2, …); null for other tasks"),
   fields: z.array(z.unknown()), dueAt: z.string().nullable(), overdue: z.boolean(),
   completedBy: z.string().nullable(), finishedAt: z.string().nullable(), createdAt: z.string().describe('when it opened'),
 }).meta({ id: 'ProcessInboxTask' });
@@ -46,7 +50,7 @@ const ProcessInboxTaskView = z.object({
 function processTaskView({ row, run, section, fields }: InboxProcessTask): z.infer<typeof ProcessInboxTaskView> {
   return {
     source: 'process', id: row.id, title: row.title, kind: row.kind, status: row.status as z.infer<typeof ProcessInboxTaskView>['status'],
-    processKey: run.processKey, runId: run.id, taskId: row.taskId, section, assignees: row.assignees, fields,
+    processKey: run.processKey, runId: run.id, taskId: row.taskId, section, assignees: row.assignees, stage: row.assignees[0]?.stage ?? null, fields,
     dueAt: row.dueAt?.toISOString() ?? null, overdue: row.status === 'open' && !!row.overdueAt,
     completedBy: row.completedBy, finishedAt: row.finishedAt?.toISOString() ?? null, createdAt: (row.openedAt ?? row.finishedAt ?? new Date(0)).toISOString(),
   };

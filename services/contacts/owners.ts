@@ -1,10 +1,11 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { appliedEffects, contacts, ownerPools } from '../../db/schema';
+import { appliedEffects, contacts } from '../../db/schema';
+import { nextTurn, takeTurn } from '../lib/rotations';
 
 /**
  * Assigns the contact an owner by round-robin over `pool`, exactly once per idempotency key.
- * The rotation advances with one atomic UPDATE … RETURNING, so concurrent assignments each get
+ * The rotation (services/lib/rotations.ts) advances with one atomic UPDATE … RETURNING, so concurrent assignments each get
  * the next owner in turn (fair under concurrency); a retried step gets the owner it got before.
  * A test contact (a test run's) changes nothing: neither the rotation nor the contact turn; the
  * answer (`sandboxed`) names the owner whose turn it is, the one it would have assigned.
@@ -25,13 +26,9 @@ export async function assignOwner(
     } else if (input.onlyIfUnassigned && contact.owner) {
       result = { owner: contact.owner, assigned: false, reason: 'already_owned' };
     } else if (contact.test) {
-      const [pool] = await tx.select({ next: ownerPools.nextIndex }).from(ownerPools).where(eq(ownerPools.key, input.poolKey));
-      return { owner: input.pool[(pool?.next ?? 0) % input.pool.length]!, assigned: false, reason: 'sandboxed' };
+      return { owner: input.pool[(await nextTurn(tx, input.poolKey)) % input.pool.length]!, assigned: false, reason: 'sandboxed' };
     } else {
-      await tx.insert(ownerPools).values({ key: input.poolKey, nextIndex: 0 }).onConflictDoNothing();
-      const [turn] = await tx.update(ownerPools).set({ nextIndex: sql`${ownerPools.nextIndex} + 1` })
-        .where(eq(ownerPools.key, input.poolKey)).returning({ taken: sql<number>`${ownerPools.nextIndex} - 1` });
-      const owner = input.pool[Number(turn!.taken) % input.pool.length]!;
+      const owner = input.pool[(await takeTurn(tx, input.poolKey)) % input.pool.length]!;
       await tx.update(contacts).set({ owner, updatedAt: sql`now()` }).where(eq(contacts.id, input.contactId));
       result = { owner, assigned: true };
     }

@@ -55,17 +55,30 @@ export async function updateProcessDraft(db: Database, key: string, input: { nam
   return row;
 }
 
-/** Assignees and approvers nobody is (no such user, nobody in the role): such a task could never be done. */
+/** Why an assignee names nobody (no such user, nobody in the role, a rotation of nobody); undefined when someone can act. */
+async function missingAssignee(db: Database, who: ProcessAssignee): Promise<string | undefined> {
+  if ('userId' in who) return getUser(db, who.userId).then(() => undefined, () => `no user has the id "${who.userId}"`);
+  if (!('roundRobin' in who)) return missingPrincipal(db, who);
+  const rotation = who.roundRobin;
+  if ('role' in rotation) return missingPrincipal(db, rotation);
+  for (const user of rotation.users) {
+    const missing = await missingPrincipal(db, { user });
+    if (missing) return missing;
+  }
+  return undefined;
+}
+
+/** Assignees and approvers (of every stage) nobody is: such a task could never be done. */
 async function assigneeProblems(db: Database, definition: ProcessDefinition): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];
   for (const { task, section, index } of tasksOf(definition)) {
-    const who: Array<{ path: string; principal: ProcessAssignee }> = task.kind === 'approval'
-      ? task.approvers.map((principal, k) => ({ path: `approvers[${k}]`, principal }))
-      : task.assignee ? [{ path: 'assignee', principal: task.assignee }] : [];
+    const who: Array<{ path: string; principal: ProcessAssignee }> = task.kind !== 'approval'
+      ? (task.assignee ? [{ path: 'assignee', principal: task.assignee }] : [])
+      : task.mode === 'sequential'
+        ? (task.stages ?? []).flatMap((stage, s) => stage.approvers.map((principal, k) => ({ path: `stages[${s}].approvers[${k}]`, principal })))
+        : (task.approvers ?? []).map((principal, k) => ({ path: `approvers[${k}]`, principal }));
     for (const { path, principal } of who) {
-      const missing = 'userId' in principal
-        ? await getUser(db, principal.userId).then(() => undefined, () => `no user has the id "${principal.userId}"`)
-        : await missingPrincipal(db, principal);
+      const missing = await missingAssignee(db, principal);
       if (missing) problems.push({ path: `definition.sections[${section}].tasks[${index}].${path}`, stepId: task.id, message: `task "${task.id}": ${path}: ${missing}` });
     }
   }

@@ -7,7 +7,7 @@ const blank: Line = { record: '', section: '', task: '', title: '', status: '', 
 
 /**
  * A run's record as CSV, one line per fact: `run`, each checklist `task` (who finished it and
- * when), each approver's `decision`, each `audit` record with its hash, and the chain's
+ * when), each approver's `decision` (its stage in `outcome`, in a sequential approval), each `audit` record with its hash, and the chain's
  * `verification`. Every text cell goes through csvCell: quoted as needed and defused when a
  * spreadsheet would read it as a formula (titles, section names and names come from people).
  */
@@ -17,7 +17,9 @@ export function runRecordCsv(record: RunRecord): string {
     { ...blank, record: 'run', task: record.run.processKey, title: `version ${record.run.version}`, status: record.run.status, by: record.run.startedBy, at: record.run.startedAt },
     ...record.checklist.flatMap((t) => [
       { ...blank, record: 'task', section: t.section, task: t.taskId, title: t.title, status: t.status, by: who(t.completedBy), at: t.finishedAt ?? '', due_at: t.dueAt ?? '', overdue_at: t.overdueAt ?? '' },
-      ...t.decisions.map((d) => ({ ...blank, record: 'decision', section: t.section, task: t.taskId, title: t.title, status: d.decision, by: who(d.userId), at: d.at })),
+      ...t.decisions.map((d) => ({
+        ...blank, record: 'decision', section: t.section, task: t.taskId, title: t.title, status: d.decision, by: who(d.userId), at: d.at, outcome: d.stage ? `stage ${d.stage}` : '',
+      })),
     ]),
     ...record.audit.map((r) => ({ ...blank, record: 'audit', task: r.taskId ?? '', by: r.actor, at: r.at, seq: r.seq, action: r.action, outcome: r.outcome, hash: r.hash })),
     {

@@ -33,6 +33,9 @@ export async function exportRun(db: Database, run: ProcessRunRow) {
         completedBy: row?.completedBy ?? null, finishedAt: row?.finishedAt?.toISOString() ?? null, openedAt: row?.openedAt?.toISOString() ?? null,
         dueAt: row?.dueAt?.toISOString() ?? null, overdueAt: row?.overdueAt?.toISOString() ?? null,
         values: row?.values ?? null, decisions: row?.decisions ?? [],
+        // A sequential approval: how many stages, and the current (or last reached) one.
+        stages: task.kind === 'approval' && task.mode === 'sequential' ? task.stages?.length ?? null : null,
+        stage: row?.assignees[0]?.stage ?? null,
       };
     }),
     audit: records.map((r) => ({

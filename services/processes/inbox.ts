@@ -16,9 +16,14 @@ export interface InboxProcessTask {
 
 export type InboxItem = { source: 'journey'; task: TaskRow } | { source: 'process'; task: InboxProcessTask };
 
-/** Whether a user may act on a process task: one of its assignees (user or role), or anyone when it names none. */
+/**
+ * Whether a user may act on a process task: one of its assignees (user or role), or anyone when it
+ * names none. A sequential approval's stage names its people only (whoever decided an earlier
+ * stage was left out of its roles).
+ */
 export function mayActOn(row: ProcessTaskRow, user: { id: string; roles: string[] }): boolean {
-  return row.assignees.length === 0 || row.assignees.some((s) => s.userIds.includes(user.id) || (s.role !== undefined && user.roles.includes(s.role)));
+  return row.assignees.length === 0
+    || row.assignees.some((s) => s.userIds.includes(user.id) || (s.role !== undefined && s.stage === undefined && user.roles.includes(s.role)));
 }
 
 function processVisibility(caller: Caller): SQL | undefined {
@@ -26,7 +31,7 @@ function processVisibility(caller: Caller): SQL | undefined {
   const roles = caller.user.roles;
   return sql`exists (
     select 1 from jsonb_array_elements(${processTasks.assignees}) a
-    where a->'userIds' ? ${caller.user.id}${roles.length ? sql` or a->>'role' in (${sql.join(roles.map((r) => sql`${r}`), sql`, `)})` : sql``})`;
+    where a->'userIds' ? ${caller.user.id}${roles.length ? sql` or (a->>'role' in (${sql.join(roles.map((r) => sql`${r}`), sql`, `)}) and not a ? 'stage')` : sql``})`;
 }
 
 /** Process tasks with their runs and definitions (each version's definition read once). */

@@ -1,9 +1,9 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { processRuns, processTasks, users, type ProcessRunStatus } from '../../db/schema';
+import { processRuns, processTasks, type ProcessRunStatus } from '../../db/schema';
 import type { ProcessAssignee, ProcessTaskKind, ProcessTaskStatus } from '../../journey-language';
 import { appendAudit, digestOf } from '../audit/records';
-import { findUserByEmail, usersInRole } from '../people/users';
+import { resolveSlots, type TaskSlot } from './assignees';
 
 /**
  * What a process run's workflow does to its rows, through activities: each write is idempotent
@@ -35,29 +35,62 @@ export async function recordRunStarted(db: Database, run: RunRef & { version: nu
   await audit(db, run, 'process.run_started', 'running', 'started', { version: run.version, startedBy: row?.startedBy ?? null, inputsDigest: digestOf(row?.inputs ?? {}) });
 }
 
-/** The people one assignee names, now: a user (by email or id) or a role's members. */
-async function resolve(db: Database, who: ProcessAssignee): Promise<{ userIds: string[]; role?: string }> {
-  if ('role' in who) return { userIds: (await usersInRole(db, who.role)).map((u) => u.id), role: who.role };
-  if ('user' in who) {
-    const user = await findUserByEmail(db, who.user);
-    return { userIds: user ? [user.id] : [] };
+/** A task that opened already (a retried activity): its slots stand, the rotation is not turned again. */
+class AlreadyOpen extends Error {}
+
+/** Round-robin picks are audited, each once: who the rotation gave the task (or stage) to. */
+async function auditPicks(db: Database, input: TaskRef, slots: TaskSlot[], stage?: number): Promise<void> {
+  for (const [n, slot] of slots.entries()) {
+    if (slot.rotation === undefined) continue;
+    await audit(db, input, 'process.assignee_picked', slot.userIds.length ? 'picked' : 'nobody', `${input.taskId}${stage ? `:stage:${stage}` : ''}:picked:${n}`,
+      { rotation: slot.rotation, slot: n, userId: slot.userIds[0] ?? null, ...(stage ? { stage } : {}) }, input);
   }
-  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, who.userId));
-  return { userIds: user ? [user.id] : [] };
 }
 
-/** Opens a task once: its row, who may act (one slot per assignee), its due time; audited. */
-export async function openRunTask(db: Database, input: TaskRef & { assignees: ProcessAssignee[]; dueAt?: string }): Promise<{ slots: Array<{ userIds: string[]; role?: string }> }> {
-  const slots = [];
-  for (const who of input.assignees) slots.push(await resolve(db, who));
-  await db.insert(processTasks).values({
-    runId: input.runId, taskId: input.taskId, kind: input.kind, title: input.title, status: 'open', assignees: slots,
-    dueAt: input.dueAt ? new Date(input.dueAt) : null, openedAt: sql`now()`,
-  }).onConflictDoNothing();
-  const [row] = await db.select({ assignees: processTasks.assignees }).from(processTasks)
-    .where(and(eq(processTasks.runId, input.runId), eq(processTasks.taskId, input.taskId)));
-  await audit(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: row!.assignees, dueAt: input.dueAt ?? null }, input);
-  return { slots: row!.assignees };
+/**
+ * Opens a task once: its row, who may act (one slot per assignee; round-robin assignees take
+ * their rotation's next turn in the same transaction, so a retry picks nobody again), its due
+ * time; audited. A sequential approval opens at `stage` 1, audited as that stage's opening.
+ */
+export async function openRunTask(db: Database, input: TaskRef & { assignees: ProcessAssignee[]; stage?: number; dueAt?: string }): Promise<{ slots: TaskSlot[] }> {
+  const where = and(eq(processTasks.runId, input.runId), eq(processTasks.taskId, input.taskId));
+  const opened = async () => (await db.select({ assignees: processTasks.assignees }).from(processTasks).where(where))[0];
+  if (!(await opened())) {
+    await db.transaction(async (tx) => {
+      const slots = await resolveSlots(tx, input, input.assignees);
+      const inserted = await tx.insert(processTasks).values({
+        runId: input.runId, taskId: input.taskId, kind: input.kind, title: input.title, status: 'open', assignees: slots,
+        dueAt: input.dueAt ? new Date(input.dueAt) : null, openedAt: sql`now()`,
+      }).onConflictDoNothing().returning({ id: processTasks.id });
+      // A concurrent attempt opened it first: this one's turns are given back.
+      if (!inserted.length) throw new AlreadyOpen();
+    }).catch((err: unknown) => { if (!(err instanceof AlreadyOpen)) throw err; });
+  }
+  const slots = (await opened())!.assignees;
+  await audit(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: slots, dueAt: input.dueAt ?? null }, input);
+  if (input.stage) await audit(db, input, 'process.approval_stage_opened', 'open', `${input.taskId}:stage:${input.stage}:opened`, { stage: input.stage, assignees: slots }, input);
+  await auditPicks(db, input, slots, input.stage);
+  return { slots };
+}
+
+/**
+ * Opens the next stage of a sequential approval once its stage before approved: the task's slots
+ * become this stage's, resolved now without whoever decided an earlier stage (nobody decides
+ * twice); audited. A retry finds the stage open and returns its slots.
+ */
+export async function openApprovalStage(db: Database, input: TaskRef & { stage: number; assignees: ProcessAssignee[] }): Promise<{ slots: TaskSlot[] }> {
+  const where = and(eq(processTasks.runId, input.runId), eq(processTasks.taskId, input.taskId));
+  const slots = await db.transaction(async (tx) => {
+    const [row] = await tx.select({ assignees: processTasks.assignees, decisions: processTasks.decisions }).from(processTasks).where(where).for('update');
+    if (!row) throw new Error(`task "${input.taskId}" of run ${input.runId} has not opened`);
+    if ((row.assignees[0]?.stage ?? 0) >= input.stage) return row.assignees;
+    const next = await resolveSlots(tx, { ...input, stage: input.stage }, input.assignees, row.decisions.map((d) => d.userId));
+    await tx.update(processTasks).set({ assignees: next }).where(where);
+    return next;
+  });
+  await audit(db, input, 'process.approval_stage_opened', 'open', `${input.taskId}:stage:${input.stage}:opened`, { stage: input.stage, assignees: slots }, input);
+  await auditPicks(db, input, slots, input.stage);
+  return { slots };
 }
 
 /** Skips a conditional task whose condition was false when its turn came; audited. */
@@ -72,8 +105,10 @@ export interface RecordedAction extends TaskRef {
   userId: string;
   values: Record<string, unknown>;
   comment?: string;
-  /** The task's status after this action (an approval may still wait for other approvers). */
+  /** The task's status after this action (an approval may still wait for other approvers, or its next stage). */
   status: Exclude<ProcessTaskStatus, 'pending'>;
+  /** A sequential approval's stage the decision is in, and that stage's outcome once decided. */
+  stage?: { number: number; outcome?: 'approved' | 'rejected' };
 }
 
 const ACTION_NAMES: Record<ProcessTaskKind, string> = { checklist: 'process.task_completed', form: 'process.task_answered', approval: 'process.task_decided' };
@@ -81,7 +116,9 @@ const ACTION_NAMES: Record<ProcessTaskKind, string> = { checklist: 'process.task
 /** Stores a completion, an answer or one approver's decision (once per task and user) and audits it. */
 export async function recordRunTaskAction(db: Database, input: RecordedAction): Promise<void> {
   const finished = input.status !== 'open';
-  const decision = input.action === 'complete' ? [] : [{ userId: input.userId, decision: input.action, at: new Date().toISOString(), ...(input.comment ? { comment: input.comment } : {}) }];
+  const decision = input.action === 'complete' ? [] : [{
+    userId: input.userId, decision: input.action, at: new Date().toISOString(), ...(input.comment ? { comment: input.comment } : {}), ...(input.stage ? { stage: input.stage.number } : {}),
+  }];
   const where = and(eq(processTasks.runId, input.runId), eq(processTasks.taskId, input.taskId));
   await db.transaction(async (tx) => {
     const [row] = await tx.select().from(processTasks).where(where).for('update');
@@ -94,7 +131,10 @@ export async function recordRunTaskAction(db: Database, input: RecordedAction): 
   const outcome = input.action === 'complete' ? 'done' : input.action === 'approve' ? 'approved' : 'rejected';
   await audit(db, input, ACTION_NAMES[input.kind], outcome, `${input.taskId}:${input.action}:${input.userId}`, {
     valuesDigest: digestOf(input.values), commentDigest: input.comment === undefined ? null : digestOf(input.comment), taskStatus: input.status,
+    ...(input.stage ? { stage: input.stage.number } : {}),
   }, input, `user:${input.userId}`);
+  const stage = input.stage;
+  if (stage?.outcome) await audit(db, input, `process.approval_stage_${stage.outcome}`, stage.outcome, `${input.taskId}:stage:${stage.number}:${stage.outcome}`, { stage: stage.number }, input);
   if (input.kind === 'approval' && finished) await audit(db, input, `process.approval_${input.status}`, input.status, `${input.taskId}:finished`, {}, input);
 }
 

@@ -294,4 +294,37 @@ describe('record histories', () => {
     await h.api('PUT', `/v1/templates/${key}/review-policy`, { process: processKey });
     return (await h.api('POST', '/v1/templates', { key, subject: 'Hi', text: 'Hello {{ contact.firstName }}' }, author)).body.review.runId;
   }));
+
+  recording('process-stages')('process-stages', async () => {
+    const people = [];
+    for (const name of ['ada', 'ben']) {
+      const user = await h.api('POST', '/v1/users', { email: uniqueEmail(name), name, roles: [] });
+      const apiKey = await h.api('POST', '/v1/api-keys', { name, scopes: ['approver'], userId: user.body.id });
+      people.push({ email: user.body.email as string, auth: { authorization: `Bearer ${apiKey.body.key}` } });
+    }
+    const [ada, ben] = people as [typeof people[0], typeof people[0]];
+    const key = `process-stages-${Date.now()}`;
+    await h.api('POST', '/v1/processes', { key, name: 'Stages', definition: { sections: [
+      { title: 'Review', tasks: [
+        { id: 'content', kind: 'approval', mode: 'sequential', stop: true, title: 'Content', stages: [
+          { approvers: [{ user: ada.email }] },
+          { mode: 'any_of', approvers: [{ roundRobin: { users: [ben.email] } }] },
+        ] },
+        { id: 'launch', kind: 'checklist', title: 'Launch', assignee: { roundRobin: { users: [ada.email, ben.email] } } },
+      ] },
+    ] } });
+    expect((await h.api('POST', `/v1/processes/${key}/publish`)).status).toBe(201);
+    const run = (await h.api('POST', `/v1/processes/${key}/runs`, {})).body;
+    const base = `/v1/processes/${key}/runs/${run.id}`;
+    const act = async (task: string, stage: number | null, body: unknown, who: { authorization: string }) => {
+      await eventually(async () => (await h.api('GET', base)).body.tasks.find((t: { taskId: string; status: string; stage: number | null }) => t.taskId === task && t.status === 'open' && t.stage === stage));
+      expect((await h.api('POST', `${base}/tasks/${task}/complete`, body, who)).status).toBe(200);
+    };
+    await act('content', 1, { action: 'approve' }, ada.auth);
+    await act('content', 2, { action: 'approve' }, ben.auth);
+    // The rotation's first turn: ada.
+    await act('launch', null, { action: 'complete' }, ada.auth);
+    expect(await h.result(run.workflowId)).toEqual({ status: 'completed', done: 2, total: 2 });
+    save('process-stages', run.workflowId);
+  });
 });
