@@ -5,6 +5,8 @@ import {
 import type { ProcessRunStatus } from '../db/schema';
 import type { ProcessAssignee } from '../journey-language';
 import { concludeReview, type ReviewEnd } from '../services/journeys/reviews';
+import { startScheduledRun } from '../services/processes/schedules';
+import type { ScheduledProcessStartInput } from '../workflows/contract';
 import type { ActivityDeps } from './index';
 
 /** What a process run's workflow does to its rows and its audit chain: thin adapters over services/processes. */
@@ -19,6 +21,7 @@ export function createProcessActivities(deps: ActivityDeps) {
       const review = await concludeReview({ ...deps, webhookAllowedHosts: deps.webhookTargets.allowedHosts }, input);
       return { outcome: review.outcome, publishedVersion: review.publishedVersion };
     },
+    startScheduledProcessRun: (input: ScheduledProcessStartInput & { scheduledWorkflowId: string }) => startScheduledRun(deps, input),
     finishProcessRun: (input: RunRef & { status: Exclude<ProcessRunStatus, 'running'>; done: number; total: number }) => finishRun(deps.db, input),
   };
 }
