@@ -87,6 +87,13 @@ describe('process starts', () => {
     expect(skipped).toHaveLength(1);
     expect(skipped[0]!.details).toMatchObject({ processKey: key, code: 'invalid_inputs', reason: 'Owner is required' });
 
+    // Set again (an update of the same Schedule): an interval, paused, the new version's inputs.
+    const paused = await h.api('PUT', path, { every: '1d', inputs: { campaign: 'Weekly', owner: 'ops' }, paused: true, note: 'holiday' });
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ cron: null, every: '1d', timezone: 'UTC', inputs: { campaign: 'Weekly', owner: 'ops' }, paused: true, note: 'holiday' });
+    expect(paused.body.recentStarts).toHaveLength(3);
+    expect((await schedule.describe()).state.paused).toBe(true);
+
     const deleted = await h.api('DELETE', path);
     expect(deleted.status).toBe(200);
     expect((await h.api('GET', path)).status).toBe(404);
@@ -94,7 +101,7 @@ describe('process starts', () => {
     await expect(schedule.describe()).rejects.toThrow();
     const audited = await h.database.db.select({ action: auditRecords.action }).from(auditRecords)
       .where(sql`${auditRecords.details}->>'scheduleId' = ${scheduleId} and ${auditRecords.action} in ('process.schedule_set', 'process.schedule_deleted')`);
-    expect(audited.map((a) => a.action).sort()).toEqual(['process.schedule_deleted', 'process.schedule_set']);
+    expect(audited.map((a) => a.action).sort()).toEqual(['process.schedule_deleted', 'process.schedule_set', 'process.schedule_set']);
   });
 
   it('an event starts exactly one run, also when posted twice; bad properties start none, are recorded and leave the event accepted', async () => {
