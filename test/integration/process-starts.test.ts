@@ -94,6 +94,14 @@ describe('process starts', () => {
     expect(paused.body.recentStarts).toHaveLength(3);
     expect((await schedule.describe()).state.paused).toBe(true);
 
+    // A process never published: the start is skipped and recorded as well.
+    const unpublished = uniqueKey('process');
+    await h.api('POST', '/v1/processes', { key: unpublished, name: 'Draft only', definition: { sections: tasks } });
+    expect((await h.api('PUT', `/v1/processes/${unpublished}/schedule`, { every: '1d' })).status).toBe(409);
+    const notPublished = await startScheduledRun(deps(), { processKey: unpublished, scheduleId: processScheduleId(unpublished), inputs: {}, scheduledWorkflowId: `process-schedule-run:${unpublished}-t` });
+    expect(notPublished).toMatchObject({ outcome: 'skipped', reason: `The process "${unpublished}" has no published version yet` });
+    expect(await runsOf(unpublished)).toHaveLength(0);
+
     const deleted = await h.api('DELETE', path);
     expect(deleted.status).toBe(200);
     expect((await h.api('GET', path)).status).toBe(404);
