@@ -6,6 +6,8 @@ import type { ProcessRunStatus } from '../db/schema';
 import type { ProcessAssignee } from '../journey-language';
 import type { ReviewEnd } from '../services/processes/review-subjects';
 import { concludeReview } from '../services/processes/review-end';
+import { startScheduledRun } from '../services/processes/schedules';
+import type { ScheduledProcessStartInput } from '../workflows/contract';
 import type { ActivityDeps } from './index';
 
 /** What a process run's workflow does to its rows and its audit chain: thin adapters over services/processes. */
@@ -22,6 +24,7 @@ export function createProcessActivities(deps: ActivityDeps) {
     concludeReview: conclude,
     /** The same activity under the name journey review runs schedule (and their histories recorded) since before template reviews. */
     concludeJourneyReview: conclude,
+    startScheduledProcessRun: (input: ScheduledProcessStartInput & { scheduledWorkflowId: string }) => startScheduledRun(deps, input),
     finishProcessRun: (input: RunRef & { status: Exclude<ProcessRunStatus, 'running'>; done: number; total: number }) => finishRun(deps.db, input),
   };
 }

@@ -30,6 +30,7 @@ import { journeyReviewRoutes } from './routes/journey-reviews';
 import { segmentRoutes } from './routes/segments';
 import { opsRoutes } from './routes/ops';
 import { processRoutes } from './routes/processes';
+import { processScheduleRoutes } from './routes/process-schedules';
 import { processPageRoutes } from './routes/process-pages';
 
 /** The Fastify app: JSON API under /v1, ops endpoints and docs at the root. */
@@ -91,6 +92,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     await v1.register(auditRoutes, { deps });
     await v1.register(testRunRoutes, { deps });
     await v1.register(processRoutes, { deps });
+    await v1.register(processScheduleRoutes, { deps });
     await v1.register(journeyReviewRoutes, { deps });
   }, { prefix: '/v1' });
   // Public routes are limited by their pattern: a renamed one must not drop out of its limit.

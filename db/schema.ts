@@ -563,9 +563,11 @@ export const processes = pgTable('processes', {
   description: text('description'),
   draft: jsonb('draft').$type<unknown>().notNull(),
   latestVersion: integer('latest_version'),
+  /** The event name the latest version starts on (`startOn.event`), so an event finds its processes by index. */
+  startEvent: text('start_event'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-});
+}, (t) => [index('processes_start_event_idx').on(t.startEvent)]);
 
 /** An immutable, numbered, published process definition. */
 export const processVersions = pgTable(
@@ -590,7 +592,7 @@ export const processRuns = pgTable('process_runs', {
   workflowId: text('workflow_id').notNull().unique(),
   inputs: jsonb('inputs').$type<Record<string, unknown>>().notNull().default({}),
   status: text('status').$type<ProcessRunStatus>().notNull().default('running'),
-  /** The API key that started it (`api_key:<id>`). */
+  /** Who or what started it: `api_key:<id>`, `schedule:<schedule id>` or `event:<event id>`. */
   startedBy: text('started_by').notNull(),
   startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
   endedAt: timestamp('ended_at', { withTimezone: true }),

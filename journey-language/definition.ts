@@ -14,7 +14,7 @@ export * from './steps';
  * them as types), its validation and its OpenAPI schema. Steps form a graph through their `next`
  * fields; the first step is where enrolments start.
  */
-const CronSchema = z.string().trim()
+export const CronSchema = z.string().trim()
   .regex(/^(\S+\s+){4}\S+$/, 'a cron expression has five fields: minute hour day-of-month month day-of-week');
 
 export const TriggerSchema = z.discriminatedUnion('type', [

@@ -13,6 +13,7 @@ export * from './durations';
 export * from './form';
 export * from './process';
 export * from './process-run';
+export * from './process-start';
 export * from './segment-conditions';
 export * from './split';
 export * from './templates';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConditionSchema } from './condition-schema';
 import { conditionReads } from './process-run';
+import { ProcessStartOnSchema, startOnProblems } from './process-start';
 import { DurationSchema, FormFieldSchema, PrincipalSchema, RoleSchema } from './steps';
 
 /**
@@ -111,6 +112,7 @@ export const ProcessSectionSchema = z.object({
 const ProcessDefinitionObject = z.object({
   inputs: z.array(FormFieldSchema).max(30).default([]).describe('what starting a run takes (POST /v1/processes/:key/runs), checked like form fields'),
   sections: z.array(ProcessSectionSchema).min(1).max(50),
+  startOn: ProcessStartOnSchema.optional().describe('an event that starts a run, its inputs mapped from the event (process-start.ts)'),
 }).strict();
 
 export type ProcessDefinition = z.infer<typeof ProcessDefinitionObject>;
@@ -135,6 +137,7 @@ export const MAX_PROCESS_TASKS = 500;
 
 function checkProcess(def: ProcessDefinition, ctx: z.RefinementCtx): void {
   const placed = tasksOf(def);
+  for (const p of def.startOn ? startOnProblems(def.startOn, def.inputs) : []) ctx.addIssue({ code: 'custom', path: ['startOn', ...p.path], message: p.message });
   if (placed.length > MAX_PROCESS_TASKS) ctx.addIssue({ code: 'custom', path: ['sections'], message: `a process has at most ${MAX_PROCESS_TASKS} tasks; this one has ${placed.length}` });
   const position = new Map<string, number>();
   const inputs = new Set(def.inputs.map((f) => f.name));

@@ -232,6 +232,20 @@ export interface SegmentRefreshResult {
 export type SegmentRefreshWorkflow = (input: SegmentRefreshInput) => Promise<SegmentRefreshResult>;
 export type ScheduledEnrolmentWorkflow = (input: { journeyKey: string }) => Promise<{ enrolled: number; matched: number }>;
 
+/** What a process's Temporal Schedule starts its workflow with at each time (docs/processes.md). */
+export interface ScheduledProcessStartInput {
+  processKey: string;
+  scheduleId: string;
+  inputs: Record<string, unknown>;
+}
+/** One scheduled time's start: the run (its id derived from the scheduled workflow's id), or why it was skipped. */
+export interface ScheduledProcessStart {
+  outcome: 'started' | 'skipped';
+  runId: string;
+  reason?: string;
+}
+export type ScheduledProcessStartWorkflow = (input: ScheduledProcessStartInput) => Promise<ScheduledProcessStart>;
+
 /** A signed checkpoint of every audit chain head, as written to the write-once sink. */
 export interface AuditCheckpointResult {
   name: string;
@@ -341,6 +355,7 @@ export const segmentRefreshWorkflow = workflowType<SegmentRefreshWorkflow>('segm
 export const auditCheckpointWorkflow = workflowType<AuditCheckpointWorkflow>('auditCheckpointWorkflow');
 export const auditVerificationWorkflow = workflowType<AuditVerificationWorkflow>('auditVerificationWorkflow');
 export const processWorkflow = workflowType<ProcessWorkflow>('processWorkflow');
+export const scheduledProcessStartWorkflow = workflowType<ScheduledProcessStartWorkflow>('scheduledProcessStartWorkflow');
 
 /** A typed search attribute key (what `defineSearchAttributeKey` of @temporalio/common returns). */
 const searchAttribute = <T extends SearchAttributeType>(name: string, type: T): ReturnType<typeof defineSearchAttributeKey<T>> => ({ name, type });

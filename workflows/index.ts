@@ -7,5 +7,6 @@ export { auditCheckpointWorkflow, auditVerificationWorkflow } from './audit';
 export { journeyWorkflow } from './journey';
 export { processWorkflow } from './process';
 export { scheduledEnrolmentWorkflow } from './scheduled-enrolment';
+export { scheduledProcessStartWorkflow } from './scheduled-process-start';
 export { segmentRefreshWorkflow } from './segment-refresh';
 export { testRunScriptWorkflow } from './test-run-script';

@@ -24,6 +24,13 @@ const EventAccepted = z.object({
   contactId: z.uuid(),
   enrolled: z.array(z.uuid()).describe('enrolments this event started (event triggers)'),
   delivered: z.number().int().describe('running enrolments it was delivered to (goals, exits, waits)'),
+  processRuns: z.array(z.object({
+    processKey: z.string(),
+    outcome: z.enum(['started', 'refused']).describe('started: a run started (or, for a retried event, was found); refused: its inputs did not validate'),
+    runId: z.uuid().nullable(),
+    reason: z.string().optional(),
+    problems: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe('each input the event\'s mapping got wrong (`inputs.<name>`)'),
+  })).describe('runs of processes that start on this event (startOn); a refused one leaves the event accepted'),
 });
 
 export const eventRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
@@ -32,7 +39,7 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     schema: {
       tags: ['events'],
       summary: 'Record an event for a contact',
-      description: 'Starts journeys whose event trigger matches (entry rules apply) and wakes enrolments that wait for it; a goal event converts, an exit event ends them.',
+      description: 'Starts journeys whose event trigger matches (entry rules apply) and runs of processes that start on it (startOn), and wakes enrolments that wait for it; a goal event converts, an exit event ends them.',
       body: EventBody,
       response: { 202: EventAccepted, 200: EventAccepted, ...errorResponses },
     },
@@ -40,7 +47,7 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     const outcome = await ingestEvent({ db: deps.database.db, temporal: deps.temporal, taskQueue: deps.taskQueue }, request.body);
     return reply.code(outcome.duplicate ? 200 : 202).send({
       id: outcome.event.id, duplicate: outcome.duplicate, contactId: outcome.event.contactId,
-      enrolled: outcome.enrolled, delivered: outcome.delivered,
+      enrolled: outcome.enrolled, delivered: outcome.delivered, processRuns: outcome.processRuns,
     });
   });
 };

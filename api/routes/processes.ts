@@ -49,7 +49,8 @@ const RunTaskView = z.object({
 });
 const RunView = z.object({
   id: z.uuid(), processKey: z.string(), version: z.number().int(), workflowId: z.string(),
-  status: z.enum(['running', 'completed', 'rejected']), startedAt: z.string(), endedAt: z.string().nullable(),
+  status: z.enum(['running', 'completed', 'rejected']),
+  startedBy: z.string().describe('api_key:<id>, schedule:<schedule id> or event:<event id>'), startedAt: z.string(), endedAt: z.string().nullable(),
   progress: Progress, tasks: z.array(RunTaskView),
 }).meta({ id: 'ProcessRun' });
 
@@ -74,7 +75,7 @@ async function runView(db: Database, run: ProcessRunRow): Promise<z.infer<typeof
   const states = runTaskStates(definition, rows, run.status !== 'running');
   const byId = new Map(rows.map((r) => [r.taskId, r]));
   return {
-    id: run.id, processKey: run.processKey, version: run.version, workflowId: run.workflowId, status: run.status,
+    id: run.id, processKey: run.processKey, version: run.version, workflowId: run.workflowId, status: run.status, startedBy: run.startedBy,
     startedAt: run.startedAt.toISOString(), endedAt: run.endedAt?.toISOString() ?? null, progress: progressOf(definition, states),
     tasks: tasksOf(definition).map(({ task, sectionTitle }) => ({
       taskId: task.id, section: sectionTitle, title: task.title, kind: task.kind, stop: task.stop, status: states[task.id]!.status,

@@ -15,6 +15,7 @@ import type { EnrolDeps } from '../enrolment/workflow-runs';
 import { contactFacts } from './facts';
 import { getVersion } from '../journeys/journeys';
 import { DomainError, notFound } from '../lib/errors';
+import { startProcessesOnEvent, type EventProcessStart } from '../processes/event-starts';
 
 export interface EventInput {
   /** The sender's id for de-duplication: the same id is stored and processed once. */
@@ -31,12 +32,14 @@ export interface EventOutcome {
   duplicate: boolean;
   enrolled: string[];
   delivered: number;
+  /** Runs of processes that start on this event (`startOn`), or why one was refused. */
+  processRuns: EventProcessStart[];
 }
 
 /**
  * Stores an event once per id, enrols its contact in journeys whose event trigger matches
  * (entry rules apply; idempotent per event), and delivers it to the contact's running enrolments
- * (goal, exit, wait_for_event). A repeat of an event already processed does nothing again; a
+ * (goal, exit, wait_for_event), and starts runs of processes that start on it. A repeat of an event already processed does nothing again; a
  * repeat of one whose processing failed half-way finishes it. Then the contact-changed hook runs
  * (an event changes event-history segments, an inline contact may have changed): not for the
  * service's own events (`internal`, stored under its key), which that hook sends.
@@ -56,19 +59,20 @@ export async function ingestEvent(deps: EnrolDeps, input: EventInput, internal?:
     occurredAt: input.occurredAt ? new Date(input.occurredAt) : new Date(),
   }).onConflictDoNothing().returning();
   const event = inserted ?? (await deps.db.select().from(events).where(eq(events.dedupeKey, dedupeKey)))[0]!;
-  if (!inserted && event.processedAt) return { event, duplicate: true, enrolled: [], delivered: 0 };
+  if (!inserted && event.processedAt) return { event, duplicate: true, enrolled: [], delivered: 0, processRuns: [] };
 
   // In a trigger's condition the event at hand is also the one that starts the enrolment.
   const eventFacts = { name: event.name, properties: event.properties };
   const facts = { contact: contactFacts(contact), event: eventFacts, trigger: eventFacts };
   const enrolled = contact.test ? [] : await enrolByTrigger(deps, event, facts);
+  const processRuns = contact.test ? [] : await startProcessesOnEvent(deps, event);
   const delivered = await deliver(deps, event, enrolled, contact.test);
   // The service's own events (a segment change's) come from the hook: they do not call it again.
   if (!internal) {
     enrolled.push(...await contactChanged(deps, { contactId: contact.id, before, after: upserted?.contact, created: upserted?.created }));
   }
   await deps.db.update(events).set({ processedAt: sql`now()` }).where(eq(events.id, event.id));
-  return { event, duplicate: !inserted, enrolled, delivered };
+  return { event, duplicate: !inserted, enrolled, delivered, processRuns };
 }
 
 async function enrolByTrigger(deps: EnrolDeps, event: EventRow, facts: Parameters<typeof evaluate>[1]): Promise<string[]> {

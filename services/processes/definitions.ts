@@ -1,8 +1,8 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { isDeepStrictEqual } from 'node:util';
 import type { Database } from '../../db/client';
 import { processes, processVersions, type ProcessRow } from '../../db/schema';
-import { processTaskAt, ProcessDefinitionSchema, type ProcessDefinition, type ProcessAssignee, tasksOf } from '../../journey-language';
+import { MAX_PROCESSES_PER_EVENT, processTaskAt, ProcessDefinitionSchema, type ProcessDefinition, type ProcessAssignee, tasksOf } from '../../journey-language';
 import { conflict, invalid, notFound, type FieldProblem } from '../lib/errors';
 import { formatPath } from '../lib/validation';
 import { missingPrincipal, getUser } from '../people/users';
@@ -85,6 +85,18 @@ async function assigneeProblems(db: Database, definition: ProcessDefinition): Pr
   return problems;
 }
 
+/** One event name starts at most MAX_PROCESSES_PER_EVENT processes: a further one is refused at publish. */
+async function startEventProblems(db: Database, process: ProcessRow, definition: ProcessDefinition): Promise<FieldProblem[]> {
+  const event = definition.startOn?.event;
+  if (!event || process.startEvent === event) return [];
+  const [row] = await db.select({ count: sql<number>`count(*)::int` }).from(processes)
+    .where(and(eq(processes.startEvent, event), ne(processes.id, process.id)));
+  const count = row?.count ?? 0;
+  if (count < MAX_PROCESSES_PER_EVENT) return [];
+  const message = `${count} processes start on "${event}" already, the most one event starts`;
+  return [{ path: 'definition.startOn.event', message }];
+}
+
 /**
  * Publishes the draft as the next immutable version (an unchanged draft returns the latest
  * version). Refuses (422) a draft that does not validate or names an assignee nobody is.
@@ -95,6 +107,7 @@ export async function publishProcess(db: Database, key: string): Promise<{ proce
     if (!process) throw notFound('process', 'key', key);
     const parsed = ProcessDefinitionSchema.safeParse(process.draft);
     const problems = parsed.success ? await assigneeProblems(tx as unknown as Database, parsed.data) : problemsOf(parsed.error, process.draft);
+    if (parsed.success) problems.push(...await startEventProblems(tx as unknown as Database, process, parsed.data));
     if (!parsed.success || problems.length) throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, problems);
     if (process.latestVersion !== null) {
       const latest = await getProcessVersion(tx as unknown as Database, process.id, process.latestVersion);
@@ -102,7 +115,7 @@ export async function publishProcess(db: Database, key: string): Promise<{ proce
     }
     const version = (process.latestVersion ?? 0) + 1;
     await tx.insert(processVersions).values({ processId: process.id, version, definition: parsed.data });
-    const [updated] = await tx.update(processes).set({ latestVersion: version, updatedAt: sql`now()` }).where(eq(processes.id, process.id)).returning();
+    const [updated] = await tx.update(processes).set({ latestVersion: version, startEvent: parsed.data.startOn?.event ?? null, updatedAt: sql`now()` }).where(eq(processes.id, process.id)).returning();
     return { process: updated!, version, created: true };
   });
 }

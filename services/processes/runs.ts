@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
-import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client,
+} from '@temporalio/client';
 import type { Database } from '../../db/client';
-import { processRuns, processTasks, type ProcessRunRow, type ProcessTaskRow } from '../../db/schema';
+import { processRuns, processTasks, type ProcessRow, type ProcessRunRow, type ProcessTaskRow } from '../../db/schema';
 import { orderedTasks, validateValues, type FormProblem, type ProcessDefinition, type ProcessTaskStatus, type RunTask } from '../../journey-language';
 import {
   actOnProcessTaskUpdate, ProcessKey, ProcessTaskRefusal, processWorkflow, type ProcessRunInput, type ProcessTaskAction, type ReviewSubject,
@@ -16,10 +18,13 @@ export interface ProcessDeps {
   taskQueue: string;
 }
 
-/** A run that reviews a journey's draft or a template version: its id (the review's, recorded first) and what it decides on. */
-export interface ReviewStart {
-  runId: string;
-  subject: ReviewSubject;
+/**
+ * How a run starts beyond its inputs: a given id (a review's, recorded first; a schedule's or an
+ * event's, derived from what started it, so a retry finds the same run), and a review's subject.
+ */
+export interface RunStart {
+  runId?: string;
+  subject?: ReviewSubject;
 }
 
 const problemsAt = (prefix: string, problems: FormProblem[]) => problems.map((p) => ({ path: `${prefix}.${p.field}`, message: p.message }));
@@ -27,30 +32,48 @@ const problemsAt = (prefix: string, problems: FormProblem[]) => problems.map((p)
 /**
  * Starts a run of the latest published version: its row, then its workflow
  * (`process:<key>:<runId>`). Inputs are checked against the definition's `inputs` (422 naming
- * each field); an unpublished process is a 409.
+ * each field); an unpublished process is a 409. With a given run id it is idempotent: a run
+ * whose row exists already is that run (its workflow started if Temporal does not have it).
  */
 export async function startRun(
-  deps: ProcessDeps, key: string, inputs: Record<string, unknown>, startedBy: string, review?: ReviewStart,
+  deps: ProcessDeps, key: string, inputs: Record<string, unknown>, startedBy: string, start: RunStart = {},
 ): Promise<ProcessRunRow> {
   const process = await getProcess(deps.db, key);
+  if (start.runId) {
+    const [existing] = await deps.db.select().from(processRuns).where(eq(processRuns.id, start.runId));
+    if (existing) return startWorkflowOnce(deps, process, existing, start.subject);
+  }
   if (process.latestVersion === null) throw conflict('process_not_published', `The process "${key}" has no published version yet`);
   const { definition, version } = await getProcessVersion(deps.db, process.id, process.latestVersion);
   // A review run's inputs name its subject; only those the definition declares are checked.
-  const declared = review ? Object.fromEntries(Object.entries(inputs).filter(([name]) => definition.inputs.some((f) => f.name === name))) : inputs;
+  const declared = start.subject ? Object.fromEntries(Object.entries(inputs).filter(([name]) => definition.inputs.some((f) => f.name === name))) : inputs;
   const problems = validateValues(definition.inputs, declared);
   if (problems.length) throw invalid('invalid_inputs', problems[0]!.message, problemsAt('body.inputs', problems));
-  const runId = review?.runId ?? randomUUID();
-  const [run] = await deps.db.insert(processRuns).values({
+  const runId = start.runId ?? randomUUID();
+  const [inserted] = await deps.db.insert(processRuns).values({
     id: runId, processId: process.id, processKey: key, version, workflowId: `process:${key}:${runId}`, inputs, startedBy,
-  }).returning();
-  const input: ProcessRunInput = { runId, processKey: key, version, definition, inputs, ...(review ? { review: review.subject } : {}) };
-  await deps.temporal.workflow.start(processWorkflow, {
-    workflowId: run!.workflowId, taskQueue: deps.taskQueue, args: [input],
-    typedSearchAttributes: [{ key: ProcessKey, value: key }],
-    staticSummary: `Process "${process.name}" (${key} v${version}), run ${runId}`,
-    staticDetails: `Tasks: ${orderedTasks(definition).map((t) => `${t.id} (${t.kind}${t.stop ? ', stop' : ''})`).join(' → ')}`,
-  });
-  return run!;
+  }).onConflictDoNothing({ target: processRuns.id }).returning();
+  const run = inserted ?? (await deps.db.select().from(processRuns).where(eq(processRuns.id, runId)))[0]!;
+  return startWorkflowOnce(deps, process, run, start.subject);
+}
+
+/** Starts the run's workflow on its pinned version; a no-op when it runs or ran already, or the run ended. */
+async function startWorkflowOnce(deps: ProcessDeps, process: ProcessRow, run: ProcessRunRow, subject?: ReviewSubject): Promise<ProcessRunRow> {
+  if (run.status !== 'running') return run;
+  const { definition, version } = await getProcessVersion(deps.db, process.id, run.version);
+  const input: ProcessRunInput = { runId: run.id, processKey: run.processKey, version, definition, inputs: run.inputs, ...(subject ? { review: subject } : {}) };
+  try {
+    await deps.temporal.workflow.start(processWorkflow, {
+      workflowId: run.workflowId, taskQueue: deps.taskQueue, args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [{ key: ProcessKey, value: run.processKey }],
+      staticSummary: `Process "${process.name}" (${run.processKey} v${version}), run ${run.id}`,
+      staticDetails: `Started by ${run.startedBy}. Tasks: ${orderedTasks(definition).map((t) => `${t.id} (${t.kind}${t.stop ? ', stop' : ''})`).join(' → ')}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return run;
 }
 
 export async function getRun(db: Database, key: string, runId: string): Promise<ProcessRunRow> {
