@@ -13,6 +13,8 @@ export * from './durations';
 export * from './form';
 export * from './process';
 export * from './process-run';
+export * from './process-timing';
+export * from './process-escalation';
 export * from './segment-conditions';
 export * from './split';
 export * from './templates';

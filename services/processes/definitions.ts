@@ -62,6 +62,7 @@ async function assigneeProblems(db: Database, definition: ProcessDefinition): Pr
     const who: Array<{ path: string; principal: ProcessAssignee }> = task.kind === 'approval'
       ? task.approvers.map((principal, k) => ({ path: `approvers[${k}]`, principal }))
       : task.assignee ? [{ path: 'assignee', principal: task.assignee }] : [];
+    if (task.escalate) who.push({ path: 'escalate.to', principal: task.escalate.to });
     for (const { path, principal } of who) {
       const missing = 'userId' in principal
         ? await getUser(db, principal.userId).then(() => undefined, () => `no user has the id "${principal.userId}"`)

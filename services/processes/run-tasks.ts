@@ -4,6 +4,7 @@ import { processRuns, processTasks, users, type ProcessRunStatus } from '../../d
 import type { ProcessAssignee, ProcessTaskKind, ProcessTaskStatus } from '../../journey-language';
 import { appendAudit, digestOf } from '../audit/records';
 import { findUserByEmail, usersInRole } from '../people/users';
+import { businessDueAt, type BusinessDue } from './business-days';
 
 /**
  * What a process run's workflow does to its rows, through activities: each write is idempotent
@@ -23,7 +24,7 @@ export interface TaskRef extends RunRef {
   title: string;
 }
 
-async function audit(db: Database, run: RunRef, action: string, outcome: string, suffix: string, details: Record<string, unknown>, task?: { taskId: string; kind?: string }, actor = 'process') {
+export async function audit(db: Database, run: RunRef, action: string, outcome: string, suffix: string, details: Record<string, unknown>, task?: { taskId: string; kind?: string }, actor = 'process') {
   await appendAudit(db, {
     actor, action, outcome, processRunId: run.runId, workflowId: run.workflowId, stepId: task?.taskId, stepType: task?.kind,
     idempotencyKey: `${run.workflowId}:${suffix}`, details: { processKey: run.processKey, runId: run.runId, ...details },
@@ -46,18 +47,24 @@ async function resolve(db: Database, who: ProcessAssignee): Promise<{ userIds: s
   return { userIds: user ? [user.id] : [] };
 }
 
-/** Opens a task once: its row, who may act (one slot per assignee), its due time; audited. */
-export async function openRunTask(db: Database, input: TaskRef & { assignees: ProcessAssignee[]; dueAt?: string }): Promise<{ slots: Array<{ userIds: string[]; role?: string }> }> {
+/**
+ * Opens a task once: its row, who may act (one slot per assignee), its due time (a business-day
+ * due time is counted here, in its calendar's time zone); audited. Answers the slots and the due time.
+ */
+export async function openRunTask(db: Database, input: TaskRef & { assignees: ProcessAssignee[]; dueAt?: string; businessDue?: BusinessDue }):
+  Promise<{ slots: Array<{ userIds: string[]; role?: string }>; dueAt?: string }> {
   const slots = [];
   for (const who of input.assignees) slots.push(await resolve(db, who));
+  const dueAt = input.businessDue ? businessDueAt(input.businessDue) : input.dueAt;
   await db.insert(processTasks).values({
     runId: input.runId, taskId: input.taskId, kind: input.kind, title: input.title, status: 'open', assignees: slots,
-    dueAt: input.dueAt ? new Date(input.dueAt) : null, openedAt: sql`now()`,
+    dueAt: dueAt ? new Date(dueAt) : null, openedAt: sql`now()`,
   }).onConflictDoNothing();
-  const [row] = await db.select({ assignees: processTasks.assignees }).from(processTasks)
+  const [row] = await db.select({ assignees: processTasks.assignees, dueAt: processTasks.dueAt }).from(processTasks)
     .where(and(eq(processTasks.runId, input.runId), eq(processTasks.taskId, input.taskId)));
-  await audit(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: row!.assignees, dueAt: input.dueAt ?? null }, input);
-  return { slots: row!.assignees };
+  const stored = row!.dueAt?.toISOString();
+  await audit(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: row!.assignees, dueAt: stored ?? null }, input);
+  return { slots: row!.assignees, ...(stored ? { dueAt: stored } : {}) };
 }
 
 /** Skips a conditional task whose condition was false when its turn came; audited. */
@@ -114,3 +121,5 @@ export async function finishRun(db: Database, input: RunRef & { status: Exclude<
   await db.update(processRuns).set({ status: input.status, endedAt: sql`coalesce(${processRuns.endedAt}, now())` }).where(eq(processRuns.id, input.runId));
   await audit(db, input, `process.run_${input.status}`, input.status, 'finished', { done: input.done, total: input.total });
 }
+
+export { resolve as resolveAssignee };
