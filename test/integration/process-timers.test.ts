@@ -1,5 +1,5 @@
 import { Assignee, processRunStateQuery } from '../../workflows/contract';
-import { eventually, startHarness, type Harness } from '../support/harness';
+import { eventually, startHarness, uniqueKey, type Harness } from '../support/harness';
 import { approverUser, publishProcess } from '../support/process-people';
 
 const DAY = 86_400_000;
@@ -91,5 +91,33 @@ describe('process task reminders, escalation and business-day due dates', () => 
     const exported = (await h.api('GET', `/v1/processes/${key}/runs/${run.id}/export`)).body;
     expect(exported.audit.find((r: { action: string }) => r.action === 'process.task_opened').details.dueAt).toBe(view.tasks[0].dueAt);
     await h.client.workflow.getHandle(run.workflowId).terminate('test over');
+  });
+  it('refuses bad timing with 422 naming the task and field', async () => {
+    const key = uniqueKey('process');
+    await h.api('POST', '/v1/processes', { key, name: 'Bad', definition: { sections: [{ title: 'S', tasks: [
+      { id: 'a', kind: 'checklist', title: 'A', assignee: { role: 'nobody-has-this' }, remind: { every: '1d', from: 'due' },
+        due: { after: '36h', businessDays: { timezone: 'Europe/Nowhere', holidays: ['2026-13-01'] } } },
+      { id: 'b', kind: 'checklist', title: 'B', escalate: { after: '1d', to: { user: 'nobody@example.test' } } },
+    ] }] } });
+    const refused = await h.api('POST', `/v1/processes/${key}/publish`);
+    expect(refused.status).toBe(422);
+    const paths = (refused.body.error.details.problems as Array<{ path: string; stepId: string }>).map((p) => `${p.stepId} ${p.path}`);
+    expect(paths).toEqual(expect.arrayContaining([
+      'a definition.sections[0].tasks[0].due.businessDays.timezone', 'a definition.sections[0].tasks[0].due.businessDays.holidays[0]',
+    ]));
+    const valid = uniqueKey('process');
+    await h.api('POST', '/v1/processes', { key: valid, name: 'Bad', definition: { sections: [{ title: 'S', tasks: [
+      { id: 'a', kind: 'checklist', title: 'A', remind: { every: '1d' }, due: { after: '36h', businessDays: { timezone: 'Europe/Berlin' } } },
+      { id: 'b', kind: 'checklist', title: 'B', escalate: { after: '1d', from: 'due', to: { user: 'nobody@example.test' } } },
+    ] }] } });
+    expect((await h.api('POST', `/v1/processes/${valid}/publish`)).body.error.details.problems.map((p: { stepId: string; path: string }) => `${p.stepId} ${p.path}`).sort())
+      .toEqual(['a definition.sections[0].tasks[0].due.after', 'a definition.sections[0].tasks[0].remind', 'b definition.sections[0].tasks[1].escalate.from']);
+    const unknown = uniqueKey('process');
+    await h.api('POST', '/v1/processes', { key: unknown, name: 'Bad', definition: { sections: [{ title: 'S', tasks: [
+      { id: 'b', kind: 'checklist', title: 'B', escalate: { after: '1d', to: { user: 'nobody@example.test' } } },
+    ] }] } });
+    expect((await h.api('POST', `/v1/processes/${unknown}/publish`)).body.error.details.problems).toEqual([
+      expect.objectContaining({ path: 'definition.sections[0].tasks[0].escalate.to', stepId: 'b' }),
+    ]);
   });
 });
