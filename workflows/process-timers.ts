@@ -42,8 +42,9 @@ export class ProcessTimers {
       await actions.markProcessTasksOverdue({ ...this.run, taskIds: late.map((t) => t.id) });
       for (const t of late) t.overdue = true;
     }
-    for (const t of this.open().filter((o) => (this.escalationAt(o) ?? Infinity) <= now)) await this.escalate(t);
-    for (const t of this.open().filter((o) => (this.reminderAt(o) ?? Infinity) <= now)) await this.remind(t, now);
+    // Each waits for the one before: a task finished meanwhile is left alone.
+    for (const t of this.open().filter((o) => (this.escalationAt(o) ?? Infinity) <= now)) if (t.status === 'open') await this.escalate(t);
+    for (const t of this.open().filter((o) => (this.reminderAt(o) ?? Infinity) <= now)) if (t.status === 'open') await this.remind(t, now);
   }
 
   private open(): RunTask[] {
