@@ -8,6 +8,8 @@ import type { ReviewEnd } from '../services/processes/review-subjects';
 import { concludeReview } from '../services/processes/review-end';
 import { startScheduledRun } from '../services/processes/schedules';
 import type { ScheduledProcessStartInput } from '../workflows/contract';
+import type { BusinessDue } from '../services/processes/business-days';
+import { escalateRunTask, remindRunTask } from '../services/processes/task-notices';
 import type { ActivityDeps } from './index';
 
 /** What a process run's workflow does to its rows and its audit chain: thin adapters over services/processes. */
@@ -15,11 +17,13 @@ export function createProcessActivities(deps: ActivityDeps) {
   const conclude = (input: ReviewEnd) => concludeReview({ ...deps, webhookAllowedHosts: deps.webhookTargets.allowedHosts }, input);
   return {
     recordProcessRunStarted: (input: RunRef & { version: number }) => recordRunStarted(deps.db, input),
-    openProcessTask: (input: TaskRef & { assignees: ProcessAssignee[]; stage?: number; dueAt?: string }) => openRunTask(deps.db, input),
+    openProcessTask: (input: TaskRef & { assignees: ProcessAssignee[]; stage?: number; dueAt?: string; businessDue?: BusinessDue }) => openRunTask(deps.db, input),
     openApprovalStage: (input: TaskRef & { stage: number; assignees: ProcessAssignee[] }) => openApprovalStage(deps.db, input),
     skipProcessTask: (input: TaskRef) => skipRunTask(deps.db, input),
     recordProcessTaskAction: (input: RecordedAction) => recordRunTaskAction(deps.db, input),
     markProcessTasksOverdue: (input: RunRef & { taskIds: string[] }) => markRunTasksOverdue(deps.db, input),
+    remindProcessTask: (input: TaskRef & { reminder: number; userIds: string[] }) => remindRunTask(deps, input),
+    escalateProcessTask: (input: TaskRef & { to: ProcessAssignee; slots: number[] }) => escalateRunTask(deps, input),
     /** A review run's end, decided by its subject's kind (journey or template). */
     concludeReview: conclude,
     /** The same activity under the name journey review runs schedule (and their histories recorded) since before template reviews. */

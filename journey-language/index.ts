@@ -14,6 +14,8 @@ export * from './form';
 export * from './process';
 export * from './process-run';
 export * from './process-start';
+export * from './process-timing';
+export * from './process-escalation';
 export * from './segment-conditions';
 export * from './split';
 export * from './templates';

@@ -102,11 +102,19 @@ export function nextMoves(def: Pick<ProcessDefinition, 'sections'>, tasks: Recor
   return { open, skip };
 }
 
-/** When a task opened now falls due: after the run's start or the task it names finished. */
-export function dueAtOf(task: ProcessTask, startedAt: number, tasks: Record<string, RunTask>): number | undefined {
+/** What a task's due time counts from: the run's start, or when the task it names finished. */
+export function dueBaseOf(task: ProcessTask, startedAt: number, tasks: Record<string, RunTask>): number | undefined {
   if (!task.due) return undefined;
-  const base = task.due.from === 'start' ? startedAt : tasks[task.due.from]?.finishedAt ?? startedAt;
-  return base + msOf(task.due.after);
+  return task.due.from === 'start' ? startedAt : tasks[task.due.from]?.finishedAt ?? startedAt;
+}
+
+/**
+ * When a task opened now falls due: a duration after its base. A business-day due time needs the
+ * calendar of its time zone, so the task's opening activity computes it (undefined here).
+ */
+export function dueAtOf(task: ProcessTask, startedAt: number, tasks: Record<string, RunTask>): number | undefined {
+  const base = dueBaseOf(task, startedAt, tasks);
+  return base === undefined || task.due!.businessDays ? undefined : base + msOf(task.due!.after);
 }
 
 /** The first undecided slot the user may fill (undefined: they may not decide, or decided already). */

@@ -3,6 +3,7 @@ import { ConditionSchema } from './condition-schema';
 import { conditionReads } from './process-run';
 import { ProcessStartOnSchema, startOnProblems } from './process-start';
 import { DurationSchema, FormFieldSchema, PrincipalSchema, RoleSchema } from './steps';
+import { BusinessDaysSchema, ProcessRemindSchema, timingProblems } from './process-timing';
 
 /**
  * The process language: a versioned JSON checklist of tasks in sections, run as one workflow that
@@ -35,10 +36,19 @@ export const ProcessAssigneeSchema = z.union([
 export type ProcessAssignee = z.infer<typeof ProcessAssigneeSchema>;
 
 export const ProcessDueSchema = z.object({
-  after: DurationSchema.describe('how long after `from` the task is due'),
+  after: DurationSchema.describe('how long after `from` the task is due; whole days ("3d") with `businessDays`'),
   from: z.union([z.literal('start'), ProcessTaskIdSchema]).default('start')
     .describe('"start" (the run\'s start) or an earlier task, from when it finished'),
+  businessDays: BusinessDaysSchema.optional()
+    .describe('count `after` in business days in this time zone (weekends and holidays skipped), landing at the same local time of day'),
 }).strict();
+
+/** Escalation: once, `after` the task opened (or fell due), `to` may act on it too and is told so. */
+export const ProcessEscalateSchema = z.object({
+  after: DurationSchema.describe('how long after `from` the task escalates'),
+  from: z.enum(['opened', 'due']).default('opened').describe('count from when the task opened, or from its due time'),
+  to: ProcessAssigneeSchema.describe('who may act on the task from then on, beside its assignees'),
+}).strict().meta({ id: 'ProcessEscalate' });
 
 const taskBase = {
   id: ProcessTaskIdSchema,
@@ -48,6 +58,8 @@ const taskBase = {
   after: z.array(ProcessTaskIdSchema).max(50).default([]).describe('earlier tasks this one waits for'),
   when: ConditionSchema.optional().describe('shown only when true, else skipped: over run.inputs.<name> and task.<earlier task>.status|decision|values.<field>'),
   due: ProcessDueSchema.optional(),
+  remind: ProcessRemindSchema.optional().describe('email the people who may still act, while the task is open'),
+  escalate: ProcessEscalateSchema.optional().describe('let someone else act too when the task is still open after a while'),
 };
 
 export const ChecklistTaskSchema = z.object({
@@ -148,6 +160,7 @@ function checkProcess(def: ProcessDefinition, ctx: z.RefinementCtx): void {
     const earlier = (id: string) => (position.get(id) ?? Infinity) < order;
     task.after.forEach((id, k) => { if (!earlier(id)) problem(['after', k], `"${id}" is not an earlier task`); });
     if (task.due && task.due.from !== 'start' && !earlier(task.due.from)) problem(['due', 'from'], `"${task.due.from}" is not an earlier task`);
+    for (const p of timingProblems(task)) problem(p.path, p.message);
     if (task.when) {
       const reads = conditionReads(task.when);
       if (reads.contactFacts) problem(['when'], 'a process condition reads run.inputs.* and task.* only (no tags or engagement)');

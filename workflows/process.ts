@@ -1,9 +1,10 @@
 import { allHandlersFinished, condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { dueAtOf, holdersOf, isFinished, nextMoves, openingOf, orderedTasks, progressOf, type RunTask } from '../journey-language/interpreter';
+import { dueAtOf, dueBaseOf, holdersOf, isFinished, nextMoves, openingOf, orderedTasks, progressOf, type RunTask } from '../journey-language/interpreter';
 import type { ProcessRunStatus } from '../db/schema';
 import { actions } from './activities';
 import { JOURNEY_REVIEW_PATCH } from './patches';
 import { registerActionHandler, type ProcessRunRef } from './process-actions';
+import { ProcessTimers } from './process-timers';
 import { Assignee, ProcessTask as ProcessTaskKey, processRunStateQuery, type ProcessRunInput, type ProcessRunState } from './contract';
 
 /**
@@ -27,6 +28,7 @@ export async function processWorkflow(input: ProcessRunInput): Promise<{ status:
   setHandler(processRunStateQuery, () => ({ ...state, progress: progressOf(definition, state.tasks) }));
   registerActionHandler(state, byId, run, input.review, () => { changes++; });
 
+  const timers = new ProcessTimers(state.tasks, byId, run);
   await actions.recordProcessRunStarted({ ...run, version: input.version });
   for (;;) {
     await advance(state, run, input);
@@ -36,17 +38,13 @@ export async function processWorkflow(input: ProcessRunInput): Promise<{ status:
       state.status = stopRejected ? 'rejected' : 'completed';
       break;
     }
-    const dues = Object.values(state.tasks).filter((t) => t.status === 'open' && !t.overdue && t.dueAt !== undefined).map((t) => t.dueAt!);
-    const nextDue = dues.length ? Math.min(...dues) : undefined;
+    // Due times, reminders and escalations: one durable timer to the next of them.
+    timers.look(Date.now());
+    const nextDue = timers.next();
     const woken = await condition(() => changes !== seen, nextDue === undefined ? undefined : Math.max(1, nextDue - Date.now()));
     seen = changes;
-    if (!woken && nextDue !== undefined) {
-      // The timer fired: `nextDue` has come, even if the workflow clock reads a moment before it.
-      const now = Math.max(Date.now(), nextDue);
-      const late = Object.values(state.tasks).filter((t) => t.status === 'open' && !t.overdue && t.dueAt !== undefined && t.dueAt <= now);
-      await actions.markProcessTasksOverdue({ ...run, taskIds: late.map((t) => t.id) });
-      for (const t of late) t.overdue = true;
-    }
+    // The timer fired: `nextDue` has come, even if the workflow clock reads a moment before it.
+    if (!woken && nextDue !== undefined) await timers.fire(Math.max(Date.now(), nextDue));
   }
   // Decisions still being recorded finish first, so none is lost or recorded after the run ended.
   await condition(allHandlersFinished);
@@ -78,10 +76,15 @@ async function advance(state: Omit<ProcessRunState, 'progress'>, run: Run, input
       const dueAt = dueAtOf(task, state.startedAt, state.tasks);
       const t = Object.assign(state.tasks[task.id]!, { status: 'open', dueAt });
       // The assignees (a sequential approval's first stage, with `stage: 1`); the same input as before for every other task.
+      // A business-day due time is counted by the activity, in the calendar's time zone.
+      const businessDue = task.due?.businessDays && { from: new Date(dueBaseOf(task, state.startedAt, state.tasks)!).toISOString(), after: task.due.after, calendar: task.due.businessDays };
       const opened = await actions.openProcessTask({
         ...run, taskId: task.id, kind: task.kind, title: task.title, ...openingOf(task), dueAt: dueAt === undefined ? undefined : new Date(dueAt).toISOString(),
+        ...(businessDue ? { businessDue } : {}),
       });
       t.slots = opened.slots;
+      // Histories recorded before the activity answered with the due time replay with the workflow's own.
+      if (opened.dueAt) t.dueAt = Date.parse(opened.dueAt);
     }
   }
 }

@@ -24,6 +24,8 @@ function taskItem(record: RunRecord, t: Task): string {
   if (t.dueAt && t.status !== 'skipped') notes.push(`Due ${when(t.dueAt)}`);
   if (t.overdueAt && t.status === 'open') notes.push(`<strong class="error overdue">Overdue since ${when(t.overdueAt)}</strong>`);
   else if (t.overdueAt) notes.push(`Was overdue from ${when(t.overdueAt)}`);
+  if (t.reminders) notes.push(`<span class="reminders">Reminded ${t.reminders === 1 ? 'once' : `${t.reminders} times`}</span>`);
+  if (t.escalatedAt) notes.push(`<span class="escalated">Escalated on ${when(t.escalatedAt)}</span>`);
   const decisions = t.decisions.length
     ? `<ul class="decisions">${t.decisions.map((d) => `<li>${d.stage ? `Stage ${d.stage}: ` : ''}${d.decision === 'approve' ? 'Approved' : 'Rejected'} by ${person(record, d.userId)} on ${when(d.at)}${d.comment ? `: “${e(d.comment)}”` : ''}</li>`).join('')}</ul>`
     : '';

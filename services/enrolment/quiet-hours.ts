@@ -8,11 +8,11 @@ import { WEEKDAYS, type WaitUntil } from '../../journey-language/time-of-day';
 
 export type { WaitUntil, Weekday } from '../../journey-language/time-of-day';
 
-interface LocalParts { year: number; month: number; day: number; hour: number; minute: number; second: number }
+export interface LocalParts { year: number; month: number; day: number; hour: number; minute: number; second: number }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function localParts(instant: number, timeZone: string): LocalParts {
+export function localParts(instant: number, timeZone: string): LocalParts {
   let fmt = formatters.get(timeZone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', {

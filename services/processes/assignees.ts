@@ -58,3 +58,8 @@ export async function resolveSlots(db: Database, place: SlotPlace, assignees: Pr
   }
   return slots;
 }
+
+/** The people an escalation names, now (a round-robin takes a turn of the task's own escalation rotation). */
+export async function resolveAssignee(db: Database, who: ProcessAssignee, place: SlotPlace): Promise<TaskSlot> {
+  return resolve(db, who, `${rotationOf(place, 0)}:escalation`, new Set());
+}

@@ -77,6 +77,7 @@ async function assigneeProblems(db: Database, definition: ProcessDefinition): Pr
       : task.mode === 'sequential'
         ? (task.stages ?? []).flatMap((stage, s) => stage.approvers.map((principal, k) => ({ path: `stages[${s}].approvers[${k}]`, principal })))
         : (task.approvers ?? []).map((principal, k) => ({ path: `approvers[${k}]`, principal }));
+    if (task.escalate) who.push({ path: 'escalate.to', principal: task.escalate.to });
     for (const { path, principal } of who) {
       const missing = await missingAssignee(db, principal);
       if (missing) problems.push({ path: `definition.sections[${section}].tasks[${index}].${path}`, stepId: task.id, message: `task "${task.id}": ${path}: ${missing}` });

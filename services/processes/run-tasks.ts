@@ -4,6 +4,7 @@ import { processRuns, processTasks, type ProcessRunStatus } from '../../db/schem
 import type { ProcessAssignee, ProcessTaskKind, ProcessTaskStatus } from '../../journey-language';
 import { appendAudit, digestOf } from '../audit/records';
 import { resolveSlots, type TaskSlot } from './assignees';
+import { businessDueAt, type BusinessDue } from './business-days';
 
 /**
  * What a process run's workflow does to its rows, through activities: each write is idempotent
@@ -23,7 +24,7 @@ export interface TaskRef extends RunRef {
   title: string;
 }
 
-async function audit(db: Database, run: RunRef, action: string, outcome: string, suffix: string, details: Record<string, unknown>, task?: { taskId: string; kind?: string }, actor = 'process') {
+export async function audit(db: Database, run: RunRef, action: string, outcome: string, suffix: string, details: Record<string, unknown>, task?: { taskId: string; kind?: string }, actor = 'process') {
   await appendAudit(db, {
     actor, action, outcome, processRunId: run.runId, workflowId: run.workflowId, stepId: task?.taskId, stepType: task?.kind,
     idempotencyKey: `${run.workflowId}:${suffix}`, details: { processKey: run.processKey, runId: run.runId, ...details },
@@ -50,27 +51,34 @@ async function auditPicks(db: Database, input: TaskRef, slots: TaskSlot[], stage
 /**
  * Opens a task once: its row, who may act (one slot per assignee; round-robin assignees take
  * their rotation's next turn in the same transaction, so a retry picks nobody again), its due
- * time; audited. A sequential approval opens at `stage` 1, audited as that stage's opening.
+ * time (a business-day due time is counted here, in its calendar's time zone); audited. A
+ * sequential approval opens at `stage` 1, audited as that stage's opening. Answers the slots and
+ * the due time.
  */
-export async function openRunTask(db: Database, input: TaskRef & { assignees: ProcessAssignee[]; stage?: number; dueAt?: string }): Promise<{ slots: TaskSlot[] }> {
+export async function openRunTask(
+  db: Database, input: TaskRef & { assignees: ProcessAssignee[]; stage?: number; dueAt?: string; businessDue?: BusinessDue },
+): Promise<{ slots: TaskSlot[]; dueAt?: string }> {
   const where = and(eq(processTasks.runId, input.runId), eq(processTasks.taskId, input.taskId));
-  const opened = async () => (await db.select({ assignees: processTasks.assignees }).from(processTasks).where(where))[0];
+  const opened = async () => (await db.select({ assignees: processTasks.assignees, dueAt: processTasks.dueAt }).from(processTasks).where(where))[0];
+  const dueAt = input.businessDue ? businessDueAt(input.businessDue) : input.dueAt;
   if (!(await opened())) {
     await db.transaction(async (tx) => {
       const slots = await resolveSlots(tx, input, input.assignees);
       const inserted = await tx.insert(processTasks).values({
         runId: input.runId, taskId: input.taskId, kind: input.kind, title: input.title, status: 'open', assignees: slots,
-        dueAt: input.dueAt ? new Date(input.dueAt) : null, openedAt: sql`now()`,
+        dueAt: dueAt ? new Date(dueAt) : null, openedAt: sql`now()`,
       }).onConflictDoNothing().returning({ id: processTasks.id });
       // A concurrent attempt opened it first: this one's turns are given back.
       if (!inserted.length) throw new AlreadyOpen();
     }).catch((err: unknown) => { if (!(err instanceof AlreadyOpen)) throw err; });
   }
-  const slots = (await opened())!.assignees;
-  await audit(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: slots, dueAt: input.dueAt ?? null }, input);
+  const row = (await opened())!;
+  const slots = row.assignees;
+  const stored = row.dueAt?.toISOString();
+  await audit(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: slots, dueAt: stored ?? null }, input);
   if (input.stage) await audit(db, input, 'process.approval_stage_opened', 'open', `${input.taskId}:stage:${input.stage}:opened`, { stage: input.stage, assignees: slots }, input);
   await auditPicks(db, input, slots, input.stage);
-  return { slots };
+  return { slots, ...(stored ? { dueAt: stored } : {}) };
 }
 
 /**
@@ -154,3 +162,4 @@ export async function finishRun(db: Database, input: RunRef & { status: Exclude<
   await db.update(processRuns).set({ status: input.status, endedAt: sql`coalesce(${processRuns.endedAt}, now())` }).where(eq(processRuns.id, input.runId));
   await audit(db, input, `process.run_${input.status}`, input.status, 'finished', { done: input.done, total: input.total });
 }
+

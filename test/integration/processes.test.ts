@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Assignee, ProcessKey, ProcessTask, processRunStateQuery } from '../../workflows/contract';
-import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
+import { eventually, startHarness, uniqueKey, type Harness } from '../support/harness';
+import { approverUser, publishProcess } from '../support/process-people';
 
 /** Processes on the real stack: a run's sections, stop task, conditional task, all-of approval, overdue timer and export. */
 describe('processes', () => {
@@ -9,18 +10,8 @@ describe('processes', () => {
   beforeAll(async () => { h = await startHarness(); });
   afterAll(async () => { await h?.stop(); });
 
-  async function user(roles: string[] = []) {
-    const created = await h.api('POST', '/v1/users', { email: uniqueEmail('user'), name: 'User', roles });
-    const key = await h.api('POST', '/v1/api-keys', { name: 'approver', scopes: ['approver'], userId: created.body.id });
-    return { id: created.body.id as string, email: created.body.email as string, auth: { authorization: `Bearer ${key.body.key}` } };
-  }
-  async function publish(definition: unknown, key = uniqueKey('process')) {
-    const created = await h.api('POST', '/v1/processes', { key, name: 'Launch', definition });
-    expect(created.status).toBe(201);
-    const published = await h.api('POST', `/v1/processes/${key}/publish`);
-    if (published.status !== 201) throw new Error(JSON.stringify(published.body));
-    return key;
-  }
+  const user = (roles: string[] = []) => approverUser(h, roles);
+  const publish = (definition: unknown, key?: string) => publishProcess(h, definition, key);
 
   it('runs sections in order: a form, a skipped conditional task, an overdue task, a stop all-of approval, then the rest; the export proves it', async () => {
     const ada = await user();

@@ -327,4 +327,30 @@ describe('record histories', () => {
     expect(await h.result(run.workflowId)).toEqual({ status: 'completed', done: 2, total: 2 });
     save('process-stages', run.workflowId);
   });
+
+  recording('process-timers')('process-timers', async () => {
+    // Reminders, an escalation that lets carl decide for ben, and a business-day due time.
+    const people = [];
+    for (const name of ['ada', 'ben', 'carl']) {
+      const user = await h.api('POST', '/v1/users', { email: uniqueEmail(name), name, roles: [] });
+      const apiKey = await h.api('POST', '/v1/api-keys', { name, scopes: ['approver'], userId: user.body.id });
+      people.push({ email: user.body.email as string, auth: { authorization: `Bearer ${apiKey.body.key}` } });
+    }
+    const [ada, ben, carl] = people as [typeof people[0], typeof people[0], typeof people[0]];
+    const key = `process-${Date.now()}`;
+    await h.api('POST', '/v1/processes', { key, name: 'Clocks', definition: { sections: [{ title: 'Gate', tasks: [
+      { id: 'signoff', kind: 'approval', title: 'Sign-off', approvers: [{ user: ben.email }], escalate: { after: '2s', to: { user: carl.email } },
+        due: { after: '1d', businessDays: { timezone: 'Europe/Berlin' } } },
+      { id: 'check', kind: 'checklist', title: 'Check', assignee: { user: ada.email }, remind: { every: '1s', max: 2 } },
+    ] }] } });
+    expect((await h.api('POST', `/v1/processes/${key}/publish`)).status).toBe(201);
+    const run = (await h.api('POST', `/v1/processes/${key}/runs`, {})).body;
+    const base = `/v1/processes/${key}/runs/${run.id}`;
+    await eventually(async () => (await h.api('GET', `${base}/export`)).body.audit.some((r: { action: string }) => r.action === 'process.task_escalated'));
+    await eventually(async () => (await h.api('GET', `${base}/export`)).body.checklist[1].reminders === 2);
+    expect((await h.api('POST', `${base}/tasks/signoff/complete`, { action: 'approve' }, carl.auth)).status).toBe(200);
+    expect((await h.api('POST', `${base}/tasks/check/complete`, { action: 'complete' }, ada.auth)).status).toBe(200);
+    expect(await h.result(run.workflowId)).toEqual({ status: 'completed', done: 2, total: 2 });
+    save('process-timers', run.workflowId);
+  });
 });
