@@ -2,6 +2,40 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { appliedEffects, contacts, ownerPools } from '../../db/schema';
 
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/** Whose turn it is in the rotation `poolKey`, without taking it (a test contact's answer). */
+async function turnOf(tx: Tx, poolKey: string, pool: string[]): Promise<string> {
+  const [row] = await tx.select({ next: ownerPools.nextIndex }).from(ownerPools).where(eq(ownerPools.key, poolKey));
+  return pool[(row?.next ?? 0) % pool.length]!;
+}
+
+/** Takes the next turn in the rotation `poolKey` with one atomic UPDATE … RETURNING: fair under concurrency. */
+async function takeTurn(tx: Tx, poolKey: string, pool: string[]): Promise<string> {
+  await tx.insert(ownerPools).values({ key: poolKey, nextIndex: 0 }).onConflictDoNothing();
+  const [turn] = await tx.update(ownerPools).set({ nextIndex: sql`${ownerPools.nextIndex} + 1` })
+    .where(eq(ownerPools.key, poolKey)).returning({ taken: sql<number>`${ownerPools.nextIndex} - 1` });
+  return pool[Number(turn!.taken) % pool.length]!;
+}
+
+/**
+ * The pool member whose turn it is, in the same rotation as assign_owner (a task step's pool),
+ * taken once per idempotency key: a retry gets the member it got before. `dryRun` (a test
+ * contact's task) only names whose turn it is and leaves the rotation as it was.
+ */
+export async function takePoolTurn(
+  db: Database, input: { idempotencyKey: string; poolKey: string; pool: string[]; dryRun: boolean },
+): Promise<string> {
+  return db.transaction(async (tx) => {
+    if (input.dryRun) return turnOf(tx, input.poolKey, input.pool);
+    const [previous] = await tx.select().from(appliedEffects).where(eq(appliedEffects.idempotencyKey, input.idempotencyKey));
+    if (previous) return (previous.result as { member: string }).member;
+    const member = await takeTurn(tx, input.poolKey, input.pool);
+    await tx.insert(appliedEffects).values({ idempotencyKey: input.idempotencyKey, kind: 'pool_turn', result: { member } });
+    return member;
+  });
+}
+
 /**
  * Assigns the contact an owner by round-robin over `pool`, exactly once per idempotency key.
  * The rotation advances with one atomic UPDATE … RETURNING, so concurrent assignments each get
@@ -25,13 +59,9 @@ export async function assignOwner(
     } else if (input.onlyIfUnassigned && contact.owner) {
       result = { owner: contact.owner, assigned: false, reason: 'already_owned' };
     } else if (contact.test) {
-      const [pool] = await tx.select({ next: ownerPools.nextIndex }).from(ownerPools).where(eq(ownerPools.key, input.poolKey));
-      return { owner: input.pool[(pool?.next ?? 0) % input.pool.length]!, assigned: false, reason: 'sandboxed' };
+      return { owner: await turnOf(tx, input.poolKey, input.pool), assigned: false, reason: 'sandboxed' };
     } else {
-      await tx.insert(ownerPools).values({ key: input.poolKey, nextIndex: 0 }).onConflictDoNothing();
-      const [turn] = await tx.update(ownerPools).set({ nextIndex: sql`${ownerPools.nextIndex} + 1` })
-        .where(eq(ownerPools.key, input.poolKey)).returning({ taken: sql<number>`${ownerPools.nextIndex} - 1` });
-      const owner = input.pool[Number(turn!.taken) % input.pool.length]!;
+      const owner = await takeTurn(tx, input.poolKey, input.pool);
       await tx.update(contacts).set({ owner, updatedAt: sql`now()` }).where(eq(contacts.id, input.contactId));
       result = { owner, assigned: true };
     }
