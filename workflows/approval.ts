@@ -42,7 +42,8 @@ export function registerApprovalHandlers(state: EnrolmentState): void {
     refuseUnaccepted(task, input.decision);
     task.decision = { decision: input.decision, values: input.values, decidedBy: input.actor.userId };
     await actions.recordDecision.executeWithOptions(
-      { activityId: `${task.stepId}:${state.visits[task.stepId] ?? 1}:decision`, summary: `Record the ${input.decision} decision` },
+      // A task step's task (since its acceptance patch) may be declined once per assignment.
+      { activityId: `${task.stepId}:${state.visits[task.stepId] ?? 1}:decision${task.acceptance ? `-${task.acceptance.assignment}` : ''}`, summary: `Record the ${input.decision} decision` },
       [{ taskId: task.taskId, idempotencyKey: task.idempotencyKey, decision: input.decision, values: input.values, comment: input.comment, userId: input.actor.userId }],
     );
     task.recorded = true;

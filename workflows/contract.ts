@@ -85,7 +85,7 @@ export interface OpenTask {
   /** The decision is stored and audited. */
   recorded: boolean;
   /** A task step's task (since TASK_ACCEPTANCE_PATCH): its holder accepts it before completing it. */
-  acceptance?: { acceptedBy?: string; recorded: boolean };
+  acceptance?: { acceptedBy?: string; recorded: boolean; assignment: number };
 }
 
 export interface ApprovalDecision {

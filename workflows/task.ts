@@ -34,7 +34,7 @@ export function registerTaskHandlers(state: EnrolmentState): void {
     if (!allowed(task, input.actor)) refuse(DecisionRefusal.notAllowed, 'only the task\'s holder may accept it');
     task.acceptance!.acceptedBy = input.actor.userId;
     await actions.recordAcceptance.executeWithOptions(
-      { activityId: `${task.idempotencyKey}:accept`, summary: 'Record the acceptance' },
+      { activityId: `${task.stepId}:${state.visits[task.stepId] ?? 1}:accept-${task.acceptance!.assignment}`, summary: 'Record the acceptance' },
       [{ taskId: task.taskId, idempotencyKey: task.idempotencyKey, userId: input.actor.userId }],
     );
     task.acceptance!.recorded = true;
@@ -78,7 +78,7 @@ export async function humanTask(step: TaskStep, ctx: EnrolmentContext): Promise<
     const acceptBy = offered + within;
     const expiresAt = new Date(acceptBy + completeWithin).toISOString();
     const task: OpenTask = {
-      taskId: uuid4(), stepId: step.id, idempotencyKey: key, fields: step.fields, escalating: false, recorded: false, acceptance: { recorded: false },
+      taskId: uuid4(), stepId: step.id, idempotencyKey: key, fields: step.fields, escalating: false, recorded: false, acceptance: { recorded: false, assignment: n },
     };
     ctx.state.openTask = task;
     const created = await actions.createTask.executeWithOptions(

@@ -123,6 +123,35 @@ describe('task step (sales handoff)', () => {
     expect((await tasksOf(idle.id))[0]).toMatchObject({ status: 'expired', acceptedBy: ada.id });
   });
 
+  it('the form page offers the task to accept or decline, then its form to complete', async () => {
+    const ada = await seller();
+    const e = await enrol(await handoff({ assignee: { user: ada.email }, acceptWithin: '1h', maxReassignments: 0 }));
+    const task = await eventually(async () => (await tasksOf(e.id))[0]);
+    const page = async () => {
+      const r = await h.api('GET', `/tasks/${task.id}`, undefined, ada.auth);
+      return { status: r.status, html: r.body as string };
+    };
+    const post = async (fields: Record<string, string>, csrf: string) => {
+      const r = await h.api('POST', `/tasks/${task.id}`, new URLSearchParams({ _csrf: csrf, ...fields }).toString(), { ...ada.auth, 'content-type': 'application/x-www-form-urlencoded' });
+      return { status: r.status, html: r.body as string };
+    };
+    const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+    const offer = await page();
+    expect(offer.status).toBe(200);
+    expect(offer.html).toContain('value="accept"');
+    expect(offer.html).toContain('>Decline<');
+    expect(offer.html).not.toContain('name="meeting"');
+    expect((await post({ decision: 'approve', meeting: 'true' }, csrfOf(offer.html))).status).toBe(409);
+    const accepted = await post({ decision: 'accept' }, csrfOf(offer.html));
+    expect(accepted.status).toBe(200);
+    expect(accepted.html).toContain('name="meeting"');
+    expect(accepted.html).toContain('>Complete<');
+    expect((await tasksOf(e.id))[0]).toMatchObject({ status: 'accepted', acceptedBy: ada.id });
+    const done = await post({ decision: 'approve', meeting: 'true' }, csrfOf(accepted.html));
+    expect([done.status, done.html.includes('Thank you: completed')]).toEqual([200, true]);
+    expect(await steps(e.workflowId)).toEqual(['handoff:accepted', 'booked:case 1', 'meeting:updated']);
+  });
+
   it('an approval task takes no acceptance', async () => {
     const ada = await seller();
     const key = await h.publish({ steps: [{ id: 'ok', type: 'approval', title: 'OK?', assignee: { user: ada.email } }] });
