@@ -172,11 +172,11 @@ export async function markTask(db: Database, id: string, change: Partial<Pick<Ta
   return row!;
 }
 
-/** Open and overdue tasks, for the metrics. */
+/** Open (a task step's accepted ones too) and overdue tasks, for the metrics. */
 export async function taskCounts(db: Database): Promise<{ open: number; overdue: number }> {
   const [row] = await db.select({
-    open: sql<number>`count(*) filter (where ${tasks.status} = 'open')::int`,
-    overdue: sql<number>`count(*) filter (where ${tasks.status} = 'open' and ${tasks.dueAt} < now())::int`,
+    open: sql<number>`count(*) filter (where ${tasks.status} in ('open', 'accepted'))::int`,
+    overdue: sql<number>`count(*) filter (where ${tasks.status} in ('open', 'accepted') and ${tasks.dueAt} < now())::int`,
   }).from(tasks).where(eq(tasks.test, false));
   return { open: row?.open ?? 0, overdue: row?.overdue ?? 0 };
 }
