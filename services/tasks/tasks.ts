@@ -156,15 +156,17 @@ export function mayDecide(task: TaskRow, user: { id: string; roles: string[] }):
   return assigned || escalated;
 }
 
-/** Which tasks an approver's inbox holds (never a test run's task; an admin's: every task). */
+/** Which tasks an approver's inbox holds (never a test run's task; an accepted one: its holder's only; an admin's: every task). */
 export function inboxVisibility(caller: Caller): SQL | undefined {
   if (!caller.user) return undefined;
   const user = caller.user;
-  return and(eq(tasks.test, false), or(
+  const assigned = or(
     eq(tasks.assigneeUserId, user.id),
     user.roles.length ? inArray(tasks.assigneeRole, user.roles) : undefined,
     and(sql`${tasks.escalatedAt} is not null`, or(eq(tasks.escalationUserId, user.id), user.roles.length ? inArray(tasks.escalationRole, user.roles) : undefined)),
-  ));
+  );
+  // A task step's accepted task is its holder's alone (as mayDecide says).
+  return and(eq(tasks.test, false), or(eq(tasks.acceptedBy, user.id), and(sql`${tasks.acceptedBy} is null`, assigned)));
 }
 
 export async function markTask(db: Database, id: string, change: Partial<Pick<TaskRow, 'remindedAt' | 'escalatedAt' | 'status'>>): Promise<TaskRow> {

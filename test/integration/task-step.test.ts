@@ -152,6 +152,26 @@ describe('task step (sales handoff)', () => {
     expect(await steps(e.workflowId)).toEqual(['handoff:accepted', 'booked:case 1', 'meeting:updated']);
   });
 
+  it('a role task is taken by whoever accepts it first', async () => {
+    const role = uniqueKey('sdr');
+    const [ada, ben] = await Promise.all([0, 1].map(async (i) => {
+      const user = await h.api('POST', '/v1/users', { email: uniqueEmail(`sdr${i}`), name: 'SDR', roles: [role] });
+      const key = await h.api('POST', '/v1/api-keys', { name: 'sdr', scopes: ['approver'], userId: user.body.id });
+      return { id: user.body.id as string, auth: { authorization: `Bearer ${key.body.key}` } };
+    }));
+    const e = await enrol(await handoff({ assignee: { role }, acceptWithin: '1h', maxReassignments: 0 }));
+    const task = await eventually(async () => (await tasksOf(e.id))[0]);
+    const inbox = async (auth: Record<string, string>) => ((await h.api('GET', '/v1/tasks?source=journey', undefined, auth)).body.tasks as Array<{ id: string }>).map((t) => t.id);
+    expect(await inbox(ben!.auth)).toContain(task.id);
+    expect((await accept(task.id, ada!.auth)).status).toBe(200);
+    expect((await accept(task.id, ben!.auth)).status).toBe(403);
+    expect(await inbox(ben!.auth)).not.toContain(task.id);
+    expect(await inbox(ada!.auth)).toContain(task.id);
+    expect((await h.api('POST', `/v1/tasks/${task.id}/complete`, { decision: 'reject' }, ben!.auth)).status).toBe(403);
+    expect((await h.api('POST', `/v1/tasks/${task.id}/complete`, { decision: 'reject' }, ada!.auth)).status).toBe(200);
+    expect(await steps(e.workflowId)).toEqual(['handoff:rejected', 'rejected:updated']);
+  });
+
   it('an approval task takes no acceptance', async () => {
     const ada = await seller();
     const key = await h.publish({ steps: [{ id: 'ok', type: 'approval', title: 'OK?', assignee: { user: ada.email } }] });
