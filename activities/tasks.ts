@@ -1,4 +1,4 @@
-import { cancelTask, escalateTask, expireTask, recordDecision, remindTask, type RecordedDecision, type TaskEvent } from '../services/tasks/lifecycle';
+import { cancelTask, escalateTask, expireTask, recordAcceptance, recordDecision, remindTask, type RecordedDecision, type TaskEvent } from '../services/tasks/lifecycle';
 import { createTask, type NewTask } from '../services/tasks/tasks';
 import type { Principal } from '../journey-language';
 import type { ActivityDeps } from './index';
@@ -9,8 +9,11 @@ export function createTaskActivities(deps: ActivityDeps) {
     /** Creates the approval task (once per key) and emails its approvers their links. */
     createTask: (input: NewTask) => createTask(taskDeps, input),
 
-    /** Reminds the approvers of an open task (email with their link), once. */
-    remindTask: (input: TaskEvent & { assignee: Principal }) => remindTask(taskDeps, input),
+    /** Reminds the approvers (without `assignee`: the task's holder) of an open task (email with their link), once. */
+    remindTask: (input: TaskEvent & { assignee?: Principal }) => remindTask(taskDeps, input),
+
+    /** Stores and audits that a task step's holder accepted its task. */
+    recordAcceptance: (input: { taskId: string; idempotencyKey: string; userId: string }) => recordAcceptance(deps.db, input),
 
     /** Escalates an open task: the escalation target may now decide too, and gets a link. */
     escalateTask: (input: TaskEvent & { escalateTo: Principal }) => escalateTask(taskDeps, input),

@@ -403,7 +403,8 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
 
-export type TaskStatus = 'open' | 'deciding' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+/** `accepted`: a task step's holder accepted it and is yet to complete it (journey approvals skip it). */
+export type TaskStatus = 'open' | 'accepted' | 'deciding' | 'approved' | 'rejected' | 'expired' | 'cancelled';
 
 /** Approval tasks: the form an approver fills, the journey waits for. */
 export const tasks = pgTable(
@@ -434,6 +435,12 @@ export const tasks = pgTable(
     decidedAt: timestamp('decided_at', { withTimezone: true }),
     /** When the running decision claimed the task (`deciding`): a claim older than a minute was left by a crash. */
     decidingSince: timestamp('deciding_since', { withTimezone: true }),
+    /** The journey step that opened it: `approval`, or `task` (a handoff, which its holder accepts before completing). */
+    stepType: text('step_type').$type<'approval' | 'task'>().notNull().default('approval'),
+    /** A task step's acceptance deadline (null: the task needs no acceptance, as every approval and task steps before it). */
+    acceptBy: timestamp('accept_by', { withTimezone: true }),
+    acceptedBy: uuid('accepted_by').references(() => users.id),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }),
     /** A test run's task: nobody real is emailed, and it stays out of approvers' inboxes and the metrics. */
     test: boolean('test').notNull().default(false),
     createdAt: createdAt(),

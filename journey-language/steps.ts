@@ -209,10 +209,10 @@ export const ApprovalStepSchema = z.object({
 export const TaskAssigneeSchema = z.union([
   ...PrincipalSchema.options,
   z.object({ owner: z.literal('contact').describe('the contact\'s owner (set by assign_owner)') }).strict(),
-  z.object({ pool: z.array(z.email()).min(1).max(50).describe('users by email: the first holds the task, then the next on timeout') }).strict(),
+  z.object({ pool: z.array(z.email()).min(1).max(50).describe('users by email, in the rotation assign_owner uses: whose turn it is holds the task, then the next on timeout') }).strict(),
 ]);
 
-/** A human task with a form, accepted or rejected within `acceptWithin` (docs/journey-language.md). */
+/** A human task with a form: its holder accepts it within `acceptWithin`, then completes it (docs/journey-language.md). */
 export const TaskStepSchema = z.object({
   ...stepBase,
   type: z.literal('task'),
@@ -220,8 +220,12 @@ export const TaskStepSchema = z.object({
   description: template('description').optional(),
   assignee: TaskAssigneeSchema,
   fields: z.array(FormFieldSchema).max(30).default([]),
-  acceptWithin: DurationSchema.default('1d').describe('how long each assignee has to accept or reject'),
+  acceptWithin: DurationSchema.default('1d').describe('how long each holder has to accept (or decline) the task'),
+  remindAfter: DurationSchema.optional().describe('remind a holder who has not accepted yet this long after the task reached them'),
+  completeWithin: DurationSchema.default('7d').describe('how long the holder has to complete the task once accepted; then the outcome is no_answer'),
   onTimeout: z.enum(['escalate', 'next']).default('escalate').describe('escalate: hand it to escalateTo; next: the next person of the pool'),
+  onDecline: z.enum(['reject', 'next']).default('reject').describe('reject: a decline ends the step rejected; next: the task moves on as on a timeout (rejected when nobody is left)'),
+  poolKey: z.string().regex(/^[a-z0-9_-]{1,64}$/).optional().describe('a pool assignee: the rotation to take turns from (shared with assign_owner steps of that poolKey); defaults to journey:step'),
   escalateTo: PrincipalSchema.optional().describe('onTimeout escalate: who holds the task next'),
   maxReassignments: z.number().int().min(0).max(10).default(1).describe('how many times the task changes hands before no_answer'),
   onAccepted: StepIdSchema.optional(),

@@ -10,28 +10,40 @@ import {
 import type { StepOutcome } from './steps';
 
 /** Refuses a decision with a typed, non-retryable failure the API maps to 409, 403 or 422. */
-function refuse(type: DecisionRefusalType, message: string, details?: unknown): never {
+export function refuse(type: DecisionRefusalType, message: string, details?: unknown): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });
 }
 
 /** Registers the decision update: its validator refuses a closed task, a caller who may not decide, or bad values. */
+export function allowed(task: OpenTask, { userId }: DecisionInput['actor']): boolean {
+  // A test run's synthetic approver decides only its own run's tasks, never a real one.
+  if (userId.startsWith(SANDBOX_APPROVER_PREFIX)) return task.sandboxApprover === userId;
+  // An accepted task step's task is its holder's alone.
+  if (task.acceptance?.acceptedBy) return task.acceptance.acceptedBy === userId;
+  // The people resolved when the task opened or was escalated; no role the caller claims counts.
+  const inSet = (d?: { userIds: string[] }) => !!d && d.userIds.includes(userId);
+  return inSet(task.deciders) || (task.escalating && inSet(task.escalation));
+}
+
+/** A task step's task is completed (approve) only once accepted; declining (reject) needs no acceptance. */
+function refuseUnaccepted(task: OpenTask, decision: DecisionInput['decision']): void {
+  if (decision === 'approve' && task.acceptance && !task.acceptance.acceptedBy) refuse(DecisionRefusal.notAccepted, 'accept this task before completing it');
+}
+
 export function registerApprovalHandlers(state: EnrolmentState): void {
-  const allowed = (task: OpenTask, { userId }: DecisionInput['actor']) => {
-    // A test run's synthetic approver decides only its own run's tasks, never a real one.
-    if (userId.startsWith(SANDBOX_APPROVER_PREFIX)) return task.sandboxApprover === userId;
-    // The people resolved when the task opened or was escalated; no role the caller claims counts.
-    const inSet = (d?: { userIds: string[] }) => !!d && d.userIds.includes(userId);
-    return inSet(task.deciders) || (task.escalating && inSet(task.escalation));
-  };
   setHandler(decideTaskUpdate, async (input) => {
     const task = state.openTask!;
     // A decision may arrive while the task is being created: wait until its approvers are known.
     await condition(() => task.deciders !== undefined);
+    // A completion right after its acceptance waits until the acceptance is stored.
+    await condition(() => !task.acceptance?.acceptedBy || task.acceptance.recorded);
     if (task.decision || state.ending) refuse(DecisionRefusal.taskClosed, 'this task is closed or already decided');
     if (!allowed(task, input.actor)) refuse(DecisionRefusal.notAllowed, 'only the assigned approver or the escalation target may decide');
+    refuseUnaccepted(task, input.decision);
     task.decision = { decision: input.decision, values: input.values, decidedBy: input.actor.userId };
     await actions.recordDecision.executeWithOptions(
-      { activityId: `${task.stepId}:${state.visits[task.stepId] ?? 1}:decision`, summary: `Record the ${input.decision} decision` },
+      // A task step's task (since its acceptance patch) may be declined once per assignment.
+      { activityId: `${task.stepId}:${state.visits[task.stepId] ?? 1}:decision${task.acceptance ? `-${task.acceptance.assignment}` : ''}`, summary: `Record the ${input.decision} decision` },
       [{ taskId: task.taskId, idempotencyKey: task.idempotencyKey, decision: input.decision, values: input.values, comment: input.comment, userId: input.actor.userId }],
     );
     task.recorded = true;
@@ -41,7 +53,9 @@ export function registerApprovalHandlers(state: EnrolmentState): void {
       const task = state.openTask;
       if (!task || task.taskId !== input.taskId || task.decision || state.ending) refuse(DecisionRefusal.taskClosed, 'this task is closed or already decided');
       if (task.deciders && !allowed(task, input.actor)) refuse(DecisionRefusal.notAllowed, 'only the assigned approver or the escalation target may decide');
-      const problems = validateValues(task.fields, input.values);
+      refuseUnaccepted(task, input.decision);
+      // Declining a task step's task asks for no form.
+      const problems = task.acceptance && input.decision === 'reject' ? [] : validateValues(task.fields, input.values);
       if (problems.length) refuse(DecisionRefusal.invalidValues, 'the form values are not valid', problems);
     },
   });

@@ -84,6 +84,8 @@ export interface OpenTask {
   decision?: ApprovalDecision;
   /** The decision is stored and audited. */
   recorded: boolean;
+  /** A task step's task (since TASK_ACCEPTANCE_PATCH): its holder accepts it before completing it. */
+  acceptance?: { acceptedBy?: string; recorded: boolean; assignment: number };
 }
 
 export interface ApprovalDecision {
@@ -194,6 +196,8 @@ export const DecisionRefusal = {
   notAllowed: 'NotAllowed',
   /** The form values do not match the task's fields. */
   invalidValues: 'InvalidValues',
+  /** A task step's task is completed only once its holder accepted it. */
+  notAccepted: 'NotAccepted',
 } as const;
 export type DecisionRefusalType = (typeof DecisionRefusal)[keyof typeof DecisionRefusal];
 
@@ -205,6 +209,8 @@ export const cancelEnrolmentSignal = defineSignal<[{ reason: string }]>('cancelE
 export const enrolmentStateQuery = defineQuery<EnrolmentState>('enrolmentState');
 /** The decision of an approval task; callers use the task id as the update id. */
 export const decideTaskUpdate = defineUpdate<DecisionResult, [DecisionInput]>('decideTask');
+/** A task step's holder accepts (claims) its open task (update `acceptTask`); callers use `<task>:accept:<user>` as the update id. */
+export const acceptTaskUpdate = defineUpdate<{ status: 'accepted' }, [{ taskId: string; actor: { userId: string } }]>('acceptTask');
 
 export type JourneyWorkflow = (input: EnrolmentInput) => Promise<EnrolmentResult>;
 export type TestRunScriptWorkflow = (input: { events: ScriptedEvent[] }) => Promise<void>;

@@ -3,6 +3,7 @@ import {
 } from '@temporalio/workflow';
 import type { Step } from '../journey-language';
 import { registerApprovalHandlers } from './approval';
+import { registerTaskHandlers } from './task';
 import type { RecordStepInput } from '../activities/audit';
 import { EnrolmentContext } from './context';
 import { describeStep } from './describe';
@@ -52,6 +53,7 @@ export async function journeyWorkflow(input: EnrolmentInput): Promise<EnrolmentR
   });
   const ctx = new EnrolmentContext(input, state);
   registerApprovalHandlers(state);
+  registerTaskHandlers(state);
 
   let end: EnrolmentEnd = { status: 'completed', reason: 'reached the last step' };
   while (state.nextStepId && !state.ending) {

@@ -56,3 +56,13 @@ export const SENDING_WINDOW_PATCH = 'sending-window';
  * `concludeReview` instead: every such run is new, so no journey review's commands changed.
  */
 export const JOURNEY_REVIEW_PATCH = 'journey-review-publish';
+
+/**
+ * 2026-11-29: a `task` step takes two acts: its holder accepts it within `acceptWithin` (update
+ * `acceptTask`), then completes it with the form within `completeWithin` or declines it
+ * (`onDecline`); a pool's first holder is whose turn it is in assign_owner's rotation, and
+ * `remindAfter` reminds a holder who has not accepted (before: approving the task accepted and
+ * completed it at once, and a pool always started with its first member). Asked when a task step
+ * begins; a step begun before it runs to its end the old way (workflows/task-legacy.ts).
+ */
+export const TASK_ACCEPTANCE_PATCH = 'task-acceptance';

@@ -7,14 +7,27 @@ import { DomainError } from '../../services/lib/errors';
 import { validateValues, type FormField } from '../../journey-language';
 import { authenticate } from '../../services/people/api-keys';
 import { getUser } from '../../services/people/users';
+import { acceptTask } from '../../services/tasks/acceptance';
 import { completeTask } from '../../services/tasks/decisions';
 import { checkLink, consumeLink } from '../../services/tasks/links';
 import { purposeKey } from '../../services/lib/signing';
 import { getTask, mayDecide } from '../../services/tasks/tasks';
 import type { ApiDeps, RouteOptions } from '../deps';
-import { messagePage, taskFormPage } from '../pages/task-form';
+import { messagePage, taskFormPage, type FormState } from '../pages/task-form';
 import { processTasksByIds } from '../../services/processes/inbox';
 import { showProcessTask, submitProcessTask, type FormKit } from './process-task-form';
+
+/**
+ * A journey task's form: an approval's fields with Approve and Reject; a task step's offer (not
+ * accepted yet) with Accept and Decline and no fields; its accepted task's fields with Complete and Decline.
+ */
+function formOf(task: TaskRow, state: FormState): string {
+  if (!task.acceptBy) return taskFormPage(task, state);
+  if (!task.acceptedBy) {
+    return taskFormPage({ ...task, fields: [] }, state, [{ value: 'accept', label: `Accept (by ${task.acceptBy.toISOString().replace('T', ' ').slice(0, 16)} UTC)` }, { value: 'reject', label: 'Decline' }]);
+  }
+  return taskFormPage(task, state, [{ value: 'approve', label: 'Complete' }, { value: 'reject', label: 'Decline' }]);
+}
 
 type Approver = { user: { id: string; roles: string[] }; session: string; linkId?: string; token?: string };
 const LINK_PROBLEMS = {
@@ -83,8 +96,8 @@ export const taskFormRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     if (typeof who === 'string') return refuse(reply, who);
     if (!task) return showProcessTask(kit, reply, processTask!, who);
     if (!mayDecide(task, who.user)) return html(reply, 403, messagePage('Not your task', 'This task is assigned to someone else.'));
-    if (task.status !== 'open') return closed(reply, task);
-    return html(reply, 200, taskFormPage(task, { token: who.token, csrf: csrfFor(who.session, task.id) }));
+    if (task.status !== 'open' && task.status !== 'accepted') return closed(reply, task);
+    return html(reply, 200, formOf(task, { token: who.token, csrf: csrfFor(who.session, task.id) }));
   });
 
   app.post('/tasks/:id', {
@@ -100,23 +113,37 @@ export const taskFormRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return html(reply, 403, messagePage('Form expired', 'Reload the page from your email link and try again.'));
     if (!task) return submitProcessTask(kit, reply, processTask!, who, body);
     if (!mayDecide(task, who.user)) return html(reply, 403, messagePage('Not your task', 'This task is assigned to someone else.'));
-    if (task.status !== 'open') return closed(reply, task);
-    const decision = body.decision === 'reject' ? 'reject' : body.decision === 'approve' ? 'approve' : undefined;
-    const fields = task.fields as FormField[];
-    const values = typedValues(fields, body);
-    const errors = Object.fromEntries(validateValues(fields, values).map((p) => [p.field, p.message]));
-    if (!decision) errors.decision = 'Choose Approve or Reject';
-    const state = { token: who.token, csrf: csrfFor(who.session, task.id), values: body, errors, comment: body.comment };
-    if (Object.keys(errors).length) return html(reply, 422, taskFormPage(task, state));
-    try {
-      await completeTask({ db, temporal: deps.temporal }, who.user, task.id, { decision: decision!, values, comment: body.comment || undefined });
-    } catch (err) {
+    if (task.status !== 'open' && task.status !== 'accepted') return closed(reply, task);
+    const refused = async (err: unknown) => {
       if (err instanceof DomainError && err.status === 409) return closed(reply, await getTask(db, task.id));
       if (err instanceof DomainError && err.status < 500) return html(reply, err.status, messagePage('Not accepted', err.message));
       throw err;
+    };
+    const fresh = { token: who.token, csrf: csrfFor(who.session, task.id) };
+    if (body.decision === 'accept') {
+      // Accepting keeps the link: its holder comes back with it to complete the task.
+      let accepted: TaskRow;
+      try {
+        accepted = await acceptTask({ db, temporal: deps.temporal }, who.user, task.id);
+      } catch (err) {
+        return refused(err);
+      }
+      return html(reply, 200, formOf(accepted, fresh));
+    }
+    const decision = body.decision === 'reject' ? 'reject' : body.decision === 'approve' ? 'approve' : undefined;
+    const fields = task.fields as FormField[];
+    const values = typedValues(fields, body);
+    const declining = task.acceptBy !== null && decision === 'reject';
+    const errors = declining ? {} : Object.fromEntries(validateValues(fields, values).map((p) => [p.field, p.message]));
+    if (!decision) errors.decision = 'Choose Approve or Reject';
+    if (Object.keys(errors).length) return html(reply, 422, formOf(task, { ...fresh, values: body, errors, comment: body.comment }));
+    try {
+      await completeTask({ db, temporal: deps.temporal }, who.user, task.id, { decision: decision!, values, comment: body.comment || undefined });
+    } catch (err) {
+      return refused(err);
     }
     if (who.linkId) await consumeLink(db, who.linkId);
-    const verb = decision === 'approve' ? 'approved' : 'rejected';
+    const verb = task.acceptBy ? (decision === 'approve' ? 'completed' : 'declined') : decision === 'approve' ? 'approved' : 'rejected';
     return html(reply, 200, messagePage(`Thank you: ${verb}`, `You ${verb} “${task.title}”. The journey continues.`));
   });
 };

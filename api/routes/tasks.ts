@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { TaskRow } from '../../db/schema';
 import { DomainError } from '../../services/lib/errors';
+import { acceptTask } from '../../services/tasks/acceptance';
 import { completeTask } from '../../services/tasks/decisions';
 import { listInbox, mayActOn, processTasksByIds, type InboxProcessTask } from '../../services/processes/inbox';
 import { getTask, mayDecide } from '../../services/tasks/tasks';
@@ -11,7 +12,8 @@ import { errorResponses } from '../errors';
 import { NextCursor, pageOf } from '../paging';
 
 export const TaskView = z.object({
-  source: z.literal('journey').describe("a journey's approval step"),
+  source: z.literal('journey').describe("a journey's approval or task step"),
+  stepType: z.enum(['approval', 'task']).describe('task: a handoff its holder accepts (POST /v1/tasks/:id/accept), then completes'),
   id: z.uuid(), title: z.string(), description: z.string().nullable(), status: z.string(),
   journeyKey: z.string(), stepId: z.string(), contactId: z.uuid(), enrolmentId: z.uuid(),
   assignee: z.object({ userId: z.string().nullable(), role: z.string().nullable() }),
@@ -19,6 +21,8 @@ export const TaskView = z.object({
   fields: z.array(z.unknown()), dueAt: z.string().nullable(), overdue: z.boolean(),
   decision: z.string().nullable(), values: z.record(z.string(), z.unknown()).nullable(), comment: z.string().nullable(),
   decidedBy: z.string().nullable(), decidedAt: z.string().nullable(), createdAt: z.string(),
+  acceptBy: z.string().nullable().describe("a task step's acceptance deadline (null: an approval, or a task step begun before acceptance existed)"),
+  acceptedBy: z.string().nullable(), acceptedAt: z.string().nullable(),
   test: z.boolean().describe("a test run's task: nobody was emailed, and it is in no approver's inbox"),
 }).meta({ id: 'Task' });
 
@@ -29,7 +33,8 @@ export function taskView(t: TaskRow): z.infer<typeof TaskView> {
     escalation: { userId: t.escalationUserId, role: t.escalationRole, escalatedAt: t.escalatedAt?.toISOString() ?? null },
     fields: t.fields, dueAt: t.dueAt?.toISOString() ?? null, overdue: t.status === 'open' && !!t.dueAt && t.dueAt.getTime() < Date.now(),
     decision: t.decision, values: t.values, comment: t.comment, decidedBy: t.decidedBy,
-    decidedAt: t.decidedAt?.toISOString() ?? null, createdAt: t.createdAt.toISOString(), test: t.test,
+    decidedAt: t.decidedAt?.toISOString() ?? null, createdAt: t.createdAt.toISOString(), test: t.test, stepType: t.stepType,
+    acceptBy: t.acceptBy?.toISOString() ?? null, acceptedBy: t.acceptedBy, acceptedAt: t.acceptedAt?.toISOString() ?? null,
   };
 }
 
@@ -71,7 +76,7 @@ export const taskRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { dep
       tags: ['tasks'], summary: "The caller's inbox: journey approvals and process tasks assigned to them or their roles (admin: all), open and overdue first",
       description: '`source` tells a journey approval (`journey`) from a process run\'s task (`process`).',
       querystring: z.object({
-        status: z.enum(['open', 'deciding', 'approved', 'rejected', 'expired', 'cancelled', 'done']).optional().describe('deciding and expired: journey approvals only; done: process tasks only'),
+        status: z.enum(['open', 'accepted', 'deciding', 'approved', 'rejected', 'expired', 'cancelled', 'done']).optional().describe('accepted, deciding and expired: journey tasks only; done: process tasks only'),
         source: z.enum(['journey', 'process']).optional().describe('only journey approvals, or only process tasks'),
         limit: z.coerce.number().int().min(1).max(200).default(50),
         after: z.uuid().optional().describe('nextCursor of the previous page'),
@@ -107,13 +112,26 @@ export const taskRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { dep
   app.post('/tasks/:id/complete', {
     config: scopes.approver,
     schema: {
-      tags: ['tasks'], summary: 'Approve or reject, with the form values',
-      description: 'Answers once the journey accepted the decision. 403 for anyone but the assigned approver (or escalation target), 409 for a second completion, 422 naming each bad field.',
+      tags: ['tasks'], summary: 'Approve or reject, with the form values (a task step: complete or decline)',
+      description: 'Answers once the journey accepted the decision. 403 for anyone but the assigned approver (or escalation target; a task step\'s accepted task: who accepted it), 409 for a second completion or for completing (`approve`) a task step\'s task nobody accepted yet (`task_not_accepted`), 422 naming each bad field. A task step\'s `reject` declines it and needs no values.',
       params: z.object({ id: z.uuid() }), body: DecisionBody, response: { 200: TaskView, ...errorResponses },
     },
   }, async (request) => {
     const caller = callerOf(request);
     if (!caller.user) throw new DomainError(403, 'not_allowed', 'Only an approver key (bound to a user) can decide tasks');
     return taskView(await completeTask({ db, temporal: deps.temporal }, caller.user, request.params.id, request.body));
+  });
+
+  app.post('/tasks/:id/accept', {
+    config: scopes.approver,
+    schema: {
+      tags: ['tasks'], summary: "Accept a task step's task: its holder claims it, then completes it",
+      description: 'Before the task\'s `acceptBy`. From then on only the caller may complete (or decline) it. 403 for anyone but its holder, 409 for a task taken by someone else, closed, or one that takes no acceptance (`task_not_acceptable`: an approval). Accepting it again answers the same.',
+      params: z.object({ id: z.uuid() }), response: { 200: TaskView, ...errorResponses },
+    },
+  }, async (request) => {
+    const caller = callerOf(request);
+    if (!caller.user) throw new DomainError(403, 'not_allowed', 'Only an approver key (bound to a user) can accept tasks');
+    return taskView(await acceptTask({ db, temporal: deps.temporal }, caller.user, request.params.id));
   });
 };

@@ -4,6 +4,24 @@ import { appliedEffects, contacts } from '../../db/schema';
 import { nextTurn, takeTurn } from '../lib/rotations';
 
 /**
+ * The pool member whose turn it is, in the same rotation as assign_owner (a task step's pool),
+ * taken once per idempotency key: a retry gets the member it got before. `dryRun` (a test
+ * contact's task) only names whose turn it is and leaves the rotation as it was.
+ */
+export async function takePoolTurn(
+  db: Database, input: { idempotencyKey: string; poolKey: string; pool: string[]; dryRun: boolean },
+): Promise<string> {
+  return db.transaction(async (tx) => {
+    if (input.dryRun) return input.pool[(await nextTurn(tx, input.poolKey)) % input.pool.length]!;
+    const [previous] = await tx.select().from(appliedEffects).where(eq(appliedEffects.idempotencyKey, input.idempotencyKey));
+    if (previous) return (previous.result as { member: string }).member;
+    const member = input.pool[(await takeTurn(tx, input.poolKey)) % input.pool.length]!;
+    await tx.insert(appliedEffects).values({ idempotencyKey: input.idempotencyKey, kind: 'pool_turn', result: { member } });
+    return member;
+  });
+}
+
+/**
  * Assigns the contact an owner by round-robin over `pool`, exactly once per idempotency key.
  * The rotation (services/lib/rotations.ts) advances with one atomic UPDATE … RETURNING, so concurrent assignments each get
  * the next owner in turn (fair under concurrency); a retried step gets the owner it got before.

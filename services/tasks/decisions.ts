@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Database } from '../../db/client';
 import { tasks, type TaskRow } from '../../db/schema';
@@ -33,21 +33,25 @@ export async function completeTask(
 ): Promise<TaskRow> {
   const task = await getTask(deps.db, taskId);
   if (!mayDecide(task, user)) throw new DomainError(403, 'not_allowed', 'Only the assigned approver or the escalation target may decide this task');
-  if (task.status !== 'open' && task.status !== 'deciding') throw conflict('task_closed', `This task is ${task.status} already`, { status: task.status });
-  const problems = validateValues(task.fields as FormField[], decision.values);
+  if (task.status !== 'open' && task.status !== 'accepted' && task.status !== 'deciding') throw conflict('task_closed', `This task is ${task.status} already`, { status: task.status });
+  if (task.acceptBy && !task.acceptedBy && decision.decision === 'approve') throw conflict('task_not_accepted', 'Accept this task (POST /v1/tasks/:id/accept) before completing it');
+  // Declining a task step's task asks for no form.
+  const problems = task.acceptBy && decision.decision === 'reject' ? [] : validateValues(task.fields as FormField[], decision.values);
   if (problems.length) {
     throw invalid('invalid_task_values', problems[0]!.message, problems.map((p) => ({ path: `body.values.${p.field}`, message: p.message })));
   }
   const abandoned = or(isNull(tasks.decidingSince), lt(tasks.decidingSince, sql`now() - make_interval(secs => ${CLAIM_SECONDS})`));
   const claimed = await deps.db.update(tasks).set({ status: 'deciding', decidingSince: sql`now()` })
-    .where(and(eq(tasks.id, taskId), or(eq(tasks.status, 'open'), and(eq(tasks.status, 'deciding'), abandoned)))).returning({ id: tasks.id });
+    .where(and(eq(tasks.id, taskId), or(inArray(tasks.status, ['open', 'accepted']), and(eq(tasks.status, 'deciding'), abandoned)))).returning({ id: tasks.id });
   if (!claimed.length) throw conflict('task_closed', 'Another decision on this task is under way or done');
   const input: DecisionInput = { taskId, decision: decision.decision, values: decision.values, comment: decision.comment, actor: { userId: user.id } };
   let result: DecisionResult;
   try {
     result = await deps.temporal.workflow.getHandle(task.workflowId).executeUpdate(decideTaskUpdate, { args: [input], updateId: task.id });
   } catch (err) {
-    await deps.db.update(tasks).set({ status: 'open', decidingSince: null }).where(and(eq(tasks.id, taskId), eq(tasks.status, 'deciding')));
+    // Back to open, or to accepted for a task step's accepted task.
+    await deps.db.update(tasks).set({ status: sql`case when ${tasks.acceptedBy} is null then 'open' else 'accepted' end`, decidingSince: null })
+      .where(and(eq(tasks.id, taskId), eq(tasks.status, 'deciding')));
     throw mapUpdateError(err);
   }
   // The journey recorded the decision (its activity settles the row); a row still claimed is settled here.
@@ -59,7 +63,8 @@ export async function completeTask(
   return decided;
 }
 
-function mapUpdateError(err: unknown): unknown {
+/** The API's answer to a journey's refusal of a decision or an acceptance: 403, 409 or 422. */
+export function mapUpdateError(err: unknown): unknown {
   if (err instanceof WorkflowNotFoundError) return conflict('task_closed', 'The journey of this task has ended');
   if (!(err instanceof WorkflowUpdateFailedError)) return err;
   const failure = err.cause;
@@ -73,6 +78,8 @@ function mapUpdateError(err: unknown): unknown {
     }
     case DecisionRefusal.taskClosed:
       return conflict('task_closed', failure.message);
+    case DecisionRefusal.notAccepted:
+      return conflict('task_not_accepted', failure.message);
     default:
       return err;
   }

@@ -1,9 +1,10 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { tasks, type TaskRow } from '../../db/schema';
 import type { Principal } from '../../journey-language';
 import { SANDBOX_APPROVER_PREFIX } from '../../workflows/contract';
 import { appendAudit, digestOf } from '../audit/records';
+import { getUser } from '../people/users';
 import { emailLinks, getTask, markTask, resolvePrincipal, sandboxed, type TaskDeps } from './tasks';
 
 /**
@@ -21,16 +22,28 @@ export interface TaskEvent {
 async function auditTask(db: Database, task: TaskRow, action: string, outcome: string, key: string, details: Record<string, unknown>, actor = 'journey') {
   await appendAudit(db, {
     actor, action, outcome, contactId: task.contactId, journeyKey: task.journeyKey, enrolmentId: task.enrolmentId,
-    workflowId: task.workflowId, stepId: task.stepId, stepType: 'approval', idempotencyKey: key, test: task.test,
+    workflowId: task.workflowId, stepId: task.stepId, stepType: task.stepType, idempotencyKey: key, test: task.test,
     details: { taskId: task.id, ...details, ...sandboxed(task) },
   });
 }
 
-/** Reminds the approvers of an open task (email with their link), once. */
-export async function remindTask(deps: TaskDeps, input: TaskEvent & { assignee: Principal }): Promise<{ reminded: boolean }> {
+/** Who holds a task now, by its row: its assigned user, or its role's members. */
+async function holdersOf(db: Database, task: TaskRow): Promise<{ userIds: string[]; emails: Array<{ id: string; email: string }> }> {
+  if (task.assigneeUserId) {
+    const user = await getUser(db, task.assigneeUserId);
+    return { userIds: [user.id], emails: [{ id: user.id, email: user.email }] };
+  }
+  return task.assigneeRole ? resolvePrincipal(db, { role: task.assigneeRole }) : { userIds: [], emails: [] };
+}
+
+/**
+ * Reminds the approvers of an open task (email with their link), once: `assignee`'s people, or
+ * without it (a task step's task) whoever holds the task.
+ */
+export async function remindTask(deps: TaskDeps, input: TaskEvent & { assignee?: Principal }): Promise<{ reminded: boolean }> {
   const task = await getTask(deps.db, input.taskId);
   if (task.status !== 'open') return { reminded: false };
-  const people = await resolvePrincipal(deps.db, input.assignee);
+  const people = input.assignee ? await resolvePrincipal(deps.db, input.assignee) : await holdersOf(deps.db, task);
   await emailLinks(deps, task, people.emails, new Date(input.expiresAt), 'reminder');
   await markTask(deps.db, task.id, { remindedAt: task.remindedAt ?? new Date() });
   await auditTask(deps.db, task, 'task.reminded', 'reminded', `${input.idempotencyKey}:reminded`, { to: people.userIds });
@@ -48,9 +61,9 @@ export async function escalateTask(deps: TaskDeps, input: TaskEvent & { escalate
   return { escalated: true, userIds: people.userIds, role: people.role };
 }
 
-/** Closes a task nobody decided yet (open, or claimed by a decision in flight) as expired or cancelled. */
+/** Closes a task nobody decided yet (open, accepted, or claimed by a decision in flight) as expired or cancelled. */
 async function closeUndecided(db: Database, taskId: string, status: 'expired' | 'cancelled'): Promise<TaskRow> {
-  const [row] = await db.update(tasks).set({ status }).where(and(eq(tasks.id, taskId), inArray(tasks.status, ['open', 'deciding']))).returning();
+  const [row] = await db.update(tasks).set({ status }).where(and(eq(tasks.id, taskId), inArray(tasks.status, ['open', 'accepted', 'deciding']))).returning();
   return row ?? getTask(db, taskId);
 }
 
@@ -62,6 +75,17 @@ export async function expireTask(db: Database, input: TaskEvent): Promise<void> 
 /** Closes a task whose enrolment ended (goal, exit, cancel) before a decision. */
 export async function cancelTask(db: Database, input: { taskId: string; idempotencyKey: string; reason: string }): Promise<void> {
   await auditTask(db, await closeUndecided(db, input.taskId, 'cancelled'), 'task.cancelled', 'cancelled', `${input.idempotencyKey}:cancelled`, { reason: input.reason });
+}
+
+/**
+ * Stores that a task step's holder accepted the task (a decline in flight may hold the row's
+ * claim) and audits it once.
+ */
+export async function recordAcceptance(db: Database, input: { taskId: string; idempotencyKey: string; userId: string }): Promise<void> {
+  const [accepted] = await db.update(tasks).set({ status: 'accepted', acceptedBy: input.userId, acceptedAt: sql`now()` })
+    .where(and(eq(tasks.id, input.taskId), inArray(tasks.status, ['open', 'deciding']), isNull(tasks.acceptedBy))).returning();
+  await auditTask(db, accepted ?? await getTask(db, input.taskId), 'task.accepted', 'accepted', `${input.idempotencyKey}:accepted`,
+    { acceptedBy: input.userId }, `user:${input.userId}`);
 }
 
 export interface RecordedDecision {

@@ -12,6 +12,7 @@ import { findUserByEmail, usersInRole } from '../people/users';
 import { linkFor } from './links';
 import { renderTemplate } from '../lib/templates';
 import { triggerOf } from '../enrolment/trigger';
+import { takePoolTurn } from '../contacts/owners';
 
 export interface TaskDeps {
   db: Database;
@@ -31,12 +32,21 @@ export interface NewTask {
   contactId: string;
   title: string;
   description?: string;
-  /** `owner: 'contact'`: the contact's owner when the task is created (a task step); nobody when it has none. */
-  assignee: Principal | { owner: 'contact' };
+  /**
+   * `owner: 'contact'`: the contact's owner when the task is created (a task step); nobody when it
+   * has none. `pool`: whose turn it is in the rotation `poolKey` (assign_owner's), taken once per key.
+   */
+  assignee: Principal | { owner: 'contact' } | { pool: string[]; poolKey: string };
   escalateTo?: Principal;
   fields: FormField[];
   dueAt?: string;
   expiresAt: string;
+  /** The step that opens it; `task` (a task step) is audited as such. */
+  stepType?: 'approval' | 'task';
+  /** A task step's acceptance deadline: its holder accepts it by then, before completing it. */
+  acceptBy?: string;
+  /** A task step's later assignment: why the task moved on (audited with its creation). */
+  reassigned?: 'not_accepted' | 'declined';
   /** A test run's task: it emails nobody and stays out of approvers' inboxes (a test contact's task is one too). */
   test?: boolean;
 }
@@ -61,14 +71,19 @@ async function resolve(db: Database, principal: Principal): Promise<Deciders & {
  * `task.created` and emails each approver a link. Every attempt appends the record (once, by its
  * key), so a retry after a crash between the insert and the record still writes it.
  */
-export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ taskId: string; deciders: Deciders; escalation?: Deciders }> {
+export async function createTask(
+  deps: TaskDeps, input: NewTask,
+): Promise<{ taskId: string; deciders: Deciders; escalation?: Deciders; holder?: string }> {
   const contact = await findContact(deps.db, input.contactId);
   if (!contact) throw new PermanentError('contact_not_found', `contact ${input.contactId} does not exist (deleted or erased)`);
   const scope = { contact: toContact(contact), journey: { key: input.journeyKey }, trigger: await triggerOf(deps.db, input.enrolmentId) };
-  const principal: Principal = 'owner' in input.assignee ? { user: contact.owner ?? 'nobody@invalid' } : input.assignee;
+  const test = input.test === true || contact.test;
+  const principal: Principal = 'owner' in input.assignee ? { user: contact.owner ?? 'nobody@invalid' }
+    : 'pool' in input.assignee ? { user: await takePoolTurn(deps.db, { idempotencyKey: `${input.idempotencyKey}:pool`, poolKey: input.assignee.poolKey, pool: input.assignee.pool, dryRun: test }) }
+      : input.assignee;
   const assignee = await resolve(deps.db, principal);
   const escalation = input.escalateTo ? await resolve(deps.db, input.escalateTo) : undefined;
-  const test = input.test === true || contact.test;
+  const stepType = input.stepType ?? 'approval';
   const [inserted] = await deps.db.insert(tasks).values({
     id: input.taskId, idempotencyKey: input.idempotencyKey, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
     journeyKey: input.journeyKey, contactId: input.contactId,
@@ -76,16 +91,23 @@ export async function createTask(deps: TaskDeps, input: NewTask): Promise<{ task
     assigneeUserId: 'user' in principal ? assignee.userIds[0] : undefined, assigneeRole: assignee.role,
     escalationUserId: input.escalateTo && 'user' in input.escalateTo ? escalation?.userIds[0] : undefined, escalationRole: escalation?.role,
     fields: input.fields, dueAt: input.dueAt ? new Date(input.dueAt) : undefined, test,
+    stepType, acceptBy: input.acceptBy ? new Date(input.acceptBy) : undefined,
   }).onConflictDoNothing().returning();
   const task = inserted ?? (await deps.db.select().from(tasks).where(eq(tasks.idempotencyKey, input.idempotencyKey)))[0]!;
   await appendAudit(deps.db, {
     actor: 'journey', action: 'task.created', outcome: 'open', contactId: input.contactId, journeyKey: input.journeyKey,
     journeyVersion: input.journeyVersion, enrolmentId: input.enrolmentId, workflowId: input.workflowId, stepId: input.stepId,
-    stepType: 'approval', idempotencyKey: `${input.idempotencyKey}:task`, test: task.test,
-    details: { taskId: task.id, assignee: input.assignee, approvers: assignee.userIds, dueAt: input.dueAt ?? null, expiresAt: input.expiresAt, ...sandboxed(task) },
+    stepType, idempotencyKey: `${input.idempotencyKey}:task`, test: task.test,
+    details: {
+      taskId: task.id, assignee: input.assignee, approvers: assignee.userIds, dueAt: input.dueAt ?? null, expiresAt: input.expiresAt,
+      ...(input.acceptBy ? { holder: principal, acceptBy: input.acceptBy, reassigned: input.reassigned ?? null } : {}), ...sandboxed(task),
+    },
   });
   await emailLinks(deps, task, assignee.emails, new Date(input.expiresAt), 'created');
-  return { taskId: task.id, deciders: { userIds: assignee.userIds, role: assignee.role }, escalation: escalation && { userIds: escalation.userIds, role: escalation.role } };
+  return {
+    taskId: task.id, deciders: { userIds: assignee.userIds, role: assignee.role }, escalation: escalation && { userIds: escalation.userIds, role: escalation.role },
+    holder: 'pool' in input.assignee ? (principal as { user: string }).user : undefined,
+  };
 }
 
 /**
@@ -97,7 +119,9 @@ export async function emailLinks(
   deps: TaskDeps, task: TaskRow, people: Array<{ id: string; email: string }>, expiresAt: Date, purpose: 'created' | 'reminder' | 'escalated',
 ): Promise<void> {
   if (task.test) return;
-  const intro = { created: 'You have a task to decide', reminder: 'Reminder: a task waits for your decision', escalated: 'A task was escalated to you' }[purpose];
+  const intro = task.acceptBy
+    ? { created: `A task is offered to you: accept it by ${task.acceptBy.toISOString()}`, reminder: 'Reminder: a task offered to you waits to be accepted', escalated: 'A task was escalated to you' }[purpose]
+    : { created: 'You have a task to decide', reminder: 'Reminder: a task waits for your decision', escalated: 'A task was escalated to you' }[purpose];
   for (const person of people) {
     const url = await linkFor(deps.db, deps.email.signingSecret, deps.email.publicUrl, task.id, person.id, expiresAt);
     await deliverNotice(deps.db, deps.mailer, deps.email, {
@@ -122,23 +146,27 @@ export async function getTask(db: Database, id: string): Promise<TaskRow> {
   return row;
 }
 
-/** Whether a user may decide: the assignee (user or role), or the escalation target once escalated. */
+/** Whether a user may decide: the assignee (user or role), or the escalation target once escalated; once accepted, only who accepted. */
 export function mayDecide(task: TaskRow, user: { id: string; roles: string[] }): boolean {
+  // An accepted task step's task is its holder's alone.
+  if (task.acceptedBy) return task.acceptedBy === user.id;
   const assigned = task.assigneeUserId === user.id || (task.assigneeRole !== null && user.roles.includes(task.assigneeRole));
   const escalated = task.escalatedAt !== null
     && (task.escalationUserId === user.id || (task.escalationRole !== null && user.roles.includes(task.escalationRole)));
   return assigned || escalated;
 }
 
-/** Which tasks an approver's inbox holds (never a test run's task; an admin's: every task). */
+/** Which tasks an approver's inbox holds (never a test run's task; an accepted one: its holder's only; an admin's: every task). */
 export function inboxVisibility(caller: Caller): SQL | undefined {
   if (!caller.user) return undefined;
   const user = caller.user;
-  return and(eq(tasks.test, false), or(
+  const assigned = or(
     eq(tasks.assigneeUserId, user.id),
     user.roles.length ? inArray(tasks.assigneeRole, user.roles) : undefined,
     and(sql`${tasks.escalatedAt} is not null`, or(eq(tasks.escalationUserId, user.id), user.roles.length ? inArray(tasks.escalationRole, user.roles) : undefined)),
-  ));
+  );
+  // A task step's accepted task is its holder's alone (as mayDecide says).
+  return and(eq(tasks.test, false), or(eq(tasks.acceptedBy, user.id), and(sql`${tasks.acceptedBy} is null`, assigned)));
 }
 
 export async function markTask(db: Database, id: string, change: Partial<Pick<TaskRow, 'remindedAt' | 'escalatedAt' | 'status'>>): Promise<TaskRow> {
@@ -146,11 +174,11 @@ export async function markTask(db: Database, id: string, change: Partial<Pick<Ta
   return row!;
 }
 
-/** Open and overdue tasks, for the metrics. */
+/** Open (a task step's accepted ones too) and overdue tasks, for the metrics. */
 export async function taskCounts(db: Database): Promise<{ open: number; overdue: number }> {
   const [row] = await db.select({
-    open: sql<number>`count(*) filter (where ${tasks.status} = 'open')::int`,
-    overdue: sql<number>`count(*) filter (where ${tasks.status} = 'open' and ${tasks.dueAt} < now())::int`,
+    open: sql<number>`count(*) filter (where ${tasks.status} in ('open', 'accepted'))::int`,
+    overdue: sql<number>`count(*) filter (where ${tasks.status} in ('open', 'accepted') and ${tasks.dueAt} < now())::int`,
   }).from(tasks).where(eq(tasks.test, false));
   return { open: row?.open ?? 0, overdue: row?.overdue ?? 0 };
 }

@@ -124,6 +124,34 @@ describe('record histories', () => {
     save('task-handoff', enrolled.body.workflowId);
   });
 
+  recording('task-acceptance')('task-acceptance', async () => {
+    // The pool's turn: ana is reminded and lets it time out; ben accepts, then declines; ana accepts and completes it.
+    const people = await Promise.all(['ana', 'ben'].map(async (n) => {
+      const user = await h.api('POST', '/v1/users', { email: uniqueEmail(n), name: n, roles: [] });
+      const key = await h.api('POST', '/v1/api-keys', { name: n, scopes: ['approver'], userId: user.body.id });
+      return { id: user.body.id as string, email: user.body.email as string, auth: { authorization: `Bearer ${key.body.key}` } };
+    }));
+    const [ana, ben] = people as [typeof people[0], typeof people[0]];
+    const key = await h.publish({ steps: [
+      { id: 'handoff', type: 'task', title: 'Call the lead', assignee: { pool: [ana.email, ben.email] }, poolKey: `record-${Date.now()}`,
+        acceptWithin: '3s', remindAfter: '1s', completeWithin: '1h', onTimeout: 'next', onDecline: 'next', maxReassignments: 2,
+        fields: [{ name: 'meeting', type: 'checkbox', label: 'Meeting booked?' }], onAccepted: 'check', onRejected: 'done', onNoAnswer: 'done' },
+      { id: 'check', type: 'branch', cases: [{ condition: { field: 'approval.handoff.values.meeting', op: 'eq', value: true }, next: 'won' }], default: 'done' },
+      { id: 'won', type: 'update_contact', addTags: ['meeting'] },
+      { id: 'done', type: 'exit', reason: 'handed off' },
+    ] });
+    const enrolled = await h.api('POST', `/v1/journeys/${key}/enrolments`, { contact: { email: uniqueEmail('handoff') } });
+    const nth = (n: number) => eventually(async () => (await h.database.db.select().from(tasks).where(eq(tasks.enrolmentId, enrolled.body.id)).orderBy(tasks.createdAt))[n]);
+    const second = await nth(1);
+    expect((await h.api('POST', `/v1/tasks/${second.id}/accept`, undefined, ben.auth)).status).toBe(200);
+    expect((await h.api('POST', `/v1/tasks/${second.id}/complete`, { decision: 'reject' }, ben.auth)).status).toBe(200);
+    const third = await nth(2);
+    expect((await h.api('POST', `/v1/tasks/${third.id}/accept`, undefined, ana.auth)).status).toBe(200);
+    expect((await h.api('POST', `/v1/tasks/${third.id}/complete`, { decision: 'approve', values: { meeting: true } }, ana.auth)).status).toBe(200);
+    expect(await h.result(enrolled.body.workflowId)).toMatchObject({ status: 'completed' });
+    save('task-acceptance', enrolled.body.workflowId);
+  });
+
   recording('state-goal')('state-goal', async () => {
     const key = await h.publish({
       goal: { condition: { field: 'contact.lifecycleStage', op: 'eq', value: 'customer' } },
