@@ -5,6 +5,7 @@ import {
 import type { ProcessRunStatus } from '../db/schema';
 import type { ProcessAssignee } from '../journey-language';
 import { concludeReview, type ReviewEnd } from '../services/journeys/reviews';
+import { runAutomation, type AutomationRun } from '../services/processes/automations';
 import type { ActivityDeps } from './index';
 
 /** What a process run's workflow does to its rows and its audit chain: thin adapters over services/processes. */
@@ -19,6 +20,8 @@ export function createProcessActivities(deps: ActivityDeps) {
       const review = await concludeReview({ ...deps, webhookAllowedHosts: deps.webhookTargets.allowedHosts }, input);
       return { outcome: review.outcome, publishedVersion: review.publishedVersion };
     },
+    /** One automation of a finished task: its side effect and its record, once (a permanent failure is recorded, not thrown). */
+    runProcessAutomation: (input: AutomationRun) => runAutomation(deps, input),
     finishProcessRun: (input: RunRef & { status: Exclude<ProcessRunStatus, 'running'>; done: number; total: number }) => finishRun(deps.db, input),
   };
 }

@@ -9,6 +9,6 @@ export { durationToMs, msOf } from './durations';
 export { validateValues, type FormProblem } from './form';
 export { assign, bucketOf } from './split';
 export {
-  approvalOutcome, dueAtOf, holdersOf, isFinished, nextMoves, orderedTasks, processFacts, progressOf, slotFor,
+  approvalOutcome, automationFires, dueAtOf, holdersOf, isFinished, nextMoves, orderedTasks, processFacts, progressOf, slotFor,
   type ApprovalSlot, type ProcessProgress, type ProcessTaskStatus, type RunTask,
 } from './process-run';

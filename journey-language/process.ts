@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConditionSchema } from './condition-schema';
 import { conditionReads } from './process-run';
+import { automationProblems, ProcessAutomationSchema } from './process-automations';
 import { DurationSchema, FormFieldSchema, PrincipalSchema } from './steps';
 
 /**
@@ -35,6 +36,8 @@ const taskBase = {
   after: z.array(ProcessTaskIdSchema).max(50).default([]).describe('earlier tasks this one waits for'),
   when: ConditionSchema.optional().describe('shown only when true, else skipped: over run.inputs.<name> and task.<earlier task>.status|decision|values.<field>'),
   due: ProcessDueSchema.optional(),
+  automations: z.array(ProcessAutomationSchema).max(20).optional()
+    .describe('what the task does when it finishes: publish, pause or resume a journey, enrol a segment, update contacts, call a webhook, send an email'),
 };
 
 export const ChecklistTaskSchema = z.object({
@@ -115,6 +118,8 @@ function checkProcess(def: ProcessDefinition, ctx: z.RefinementCtx): void {
         else if (root !== 'run' && root !== 'task') problem(['when'], `"${path}": a process condition reads run.inputs.* and task.* only`);
       }
     }
+    const readable = (id: string) => id === task.id || earlier(id);
+    for (const p of automationProblems(task.automations ?? [], { kind: task.kind, readable, inputs })) problem(['automations', ...p.path], p.message);
     if (!position.has(task.id)) position.set(task.id, order);
   });
 }

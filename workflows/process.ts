@@ -4,6 +4,7 @@ import type { ProcessRunStatus } from '../db/schema';
 import { actions } from './activities';
 import { JOURNEY_REVIEW_PATCH } from './patches';
 import { registerActionHandler, type ProcessRunRef } from './process-actions';
+import { runTaskAutomations } from './process-automations';
 import { Assignee, ProcessTask as ProcessTaskKey, processRunStateQuery, type ProcessRunInput, type ProcessRunState } from './contract';
 
 /**
@@ -29,6 +30,7 @@ export async function processWorkflow(input: ProcessRunInput): Promise<{ status:
 
   await actions.recordProcessRunStarted({ ...run, version: input.version });
   for (;;) {
+    await runTaskAutomations(state, byId, run, input);
     await advance(state, run, input);
     showNextTask(state);
     const stopRejected = [...byId.values()].some((t) => t.stop && state.tasks[t.id]!.status === 'rejected');

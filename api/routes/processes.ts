@@ -121,7 +121,7 @@ export const processRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       params: KeyParams, response: { 200: Published, 201: Published, ...errorResponses },
     },
   }, async (request, reply) => {
-    const { process, version, created } = await publishProcess(db, request.params.key);
+    const { process, version, created } = await publishProcess(db, request.params.key, deps.webhookAllowedHosts);
     const published = await getProcessVersion(db, process.id, version);
     return reply.code(created ? 201 : 200).send({ key: process.key, version, created, publishedAt: published.publishedAt.toISOString() });
   });

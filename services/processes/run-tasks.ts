@@ -23,7 +23,8 @@ export interface TaskRef extends RunRef {
   title: string;
 }
 
-async function audit(db: Database, run: RunRef, action: string, outcome: string, suffix: string, details: Record<string, unknown>, task?: { taskId: string; kind?: string }, actor = 'process') {
+/** One record in the run's chain, idempotent by `<workflowId>:<suffix>`. */
+export async function auditRun(db: Database, run: RunRef, action: string, outcome: string, suffix: string, details: Record<string, unknown>, task?: { taskId: string; kind?: string }, actor = 'process') {
   await appendAudit(db, {
     actor, action, outcome, processRunId: run.runId, workflowId: run.workflowId, stepId: task?.taskId, stepType: task?.kind,
     idempotencyKey: `${run.workflowId}:${suffix}`, details: { processKey: run.processKey, runId: run.runId, ...details },
@@ -32,7 +33,7 @@ async function audit(db: Database, run: RunRef, action: string, outcome: string,
 
 export async function recordRunStarted(db: Database, run: RunRef & { version: number }): Promise<void> {
   const [row] = await db.select({ inputs: processRuns.inputs, startedBy: processRuns.startedBy }).from(processRuns).where(eq(processRuns.id, run.runId));
-  await audit(db, run, 'process.run_started', 'running', 'started', { version: run.version, startedBy: row?.startedBy ?? null, inputsDigest: digestOf(row?.inputs ?? {}) });
+  await auditRun(db, run, 'process.run_started', 'running', 'started', { version: run.version, startedBy: row?.startedBy ?? null, inputsDigest: digestOf(row?.inputs ?? {}) });
 }
 
 /** The people one assignee names, now: a user (by email or id) or a role's members. */
@@ -56,7 +57,7 @@ export async function openRunTask(db: Database, input: TaskRef & { assignees: Pr
   }).onConflictDoNothing();
   const [row] = await db.select({ assignees: processTasks.assignees }).from(processTasks)
     .where(and(eq(processTasks.runId, input.runId), eq(processTasks.taskId, input.taskId)));
-  await audit(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: row!.assignees, dueAt: input.dueAt ?? null }, input);
+  await auditRun(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: row!.assignees, dueAt: input.dueAt ?? null }, input);
   return { slots: row!.assignees };
 }
 
@@ -64,7 +65,7 @@ export async function openRunTask(db: Database, input: TaskRef & { assignees: Pr
 export async function skipRunTask(db: Database, input: TaskRef): Promise<void> {
   await db.insert(processTasks).values({ runId: input.runId, taskId: input.taskId, kind: input.kind, title: input.title, status: 'skipped', finishedAt: sql`now()` })
     .onConflictDoNothing();
-  await audit(db, input, 'process.task_skipped', 'skipped', `${input.taskId}:skipped`, { reason: 'its condition was false' }, input);
+  await auditRun(db, input, 'process.task_skipped', 'skipped', `${input.taskId}:skipped`, { reason: 'its condition was false' }, input);
 }
 
 export interface RecordedAction extends TaskRef {
@@ -92,10 +93,10 @@ export async function recordRunTaskAction(db: Database, input: RecordedAction): 
     }).where(where);
   });
   const outcome = input.action === 'complete' ? 'done' : input.action === 'approve' ? 'approved' : 'rejected';
-  await audit(db, input, ACTION_NAMES[input.kind], outcome, `${input.taskId}:${input.action}:${input.userId}`, {
+  await auditRun(db, input, ACTION_NAMES[input.kind], outcome, `${input.taskId}:${input.action}:${input.userId}`, {
     valuesDigest: digestOf(input.values), commentDigest: input.comment === undefined ? null : digestOf(input.comment), taskStatus: input.status,
   }, input, `user:${input.userId}`);
-  if (input.kind === 'approval' && finished) await audit(db, input, `process.approval_${input.status}`, input.status, `${input.taskId}:finished`, {}, input);
+  if (input.kind === 'approval' && finished) await auditRun(db, input, `process.approval_${input.status}`, input.status, `${input.taskId}:finished`, {}, input);
 }
 
 /** Marks open tasks past their due time as overdue (once each); audited. */
@@ -104,7 +105,7 @@ export async function markRunTasksOverdue(db: Database, input: RunRef & { taskId
   await db.update(processTasks).set({ overdueAt: sql`now()` })
     .where(and(eq(processTasks.runId, input.runId), inArray(processTasks.taskId, input.taskIds), isNull(processTasks.overdueAt)));
   for (const taskId of input.taskIds) {
-    await audit(db, input, 'process.task_overdue', 'overdue', `${taskId}:overdue`, {}, { taskId });
+    await auditRun(db, input, 'process.task_overdue', 'overdue', `${taskId}:overdue`, {}, { taskId });
   }
 }
 
@@ -112,5 +113,5 @@ export async function markRunTasksOverdue(db: Database, input: RunRef & { taskId
 export async function finishRun(db: Database, input: RunRef & { status: Exclude<ProcessRunStatus, 'running'>; done: number; total: number }): Promise<void> {
   await db.update(processTasks).set({ status: 'cancelled', finishedAt: sql`now()` }).where(and(eq(processTasks.runId, input.runId), eq(processTasks.status, 'open')));
   await db.update(processRuns).set({ status: input.status, endedAt: sql`coalesce(${processRuns.endedAt}, now())` }).where(eq(processRuns.id, input.runId));
-  await audit(db, input, `process.run_${input.status}`, input.status, 'finished', { done: input.done, total: input.total });
+  await auditRun(db, input, `process.run_${input.status}`, input.status, 'finished', { done: input.done, total: input.total });
 }
