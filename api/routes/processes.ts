@@ -117,7 +117,7 @@ export const processRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     config: scopes.admin,
     schema: {
       tags, summary: 'Publish the draft as the next immutable version',
-      description: '422 names each bad task and field; an unchanged draft returns the latest version (200).',
+      description: '422 names each bad task and field, including automations that name a journey, segment, template or recipient nobody is, or an internal webhook host; send_email automations get their template version pinned. An unchanged draft returns the latest version (200).',
       params: KeyParams, response: { 200: Published, 201: Published, ...errorResponses },
     },
   }, async (request, reply) => {
