@@ -3,6 +3,8 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { auditRecords, outgoingEmails } from '../../db/schema';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
+import { runAutomation, type AutomationDeps } from '../../services/processes/automations';
+import { enrolmentsOf, publishSegment } from '../support/segments';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const JOURNEY = { steps: [{ id: 'rest', type: 'wait', duration: '1h' }] };
@@ -169,6 +171,47 @@ describe('process automations', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('enrols a segment in a journey and updates its contacts, once each', async () => {
+    const tag = uniqueKey('vip');
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i += 1) ids.push((await h.api('POST', '/v1/contacts', { email: uniqueEmail('vip'), tags: [tag], score: 10 })).body.id);
+    const segment = await publishSegment(h, { tag });
+    const journeyKey = await h.publish(JOURNEY);
+    const processKey = await publishProcess({ sections: [{ title: 'Go', tasks: [{ id: 'go', kind: 'checklist', title: 'Go', automations: [
+      { on: 'done', do: { type: 'enrol_segment', segment, journey: journeyKey } },
+      { on: 'done', do: { type: 'update_contacts', segment, addTags: ['launched'], scoreDelta: 5 } },
+    ] }] }] });
+    const approver = await person([]);
+    const run = (await h.api('POST', `/v1/processes/${processKey}/runs`, {})).body;
+    const base = `/v1/processes/${processKey}/runs/${run.id}`;
+    await eventually(async () => (await h.api('GET', base)).body.tasks[0].status === 'open');
+    expect((await h.api('POST', `${base}/tasks/go/complete`, { action: 'complete' }, approver.auth)).status).toBe(200);
+    expect(await h.result(run.workflowId)).toMatchObject({ status: 'completed' });
+
+    // The activity retried (as after a worker died before reporting): nobody is enrolled or changed twice, nothing recorded twice.
+    const deps = { db: h.database.db, temporal: h.client, taskQueue: h.taskQueue } as unknown as AutomationDeps;
+    for (const [index, automation] of [
+      { on: 'done' as const, do: { type: 'enrol_segment' as const, segment, journey: journeyKey } },
+      { on: 'done' as const, do: { type: 'update_contacts' as const, segment, addTags: ['launched'], scoreDelta: 5 } },
+    ].entries()) {
+      const again = await runAutomation(deps, { runId: run.id, workflowId: run.workflowId, processKey, taskId: 'go', taskStatus: 'done', index, automation, inputs: {}, tasks: {} });
+      expect(again.outcome).toBe('done');
+    }
+    for (const id of ids) {
+      expect(await enrolmentsOf(h, journeyKey, id)).toHaveLength(1);
+      const [enrolment] = await enrolmentsOf(h, journeyKey, id);
+      expect(enrolment).toMatchObject({ idempotencyKey: `${run.workflowId}:go:automation:0:${id}`, status: 'running' });
+      const contact = (await h.api('GET', `/v1/contacts/${id}`)).body;
+      expect(contact.tags.filter((t: string) => t === 'launched')).toHaveLength(1);
+      expect(contact.score).toBe(15);
+    }
+    const audit = (await exportOf(processKey, run.id)).audit as Audit[];
+    expect(audit.filter((r) => r.action === 'process.automation_done').map((r) => r.details)).toEqual([
+      expect.objectContaining({ type: 'enrol_segment', members: 2, created: 2, existing: 0, failed: 0 }),
+      expect.objectContaining({ type: 'update_contacts', members: 2, applied: 2 }),
+    ]);
   });
 
   it('refuses at publish (422) automations naming what is not there, naming the task and field', async () => {
