@@ -94,7 +94,8 @@ describe('process automations', () => {
   });
 
   it('pauses a journey, calls a webhook and sends internal and contact email when a task is done; a permanent failure is recorded and the run goes on', async () => {
-    const receiver = await startWebhookReceiver(TEST_SECRETS.webhook);
+    // The receiver fails the first delivery (503): a transient error, retried with backoff.
+    const receiver = await startWebhookReceiver(TEST_SECRETS.webhook, [503]);
     try {
       const role = uniqueKey('ops');
       const ops = await person([role]);
@@ -136,7 +137,8 @@ describe('process automations', () => {
       // The run goes on past a failed automation: the next task opens.
       await eventually(async () => (await h.api('GET', base)).body.tasks[1].status === 'open');
       expect(receiver.delivered()).toHaveLength(1);
-      const hook = receiver.received[0]!;
+      expect(receiver.received.map((r) => r.answered)).toEqual([503, 200]);
+      const hook = receiver.delivered()[0]!;
       expect(hook.signatureValid).toBe(true);
       expect(hook.json).toEqual({ campaign: 'Winter', audience: 'Early birds' });
       expect(hook.headers['idempotency-key']).toBe(`${run.workflowId}:brief:automation:0`);
@@ -212,6 +214,35 @@ describe('process automations', () => {
       expect.objectContaining({ type: 'enrol_segment', members: 2, created: 2, existing: 0, failed: 0 }),
       expect.objectContaining({ type: 'update_contacts', members: 2, applied: 2 }),
     ]);
+  });
+
+  it('publishes a journey by key, and starts the review of one under a review policy instead of publishing it', async () => {
+    const open = uniqueKey('open');
+    const guarded = uniqueKey('guarded');
+    for (const key of [open, guarded]) expect((await h.api('POST', '/v1/journeys', { key, name: key, definition: JOURNEY })).status).toBe(201);
+    const reviewer = await person([]);
+    const review = await publishProcess({ sections: [{ title: 'R', tasks: [{ id: 'ok', kind: 'approval', title: 'OK', approvers: [{ userId: reviewer.id }] }] }] });
+    expect((await h.api('PUT', `/v1/journeys/${guarded}/review-policy`, { process: review })).status).toBe(200);
+    const processKey = await publishProcess({ sections: [{ title: 'Go', tasks: [{ id: 'go', kind: 'checklist', title: 'Go', automations: [
+      { on: 'done', do: { type: 'publish_journey', journey: open } },
+      { on: 'done', do: { type: 'publish_journey', journey: guarded } },
+      { on: 'done', do: { type: 'publish_journey' } },
+    ] }] }] });
+    const run = (await h.api('POST', `/v1/processes/${processKey}/runs`, {})).body;
+    const base = `/v1/processes/${processKey}/runs/${run.id}`;
+    await eventually(async () => (await h.api('GET', base)).body.tasks[0].status === 'open');
+    expect((await h.api('POST', `${base}/tasks/go/complete`, { action: 'complete' }, reviewer.auth)).status).toBe(200);
+    expect(await h.result(run.workflowId)).toMatchObject({ status: 'completed' });
+
+    expect((await h.api('GET', `/v1/journeys/${open}`)).body.latestVersion).toBe(1);
+    expect((await h.api('GET', `/v1/journeys/${guarded}`)).body.latestVersion).toBeNull();
+    const reviews = (await h.api('GET', `/v1/journeys/${guarded}/reviews`)).body.reviews;
+    expect(reviews).toEqual([expect.objectContaining({ processKey: review, outcome: 'pending', requestedBy: `process:${run.id}` })]);
+    const audit = ((await exportOf(processKey, run.id)).audit as Audit[]).filter((r) => r.action.startsWith('process.automation_'));
+    expect(audit.map((r) => r.action)).toEqual(['process.automation_done', 'process.automation_done', 'process.automation_failed']);
+    expect(audit[1]!.details).toMatchObject({ reviewRequested: { processKey: review, runId: reviews[0].runId } });
+    expect(audit[2]!.details).toMatchObject({ code: 'no_journey' });
+    await h.client.workflow.getHandle(`process:${review}:${reviews[0].runId}`).terminate('test over');
   });
 
   it('refuses at publish (422) automations naming what is not there, naming the task and field', async () => {
