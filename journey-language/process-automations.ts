@@ -4,6 +4,15 @@ import { JourneyKeySchema } from './definition';
 import { SegmentKeySchema } from './segment-conditions';
 import { DurationSchema, NOTIFY_TIMEOUT_MAX_MS, PrincipalSchema, TemplateKeySchema } from './steps';
 import { durationToMs } from './durations';
+import { templateProblem } from './templates';
+
+/** Every string in a JSON value, with its path. */
+function stringsIn(value: unknown, path: Array<string | number> = []): Array<[Array<string | number>, string]> {
+  if (typeof value === 'string') return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringsIn(v, [...path, i]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => stringsIn(v, [...path, k]));
+  return [];
+}
 
 /**
  * Automations: what a process task does when it finishes, through the same services the API and
@@ -49,8 +58,12 @@ export const UpdateContactsAutomationSchema = z.object({
 export const WebhookAutomationSchema = z.object({
   type: z.literal('webhook'),
   url: z.url({ protocol: /^https?$/ }).describe('the webhook to POST to; internal addresses are refused unless WEBHOOK_ALLOWED_HOSTS names the host'),
-  body: z.record(z.string(), z.unknown()).optional()
-    .describe('JSON body; string values are Liquid templates over process, run.inputs and task.<id>.values'),
+  body: z.record(z.string(), z.unknown()).optional().superRefine((body, ctx) => {
+    for (const [path, source] of stringsIn(body)) {
+      const problem = templateProblem(source);
+      if (problem) ctx.addIssue({ code: 'custom', path, message: `body ${problem}` });
+    }
+  }).describe('JSON body; string values are Liquid templates over process, run.inputs and task.<id>.values'),
   timeout: DurationSchema.refine((d) => (durationToMs(d) ?? 0) <= NOTIFY_TIMEOUT_MAX_MS, 'a webhook timeout is at most 30s').default('10s'),
 }).strict();
 

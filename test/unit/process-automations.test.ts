@@ -37,5 +37,8 @@ describe('process automations in the language', () => {
     expect(paths(task([{ on: 'rejected', do: { type: 'resume_journey', journey: 'j' } }], 'approval'))).toEqual([]);
     expect(paths(task([{ on: 'done', do: { type: 'update_contacts', segment: 's' } }]))).toEqual(['sections.0.tasks.0.automations.0.do.set']);
     expect(paths(task([{ on: 'done', do: { type: 'webhook', url: 'https://example.com', timeout: '5m' } }]))).toEqual(['sections.0.tasks.0.automations.0.do.timeout']);
+    // A webhook body's strings are templates, checked as a notify step's are: no files read.
+    expect(paths(task([{ on: 'done', do: { type: 'webhook', url: 'https://example.com', body: { a: { b: ["{% include 'x' %}"] } } } }])))
+      .toEqual(['sections.0.tasks.0.automations.0.do.body.a.b.0']);
   });
 });
