@@ -35,6 +35,8 @@ export interface ActivityDeps {
   sms?: SmsSettings;
   /** Quiet hours for every journey without its own sendingWindow (SENDING_WINDOW). */
   sendingWindow?: SendingWindow;
+  /** JOURNEY_REVIEW_PROCESS: a process automation publishes a journey under it through its review. */
+  journeyReviewProcess?: string;
 }
 
 /** Every activity the journey workflows call: thin adapters over services. */

@@ -10,6 +10,7 @@ import { startScheduledRun } from '../services/processes/schedules';
 import type { ScheduledProcessStartInput } from '../workflows/contract';
 import type { BusinessDue } from '../services/processes/business-days';
 import { escalateRunTask, remindRunTask } from '../services/processes/task-notices';
+import { runAutomation, type AutomationRun } from '../services/processes/automations';
 import type { ActivityDeps } from './index';
 
 /** What a process run's workflow does to its rows and its audit chain: thin adapters over services/processes. */
@@ -29,6 +30,8 @@ export function createProcessActivities(deps: ActivityDeps) {
     /** The same activity under the name journey review runs schedule (and their histories recorded) since before template reviews. */
     concludeJourneyReview: conclude,
     startScheduledProcessRun: (input: ScheduledProcessStartInput & { scheduledWorkflowId: string }) => startScheduledRun(deps, input),
+    /** One automation of a finished task: its side effect and its record, once (a permanent failure is recorded, not thrown). */
+    runProcessAutomation: (input: AutomationRun) => runAutomation(deps, input),
     finishProcessRun: (input: RunRef & { status: Exclude<ProcessRunStatus, 'running'>; done: number; total: number }) => finishRun(deps.db, input),
   };
 }

@@ -62,7 +62,7 @@ async function main() {
     client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE,
     db: database.db, mailer, email: emailSettingsFrom(config, secrets, publicUrl(config)),
     webhookSecret: secrets.webhook, webhookTargets: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS }, sms: smsSettingsFrom(config),
-    sendingWindow: parseSendingWindow(config.SENDING_WINDOW, config.SENDING_WINDOW_TIMEZONE),
+    sendingWindow: parseSendingWindow(config.SENDING_WINDOW, config.SENDING_WINDOW_TIMEZONE), journeyReviewProcess: config.JOURNEY_REVIEW_PROCESS,
     emailRatePerSecond: config.EMAIL_RATE_LIMIT_PER_SECOND,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     auditCheckpoints,

@@ -12,6 +12,7 @@ export * from './definition';
 export * from './durations';
 export * from './form';
 export * from './process';
+export * from './process-automations';
 export * from './process-run';
 export * from './process-start';
 export * from './process-timing';

@@ -9,7 +9,7 @@ export { durationToMs, msOf } from './durations';
 export { validateValues, type FormProblem } from './form';
 export { assign, bucketOf } from './split';
 export {
-  approvalMove, approvalOutcome, approvalStages, currentStage, dueAtOf, dueBaseOf, openingOf, holdersOf, isFinished, nextMoves, orderedTasks, processFacts, progressOf, slotFor,
+  approvalMove, approvalOutcome, approvalStages, automationFires, currentStage, dueAtOf, dueBaseOf, openingOf, holdersOf, isFinished, nextMoves, orderedTasks, processFacts, progressOf, slotFor,
   type ApprovalMove, type ApprovalSlot, type ProcessProgress, type ProcessTaskStatus, type RunTask,
 } from './process-run';
 export { undecidedSlots, widenSlots } from './process-escalation';

@@ -202,3 +202,9 @@ export function progressOf(def: Pick<ProcessDefinition, 'sections'>, tasks: Reco
     next: nextTask && { taskId: nextTask.id, ...holdersOf(nextTask), ...(currentStage(nextTask) ? { stage: currentStage(nextTask) } : {}) },
   };
 }
+
+/** Whether a task's automation (`on`: done, approved, rejected) fires for the status the task finished with. */
+export function automationFires(on: 'done' | 'approved' | 'rejected', status: ProcessTaskStatus): boolean {
+  if (on === 'done') return status === 'done' || status === 'approved' || status === 'rejected';
+  return status === on;
+}

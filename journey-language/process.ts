@@ -4,6 +4,7 @@ import { conditionReads } from './process-run';
 import { ProcessStartOnSchema, startOnProblems } from './process-start';
 import { DurationSchema, FormFieldSchema, PrincipalSchema, RoleSchema } from './steps';
 import { BusinessDaysSchema, ProcessRemindSchema, timingProblems } from './process-timing';
+import { automationProblems, ProcessAutomationSchema } from './process-automations';
 
 /**
  * The process language: a versioned JSON checklist of tasks in sections, run as one workflow that
@@ -60,6 +61,8 @@ const taskBase = {
   due: ProcessDueSchema.optional(),
   remind: ProcessRemindSchema.optional().describe('email the people who may still act, while the task is open'),
   escalate: ProcessEscalateSchema.optional().describe('let someone else act too when the task is still open after a while'),
+  automations: z.array(ProcessAutomationSchema).max(20).optional()
+    .describe('what the task does when it finishes: publish, pause or resume a journey, enrol a segment, update contacts, call a webhook, send an email'),
 };
 
 export const ChecklistTaskSchema = z.object({
@@ -172,6 +175,8 @@ function checkProcess(def: ProcessDefinition, ctx: z.RefinementCtx): void {
       }
     }
     if (task.kind === 'approval') checkStages(task, (path, message) => problem(path, message));
+    const readable = (id: string) => id === task.id || earlier(id);
+    for (const p of automationProblems(task.automations ?? [], { kind: task.kind, readable, inputs })) problem(['automations', ...p.path], p.message);
     if (!position.has(task.id)) position.set(task.id, order);
   });
 }

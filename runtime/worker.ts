@@ -44,6 +44,8 @@ export interface JourneyWorkerOptions {
   sms?: SmsSettings;
   /** Quiet hours of journeys without their own sendingWindow (SENDING_WINDOW). */
   sendingWindow?: SendingWindow;
+  /** JOURNEY_REVIEW_PROCESS: process automations publish journeys under it through their review, as the API does. */
+  journeyReviewProcess?: string;
 }
 
 export interface JourneyWorkers {
@@ -83,6 +85,7 @@ export async function createJourneyWorkers(options: JourneyWorkerOptions): Promi
     db: options.db, mailer: options.mailer, sandboxMailer: createMailer(undefined, silentLogger), email: options.email, webhookSecret: options.webhookSecret,
     webhookTargets: options.webhookTargets,
     temporal: options.client, taskQueue: options.taskQueue, auditCheckpoints: options.auditCheckpoints, sms: options.sms, sendingWindow: options.sendingWindow,
+    journeyReviewProcess: options.journeyReviewProcess,
   });
   const maxCachedWorkflows = options.maxCachedWorkflows ?? 250;
   const journeys = await Worker.create({

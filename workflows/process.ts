@@ -5,6 +5,7 @@ import { actions } from './activities';
 import { JOURNEY_REVIEW_PATCH } from './patches';
 import { registerActionHandler, type ProcessRunRef } from './process-actions';
 import { ProcessTimers } from './process-timers';
+import { runTaskAutomations } from './process-automations';
 import { Assignee, ProcessTask as ProcessTaskKey, processRunStateQuery, type ProcessRunInput, type ProcessRunState } from './contract';
 
 /**
@@ -31,6 +32,7 @@ export async function processWorkflow(input: ProcessRunInput): Promise<{ status:
   const timers = new ProcessTimers(state.tasks, byId, run);
   await actions.recordProcessRunStarted({ ...run, version: input.version });
   for (;;) {
+    await runTaskAutomations(state, byId, run, input);
     await advance(state, run, input);
     showNextTask(state);
     const stopRejected = [...byId.values()].some((t) => t.stop && state.tasks[t.id]!.status === 'rejected');

@@ -121,11 +121,11 @@ export const processRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     config: scopes.admin,
     schema: {
       tags, summary: 'Publish the draft as the next immutable version',
-      description: '422 names each bad task and field; an unchanged draft returns the latest version (200).',
+      description: '422 names each bad task and field, including automations that name a journey, segment, template or recipient nobody is, or an internal webhook host; send_email automations get their template version pinned. An unchanged draft returns the latest version (200).',
       params: KeyParams, response: { 200: Published, 201: Published, ...errorResponses },
     },
   }, async (request, reply) => {
-    const { process, version, created } = await publishProcess(db, request.params.key);
+    const { process, version, created } = await publishProcess(db, request.params.key, deps.webhookAllowedHosts);
     const published = await getProcessVersion(db, process.id, version);
     return reply.code(created ? 201 : 200).send({ key: process.key, version, created, publishedAt: published.publishedAt.toISOString() });
   });

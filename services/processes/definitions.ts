@@ -7,6 +7,7 @@ import { conflict, invalid, notFound, type FieldProblem } from '../lib/errors';
 import { formatPath } from '../lib/validation';
 import { missingPrincipal, getUser } from '../people/users';
 import type { z } from 'zod';
+import { checkAutomations } from './automation-checks';
 
 /**
  * Process definitions, drafted and published like journeys: a process has a draft anyone with
@@ -100,22 +101,27 @@ async function startEventProblems(db: Database, process: ProcessRow, definition:
 
 /**
  * Publishes the draft as the next immutable version (an unchanged draft returns the latest
- * version). Refuses (422) a draft that does not validate or names an assignee nobody is.
+ * version). Refuses (422) a draft that does not validate, names an assignee nobody is, or has an
+ * automation naming a journey, segment, template or recipient nobody is, or an internal webhook
+ * host `webhookAllowedHosts` does not name.
  */
-export async function publishProcess(db: Database, key: string): Promise<{ process: ProcessRow; version: number; created: boolean }> {
+export async function publishProcess(db: Database, key: string, webhookAllowedHosts: readonly string[] = []): Promise<{ process: ProcessRow; version: number; created: boolean }> {
   return db.transaction(async (tx) => {
     const [process] = await tx.select().from(processes).where(eq(processes.key, key)).for('update');
     if (!process) throw notFound('process', 'key', key);
     const parsed = ProcessDefinitionSchema.safeParse(process.draft);
     const problems = parsed.success ? await assigneeProblems(tx as unknown as Database, parsed.data) : problemsOf(parsed.error, process.draft);
     if (parsed.success) problems.push(...await startEventProblems(tx as unknown as Database, process, parsed.data));
+    const automations = parsed.success ? await checkAutomations(tx as unknown as Database, parsed.data, webhookAllowedHosts) : undefined;
+    problems.push(...automations?.problems ?? []);
     if (!parsed.success || problems.length) throw invalid('invalid_definition', `The draft of "${key}" cannot be published`, problems);
+    const definition = automations!.definition;
     if (process.latestVersion !== null) {
       const latest = await getProcessVersion(tx as unknown as Database, process.id, process.latestVersion);
-      if (isDeepStrictEqual(latest.definition, parsed.data)) return { process, version: latest.version, created: false };
+      if (isDeepStrictEqual(latest.definition, definition)) return { process, version: latest.version, created: false };
     }
     const version = (process.latestVersion ?? 0) + 1;
-    await tx.insert(processVersions).values({ processId: process.id, version, definition: parsed.data });
+    await tx.insert(processVersions).values({ processId: process.id, version, definition });
     const [updated] = await tx.update(processes).set({ latestVersion: version, startEvent: parsed.data.startOn?.event ?? null, updatedAt: sql`now()` }).where(eq(processes.id, process.id)).returning();
     return { process: updated!, version, created: true };
   });

@@ -24,7 +24,8 @@ export interface TaskRef extends RunRef {
   title: string;
 }
 
-export async function audit(db: Database, run: RunRef, action: string, outcome: string, suffix: string, details: Record<string, unknown>, task?: { taskId: string; kind?: string }, actor = 'process') {
+/** One record in the run's chain, idempotent by `<workflowId>:<suffix>`. */
+export async function auditRun(db: Database, run: RunRef, action: string, outcome: string, suffix: string, details: Record<string, unknown>, task?: { taskId: string; kind?: string }, actor = 'process') {
   await appendAudit(db, {
     actor, action, outcome, processRunId: run.runId, workflowId: run.workflowId, stepId: task?.taskId, stepType: task?.kind,
     idempotencyKey: `${run.workflowId}:${suffix}`, details: { processKey: run.processKey, runId: run.runId, ...details },
@@ -33,7 +34,7 @@ export async function audit(db: Database, run: RunRef, action: string, outcome: 
 
 export async function recordRunStarted(db: Database, run: RunRef & { version: number }): Promise<void> {
   const [row] = await db.select({ inputs: processRuns.inputs, startedBy: processRuns.startedBy }).from(processRuns).where(eq(processRuns.id, run.runId));
-  await audit(db, run, 'process.run_started', 'running', 'started', { version: run.version, startedBy: row?.startedBy ?? null, inputsDigest: digestOf(row?.inputs ?? {}) });
+  await auditRun(db, run, 'process.run_started', 'running', 'started', { version: run.version, startedBy: row?.startedBy ?? null, inputsDigest: digestOf(row?.inputs ?? {}) });
 }
 
 /** A task that opened already (a retried activity): its slots stand, the rotation is not turned again. */
@@ -43,7 +44,7 @@ class AlreadyOpen extends Error {}
 async function auditPicks(db: Database, input: TaskRef, slots: TaskSlot[], stage?: number): Promise<void> {
   for (const [n, slot] of slots.entries()) {
     if (slot.rotation === undefined) continue;
-    await audit(db, input, 'process.assignee_picked', slot.userIds.length ? 'picked' : 'nobody', `${input.taskId}${stage ? `:stage:${stage}` : ''}:picked:${n}`,
+    await auditRun(db, input, 'process.assignee_picked', slot.userIds.length ? 'picked' : 'nobody', `${input.taskId}${stage ? `:stage:${stage}` : ''}:picked:${n}`,
       { rotation: slot.rotation, slot: n, userId: slot.userIds[0] ?? null, ...(stage ? { stage } : {}) }, input);
   }
 }
@@ -75,8 +76,8 @@ export async function openRunTask(
   const row = (await opened())!;
   const slots = row.assignees;
   const stored = row.dueAt?.toISOString();
-  await audit(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: slots, dueAt: stored ?? null }, input);
-  if (input.stage) await audit(db, input, 'process.approval_stage_opened', 'open', `${input.taskId}:stage:${input.stage}:opened`, { stage: input.stage, assignees: slots }, input);
+  await auditRun(db, input, 'process.task_opened', 'open', `${input.taskId}:opened`, { assignees: slots, dueAt: stored ?? null }, input);
+  if (input.stage) await auditRun(db, input, 'process.approval_stage_opened', 'open', `${input.taskId}:stage:${input.stage}:opened`, { stage: input.stage, assignees: slots }, input);
   await auditPicks(db, input, slots, input.stage);
   return { slots, ...(stored ? { dueAt: stored } : {}) };
 }
@@ -96,7 +97,7 @@ export async function openApprovalStage(db: Database, input: TaskRef & { stage: 
     await tx.update(processTasks).set({ assignees: next }).where(where);
     return next;
   });
-  await audit(db, input, 'process.approval_stage_opened', 'open', `${input.taskId}:stage:${input.stage}:opened`, { stage: input.stage, assignees: slots }, input);
+  await auditRun(db, input, 'process.approval_stage_opened', 'open', `${input.taskId}:stage:${input.stage}:opened`, { stage: input.stage, assignees: slots }, input);
   await auditPicks(db, input, slots, input.stage);
   return { slots };
 }
@@ -105,7 +106,7 @@ export async function openApprovalStage(db: Database, input: TaskRef & { stage: 
 export async function skipRunTask(db: Database, input: TaskRef): Promise<void> {
   await db.insert(processTasks).values({ runId: input.runId, taskId: input.taskId, kind: input.kind, title: input.title, status: 'skipped', finishedAt: sql`now()` })
     .onConflictDoNothing();
-  await audit(db, input, 'process.task_skipped', 'skipped', `${input.taskId}:skipped`, { reason: 'its condition was false' }, input);
+  await auditRun(db, input, 'process.task_skipped', 'skipped', `${input.taskId}:skipped`, { reason: 'its condition was false' }, input);
 }
 
 export interface RecordedAction extends TaskRef {
@@ -137,13 +138,13 @@ export async function recordRunTaskAction(db: Database, input: RecordedAction): 
     }).where(where);
   });
   const outcome = input.action === 'complete' ? 'done' : input.action === 'approve' ? 'approved' : 'rejected';
-  await audit(db, input, ACTION_NAMES[input.kind], outcome, `${input.taskId}:${input.action}:${input.userId}`, {
+  await auditRun(db, input, ACTION_NAMES[input.kind], outcome, `${input.taskId}:${input.action}:${input.userId}`, {
     valuesDigest: digestOf(input.values), commentDigest: input.comment === undefined ? null : digestOf(input.comment), taskStatus: input.status,
     ...(input.stage ? { stage: input.stage.number } : {}),
   }, input, `user:${input.userId}`);
   const stage = input.stage;
-  if (stage?.outcome) await audit(db, input, `process.approval_stage_${stage.outcome}`, stage.outcome, `${input.taskId}:stage:${stage.number}:${stage.outcome}`, { stage: stage.number }, input);
-  if (input.kind === 'approval' && finished) await audit(db, input, `process.approval_${input.status}`, input.status, `${input.taskId}:finished`, {}, input);
+  if (stage?.outcome) await auditRun(db, input, `process.approval_stage_${stage.outcome}`, stage.outcome, `${input.taskId}:stage:${stage.number}:${stage.outcome}`, { stage: stage.number }, input);
+  if (input.kind === 'approval' && finished) await auditRun(db, input, `process.approval_${input.status}`, input.status, `${input.taskId}:finished`, {}, input);
 }
 
 /** Marks open tasks past their due time as overdue (once each); audited. */
@@ -152,7 +153,7 @@ export async function markRunTasksOverdue(db: Database, input: RunRef & { taskId
   await db.update(processTasks).set({ overdueAt: sql`now()` })
     .where(and(eq(processTasks.runId, input.runId), inArray(processTasks.taskId, input.taskIds), isNull(processTasks.overdueAt)));
   for (const taskId of input.taskIds) {
-    await audit(db, input, 'process.task_overdue', 'overdue', `${taskId}:overdue`, {}, { taskId });
+    await auditRun(db, input, 'process.task_overdue', 'overdue', `${taskId}:overdue`, {}, { taskId });
   }
 }
 
@@ -160,6 +161,6 @@ export async function markRunTasksOverdue(db: Database, input: RunRef & { taskId
 export async function finishRun(db: Database, input: RunRef & { status: Exclude<ProcessRunStatus, 'running'>; done: number; total: number }): Promise<void> {
   await db.update(processTasks).set({ status: 'cancelled', finishedAt: sql`now()` }).where(and(eq(processTasks.runId, input.runId), eq(processTasks.status, 'open')));
   await db.update(processRuns).set({ status: input.status, endedAt: sql`coalesce(${processRuns.endedAt}, now())` }).where(eq(processRuns.id, input.runId));
-  await audit(db, input, `process.run_${input.status}`, input.status, 'finished', { done: input.done, total: input.total });
+  await auditRun(db, input, `process.run_${input.status}`, input.status, 'finished', { done: input.done, total: input.total });
 }
 

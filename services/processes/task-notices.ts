@@ -5,7 +5,7 @@ import { widenSlots, type ProcessAssignee } from '../../journey-language';
 import { deliverNotice, type EmailSettings } from '../email/delivery';
 import type { Mailer } from '../email/mailer';
 import { resolveAssignee } from './assignees';
-import { audit, type TaskRef } from './run-tasks';
+import { auditRun, type TaskRef } from './run-tasks';
 
 /**
  * Reminders and escalations of process tasks, as the run's timers ask for them: each emails the
@@ -48,7 +48,7 @@ async function peopleByIds(db: Database, ids: string[]) {
 export async function remindRunTask(deps: NoticeDeps, input: TaskRef & { reminder: number; userIds: string[] }): Promise<void> {
   const people = await peopleByIds(deps.db, input.userIds);
   await emailPeople(deps, input, people, 'reminder', `reminder:${input.reminder}`);
-  await audit(deps.db, input, 'process.task_reminded', 'reminded', `${input.taskId}:reminder:${input.reminder}`,
+  await auditRun(deps.db, input, 'process.task_reminded', 'reminded', `${input.taskId}:reminder:${input.reminder}`,
     { reminder: input.reminder, to: people.map((p) => p.id) }, input);
 }
 
@@ -68,6 +68,6 @@ export async function escalateRunTask(deps: NoticeDeps, input: TaskRef & { to: P
     await tx.update(processTasks).set({ assignees }).where(where);
   });
   await emailPeople(deps, input, await peopleByIds(deps.db, target.userIds), 'escalated', 'escalated');
-  await audit(deps.db, input, 'process.task_escalated', 'escalated', `${input.taskId}:escalated`, { to: input.to, userIds: target.userIds, slots: input.slots }, input);
+  await auditRun(deps.db, input, 'process.task_escalated', 'escalated', `${input.taskId}:escalated`, { to: input.to, userIds: target.userIds, slots: input.slots }, input);
   return target;
 }

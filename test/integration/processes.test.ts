@@ -125,7 +125,7 @@ describe('processes', () => {
     await user(roles);
     const definition = JSON.parse(readFileSync(path.join(__dirname, '../../docs/examples/campaign-launch.process.json'), 'utf8'));
     const key = await publish(definition);
-    const run = await h.api('POST', `/v1/processes/${key}/runs`, { inputs: { campaign: 'Spring', paid: false } });
+    const run = await h.api('POST', `/v1/processes/${key}/runs`, { inputs: { journey: 'spring-sale', campaign: 'Spring', paid: false } });
     expect(run.status).toBe(201);
     await eventually(async () => (await h.api('GET', `/v1/processes/${key}/runs/${run.body.id}`)).body.progress.next?.taskId === 'brief');
     await h.client.workflow.getHandle(run.body.workflowId).terminate('test over');

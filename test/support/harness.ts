@@ -69,7 +69,7 @@ export interface HarnessOptions {
   databasePoolSize?: number;
   /** WEBHOOK_ALLOWED_HOSTS of the API and the worker (default TEST_WEBHOOK_ALLOWED_HOSTS). */
   webhookAllowedHosts?: readonly string[];
-  /** JOURNEY_REVIEW_PROCESS of the API (default none). */
+  /** JOURNEY_REVIEW_PROCESS of the API and the worker (default none). */
   journeyReviewProcess?: string;
   /** TEMPLATE_REVIEW_PROCESS of the API (default none). */
   templateReviewProcess?: string;
@@ -127,7 +127,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     emailRatePerSecond: options.emailRatePerSecond ?? 1000,
     workflowBundle: { codePath: env.workflowBundlePath },
     auditCheckpoints: options.auditCheckpoints,
-    sms: options.sms, sendingWindow: options.sendingWindow,
+    sms: options.sms, sendingWindow: options.sendingWindow, journeyReviewProcess: options.journeyReviewProcess,
     // No workflow cache: every activation replays the run from its history, so any
     // non-determinism fails the test that meets it (as a restart or eviction would in production).
     maxCachedWorkflows: 0,
