@@ -83,6 +83,22 @@ describe('process task due-date changes', () => {
     expect(html).toContain('“Agency was early”');
   });
 
+  it('moves reminders counted from the due time with it', async () => {
+    const ada = await approverUser(h);
+    const key = await publishProcess(h, { sections: [{ title: 'S', tasks: [
+      { id: 'sign', kind: 'checklist', title: 'Sign the brief', assignee: { user: ada.email }, due: { after: '1d' }, remind: { every: '1s', max: 1, from: 'due' } },
+    ] }] });
+    const run = (await h.api('POST', `/v1/processes/${key}/runs`, {})).body;
+    const base = `/v1/processes/${key}/runs/${run.id}`;
+    await eventually(async () => (await h.client.workflow.getHandle(run.workflowId).query(processRunStateQuery)).tasks.sign!.dueAt !== undefined);
+    // Due in a day, the first reminder would go out a day and a second from now; moved, it goes out about two seconds from now.
+    expect((await h.api('PUT', `${base}/tasks/sign/due`, { dueAt: inSeconds(1), reason: 'Print deadline' })).status).toBe(200);
+    await eventually(async () => h.smtp.to(ada.email).length > 0, 15_000);
+    expect(h.smtp.to(ada.email).map((m) => m.parsed.subject)).toEqual(['Reminder: a task waits for you: Sign the brief']);
+    expect((await h.api('POST', `${base}/tasks/sign/complete`, { action: 'complete' }, ada.auth)).status).toBe(200);
+    expect(await h.result(run.workflowId)).toEqual({ status: 'completed', done: 1, total: 1 });
+  });
+
   it('refuses a past or malformed time, a missing reason, a closed task, an unknown task and a non-admin key', async () => {
     const ada = await approverUser(h);
     const key = await publishProcess(h, { sections: [{ title: 'S', tasks: [
