@@ -9,6 +9,7 @@ import { concludeReview } from '../services/processes/review-end';
 import { startScheduledRun } from '../services/processes/schedules';
 import type { ScheduledProcessStartInput } from '../workflows/contract';
 import type { BusinessDue } from '../services/processes/business-days';
+import { changeRunTaskDue, type DueChange } from '../services/processes/due-changes';
 import { escalateRunTask, remindRunTask } from '../services/processes/task-notices';
 import { runAutomation, type AutomationRun } from '../services/processes/automations';
 import type { ActivityDeps } from './index';
@@ -22,7 +23,8 @@ export function createProcessActivities(deps: ActivityDeps) {
     openApprovalStage: (input: TaskRef & { stage: number; assignees: ProcessAssignee[] }) => openApprovalStage(deps.db, input),
     skipProcessTask: (input: TaskRef) => skipRunTask(deps.db, input),
     recordProcessTaskAction: (input: RecordedAction) => recordRunTaskAction(deps.db, input),
-    markProcessTasksOverdue: (input: RunRef & { taskIds: string[] }) => markRunTasksOverdue(deps.db, input),
+    markProcessTasksOverdue: (input: RunRef & { taskIds: string[]; dueChanges?: Record<string, number> }) => markRunTasksOverdue(deps.db, input),
+    changeProcessTaskDue: (input: DueChange) => changeRunTaskDue(deps.db, input),
     remindProcessTask: (input: TaskRef & { reminder: number; userIds: string[] }) => remindRunTask(deps, input),
     escalateProcessTask: (input: TaskRef & { to: ProcessAssignee; slots: number[] }) => escalateRunTask(deps, input),
     /** A review run's end, decided by its subject's kind (journey or template). */

@@ -333,11 +333,30 @@ export interface ProcessTaskAction {
   actor: { userId: string };
 }
 
-/** Why `actOnProcessTask` refused: DecisionRefusal's types, and an action the task's kind does not take. */
-export const ProcessTaskRefusal = { ...DecisionRefusal, wrongAction: 'WrongAction', fourEyes: 'FourEyes' } as const;
+/** Why `actOnProcessTask` (or `changeProcessTaskDue`) refused: DecisionRefusal's types, an action the task's kind does not take, a due time in the past. */
+export const ProcessTaskRefusal = { ...DecisionRefusal, wrongAction: 'WrongAction', fourEyes: 'FourEyes', dueInPast: 'DueInPast' } as const;
+
+/**
+ * An operator moves an open task's due time (update `changeProcessTaskDue`): `dueAt` an ISO
+ * instant in the future, or null for no due time; `reason` why (stored in the run's audit chain as
+ * written); `actor` who (`user:<id>` or `api_key:<id>`).
+ */
+export interface ProcessTaskDueChange {
+  taskId: string;
+  dueAt: string | null;
+  reason: string;
+  actor: string;
+}
+/** The task's due time after the change, whether it is overdue, and which change of the task's due time this was (1, 2, …). */
+export interface ProcessTaskDueChanged {
+  dueAt: string | null;
+  overdue: boolean;
+  change: number;
+}
 
 export const processRunStateQuery = defineQuery<ProcessRunState>('processRunState');
 export const actOnProcessTaskUpdate = defineUpdate<{ status: RunTask['status'] }, [ProcessTaskAction]>('actOnProcessTask');
+export const changeProcessTaskDueUpdate = defineUpdate<ProcessTaskDueChanged, [ProcessTaskDueChange]>('changeProcessTaskDue');
 export type ProcessWorkflow = (input: ProcessRunInput) => Promise<{ status: ProcessRunStatus; done: number; total: number }>;
 
 /**

@@ -14,7 +14,7 @@ import {
  */
 export type ProcessRunRef = { runId: string; workflowId: string; processKey: string };
 
-function refuse(type: string, message: string, details?: unknown): never {
+export function refuse(type: string, message: string, details?: unknown): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });
 }
 

@@ -18,6 +18,12 @@ interface Clock {
 
 export class ProcessTimers {
   private readonly clocks = new Map<string, Clock>();
+  /** How often each task's due time was moved (`changeProcessTaskDue`): a task late again after a move is audited again. */
+  readonly dueChanges = new Map<string, number>();
+  /** Tasks whose due time is being moved: the overdue marking leaves them alone until the move is recorded. */
+  readonly changing = new Set<string>();
+  /** Set while the overdue marking is recorded: a due change waits for it, so the two never cross in the task's row. */
+  marking = false;
 
   constructor(private readonly tasks: Record<string, RunTask>, private readonly byId: Map<string, ProcessTask>, private readonly run: ProcessRunRef) {}
 
@@ -37,9 +43,15 @@ export class ProcessTimers {
 
   /** Does what is due by `now`: marks late tasks overdue, escalates, then reminds. */
   async fire(now: number): Promise<void> {
-    const late = this.open().filter((t) => !t.overdue && t.dueAt !== undefined && t.dueAt <= now);
+    const late = this.open().filter((t) => !t.overdue && t.dueAt !== undefined && t.dueAt <= now && !this.changing.has(t.id));
     if (late.length) {
-      await actions.markProcessTasksOverdue({ ...this.run, taskIds: late.map((t) => t.id) });
+      // Runs whose due times were never moved record the same input as before due changes existed.
+      const moved = late.filter((t) => this.dueChanges.has(t.id));
+      this.marking = true;
+      await actions.markProcessTasksOverdue({
+        ...this.run, taskIds: late.map((t) => t.id), ...(moved.length ? { dueChanges: Object.fromEntries(moved.map((t) => [t.id, this.dueChanges.get(t.id)!])) } : {}),
+      });
+      this.marking = false;
       for (const t of late) t.overdue = true;
     }
     // Each waits for the one before: a task finished meanwhile is left alone.

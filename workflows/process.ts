@@ -5,6 +5,7 @@ import { actions } from './activities';
 import { JOURNEY_REVIEW_PATCH } from './patches';
 import { registerActionHandler, type ProcessRunRef } from './process-actions';
 import { ProcessTimers } from './process-timers';
+import { registerDueChangeHandler } from './process-due-changes';
 import { runTaskAutomations } from './process-automations';
 import { Assignee, ProcessTask as ProcessTaskKey, processRunStateQuery, type ProcessRunInput, type ProcessRunState } from './contract';
 
@@ -12,7 +13,7 @@ import { Assignee, ProcessTask as ProcessTaskKey, processRunStateQuery, type Pro
  * A process run: one workflow per run (`process:<key>:<runId>`), not tied to a contact. It opens
  * tasks as their turn comes (stop tasks and `after` hold later ones back), skips conditional
  * tasks whose condition is false, takes completions, answers and decisions through the
- * `actOnProcessTask` update, marks tasks overdue with durable timers, and ends when every task is
+ * `actOnProcessTask` update, takes due-time moves through `changeProcessTaskDue`, marks tasks overdue with durable timers, and ends when every task is
  * finished (or a stop approval is rejected). Every move is written and audited by an activity.
  */
 export async function processWorkflow(input: ProcessRunInput): Promise<{ status: ProcessRunStatus; done: number; total: number }> {
@@ -30,6 +31,7 @@ export async function processWorkflow(input: ProcessRunInput): Promise<{ status:
   registerActionHandler(state, byId, run, input.review, () => { changes++; });
 
   const timers = new ProcessTimers(state.tasks, byId, run);
+  registerDueChangeHandler(state, byId, run, timers, () => { changes++; });
   await actions.recordProcessRunStarted({ ...run, version: input.version });
   for (;;) {
     await runTaskAutomations(state, byId, run, input);

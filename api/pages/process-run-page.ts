@@ -22,6 +22,11 @@ function taskItem(record: RunRecord, t: Task): string {
   }
   if (t.stages && t.stage) notes.push(`<span class="stage">${t.status === 'open' ? 'At stage' : 'Reached stage'} ${t.stage} of ${t.stages}</span>`);
   if (t.dueAt && t.status !== 'skipped') notes.push(`Due ${when(t.dueAt)}`);
+  const moved = t.dueChanges.at(-1);
+  if (moved) {
+    const times = t.dueChanges.length === 1 ? 'once' : `${t.dueChanges.length} times`;
+    notes.push(`<span class="due-changes">Due date moved ${times}, last on ${when(moved.at)} by ${e(moved.by)}: “${e(moved.reason)}”</span>`);
+  }
   if (t.overdueAt && t.status === 'open') notes.push(`<strong class="error overdue">Overdue since ${when(t.overdueAt)}</strong>`);
   else if (t.overdueAt) notes.push(`Was overdue from ${when(t.overdueAt)}`);
   if (t.reminders) notes.push(`<span class="reminders">Reminded ${t.reminders === 1 ? 'once' : `${t.reminders} times`}</span>`);

@@ -7,8 +7,9 @@ import { DomainError, invalid } from '../../services/lib/errors';
 import {
   createProcess, getProcess, getProcessVersion, listProcessVersions, processDraftProblems, publishProcess, updateProcessDraft,
 } from '../../services/processes/definitions';
-import { actOnTask, getRun, runDefinition, runTasks, runTaskStates, startRun } from '../../services/processes/runs';
+import { actOnTask, changeTaskDue, getRun, runDefinition, runTasks, runTaskStates, startRun } from '../../services/processes/runs';
 import type { ApiScope } from '../../db/schema';
+import { actorOf } from '../../services/journeys/reviews';
 import { callerOf, scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
@@ -58,6 +59,11 @@ const ActionBody = z.object({
   action: z.enum(['complete', 'approve', 'reject']).describe('complete: a checklist or form task; approve or reject: an approval'),
   values: z.record(z.string(), z.unknown()).default({}).describe("the form's values (a form task, an approval's fields)"),
   comment: z.string().max(5_000).optional(),
+});
+
+const DueBody = z.object({
+  dueAt: z.iso.datetime({ offset: true }).nullable().describe('the new due time, in the future (422 naming body.dueAt when it has passed); null: no due time'),
+  reason: z.string().trim().min(1).max(500).describe("why it moves: stored as written in the run's audit chain, so write no personal data"),
 });
 
 async function processView(db: Database, row: ProcessRow): Promise<z.infer<typeof ProcessView>> {
@@ -158,6 +164,19 @@ export const processRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     if (!caller.user) throw new DomainError(403, 'not_allowed', 'Only an approver key (bound to a user) can act on tasks');
     const run = await getRun(db, request.params.key, request.params.runId);
     await actOnTask(processDeps, run, { taskId: request.params.taskId, ...request.body }, caller.user.id);
+    return runView(db, await getRun(db, run.processKey, run.id));
+  });
+
+  app.put('/processes/:key/runs/:runId/tasks/:taskId/due', {
+    config: scopes.admin,
+    schema: {
+      tags, summary: "Move an open task's due time (admin)",
+      description: "Through the run's changeProcessTaskDue update; audited as process.task_due_changed (old and new due time, reason, who). An overdue task moved into the future is no longer overdue; reminders and an escalation from the due time move with it. 404 for a task the run does not have, 409 when it is not open or the run ended, 422 naming body.dueAt for a time that has passed.",
+      params: TaskParams, body: DueBody, response: { 200: RunView, ...errorResponses },
+    },
+  }, async (request) => {
+    const run = await getRun(db, request.params.key, request.params.runId);
+    await changeTaskDue(processDeps, run, { taskId: request.params.taskId, ...request.body }, actorOf(callerOf(request)));
     return runView(db, await getRun(db, run.processKey, run.id));
   });
 

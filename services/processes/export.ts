@@ -19,8 +19,12 @@ export async function exportRun(db: Database, run: ProcessRunRow) {
   const records = await db.select().from(auditRecords).where(eq(auditRecords.chain, processChain(run.id))).orderBy(asc(auditRecords.seq));
   const verification: VerifyReport = await verifyChain(db, processChain(run.id));
   const ids = [...new Set(rows.flatMap((r) => [r.completedBy, ...r.decisions.map((d) => d.userId)]).filter((id): id is string => !!id))];
-  // Reminders and the escalation are in the chain only (the task rows have no column for them).
+  // Reminders, the escalation and due-time moves (with their reasons) are in the chain only (the task rows have no column for them).
   const remindersOf = (taskId: string) => records.filter((r) => r.stepId === taskId && r.action === 'process.task_reminded').length;
+  const dueChangesOf = (taskId: string) => records.filter((r) => r.stepId === taskId && r.action === 'process.task_due_changed').map((r) => {
+    const d = r.details as { from?: string | null; dueAt?: string | null; reason?: string };
+    return { at: r.at.toISOString(), by: r.actor, from: d.from ?? null, dueAt: d.dueAt ?? null, reason: d.reason ?? '' };
+  });
   const escalatedAt = (taskId: string) => records.find((r) => r.stepId === taskId && r.action === 'process.task_escalated')?.at.toISOString() ?? null;
   const people = ids.length ? await db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, ids)) : [];
   return {
@@ -35,7 +39,7 @@ export async function exportRun(db: Database, run: ProcessRunRow) {
         section: sectionTitle, taskId: task.id, title: task.title, kind: task.kind, stop: task.stop, status: states[task.id]!.status,
         completedBy: row?.completedBy ?? null, finishedAt: row?.finishedAt?.toISOString() ?? null, openedAt: row?.openedAt?.toISOString() ?? null,
         dueAt: row?.dueAt?.toISOString() ?? null, overdueAt: row?.overdueAt?.toISOString() ?? null,
-        reminders: remindersOf(task.id), escalatedAt: escalatedAt(task.id),
+        reminders: remindersOf(task.id), escalatedAt: escalatedAt(task.id), dueChanges: dueChangesOf(task.id),
         values: row?.values ?? null, decisions: row?.decisions ?? [],
         // A sequential approval: how many stages, and the current (or last reached) one.
         stages: task.kind === 'approval' && task.mode === 'sequential' ? task.stages?.length ?? null : null,

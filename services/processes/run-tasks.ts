@@ -147,13 +147,17 @@ export async function recordRunTaskAction(db: Database, input: RecordedAction): 
   if (input.kind === 'approval' && finished) await auditRun(db, input, `process.approval_${input.status}`, input.status, `${input.taskId}:finished`, {}, input);
 }
 
-/** Marks open tasks past their due time as overdue (once each); audited. */
-export async function markRunTasksOverdue(db: Database, input: RunRef & { taskIds: string[] }): Promise<void> {
+/**
+ * Marks open tasks past their due time as overdue (once each per due time); audited. A task whose
+ * due time was moved (`dueChanges`: how often) is late anew: its record's key and details name the change.
+ */
+export async function markRunTasksOverdue(db: Database, input: RunRef & { taskIds: string[]; dueChanges?: Record<string, number> }): Promise<void> {
   if (!input.taskIds.length) return;
   await db.update(processTasks).set({ overdueAt: sql`now()` })
     .where(and(eq(processTasks.runId, input.runId), inArray(processTasks.taskId, input.taskIds), isNull(processTasks.overdueAt)));
   for (const taskId of input.taskIds) {
-    await auditRun(db, input, 'process.task_overdue', 'overdue', `${taskId}:overdue`, {}, { taskId });
+    const change = input.dueChanges?.[taskId];
+    await auditRun(db, input, 'process.task_overdue', 'overdue', `${taskId}:overdue${change ? `:after-due-change:${change}` : ''}`, change ? { dueChange: change } : {}, { taskId });
   }
 }
 

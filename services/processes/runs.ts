@@ -7,8 +7,10 @@ import type { Database } from '../../db/client';
 import { processRuns, processTasks, type ProcessRow, type ProcessRunRow, type ProcessTaskRow } from '../../db/schema';
 import { orderedTasks, validateValues, type FormProblem, type ProcessDefinition, type ProcessTaskStatus, type RunTask } from '../../journey-language';
 import {
-  actOnProcessTaskUpdate, ProcessKey, ProcessTaskRefusal, processWorkflow, type ProcessRunInput, type ProcessTaskAction, type ReviewSubject,
+  actOnProcessTaskUpdate, changeProcessTaskDueUpdate, ProcessKey, ProcessTaskRefusal, processWorkflow,
+  type ProcessRunInput, type ProcessTaskAction, type ProcessTaskDueChange, type ReviewSubject,
 } from '../../workflows/contract';
+import { digestOf } from '../audit/records';
 import { conflict, DomainError, invalid, notFound } from '../lib/errors';
 import { getProcess, getProcessVersion } from './definitions';
 
@@ -124,6 +126,36 @@ export async function actOnTask(deps: ProcessDeps, run: ProcessRunRow, action: O
   }
 }
 
+/**
+ * Moves an open task's due time (an operator's change, `actor` `user:<id>` or `api_key:<id>`)
+ * through the run's `changeProcessTaskDue` update: 404 for a task the run does not have, 409 when
+ * it is not open or the run ended, 422 naming `body.dueAt` for a time that has passed. The update
+ * id is the task, the due time it moves from and a digest of the request, so a retried request is
+ * the same update; asking for the due time the task has already changes nothing.
+ */
+export async function changeTaskDue(deps: ProcessDeps, run: ProcessRunRow, change: Omit<ProcessTaskDueChange, 'actor'>, actor: string): Promise<void> {
+  const definition = await runDefinition(deps.db, run);
+  if (!orderedTasks(definition).some((t) => t.id === change.taskId)) throw notFound('process_task', 'id', change.taskId);
+  if (run.status !== 'running') throw conflict('task_closed', `This run is ${run.status}`);
+  if (change.dueAt !== null && Date.parse(change.dueAt) <= Date.now()) {
+    throw invalid('due_in_past', 'The new due time has passed', [{ path: 'body.dueAt', message: 'The new due time has passed: give a time in the future (or null for none)' }]);
+  }
+  const [row] = await deps.db.select({ status: processTasks.status, dueAt: processTasks.dueAt }).from(processTasks)
+    .where(and(eq(processTasks.runId, run.id), eq(processTasks.taskId, change.taskId)));
+  if (row?.status !== 'open') throw conflict('task_closed', 'This task is not open');
+  const dueAt = change.dueAt === null ? null : new Date(change.dueAt).toISOString();
+  const current = row.dueAt?.toISOString() ?? null;
+  if (current === dueAt) return;
+  try {
+    await deps.temporal.workflow.getHandle(run.workflowId).executeUpdate(changeProcessTaskDueUpdate, {
+      args: [{ taskId: change.taskId, dueAt, reason: change.reason, actor }],
+      updateId: `${change.taskId}:due:${digestOf({ current, dueAt, reason: change.reason, actor })}`,
+    });
+  } catch (err) {
+    throw mapRefusal(err);
+  }
+}
+
 function mapRefusal(err: unknown): unknown {
   if (err instanceof WorkflowNotFoundError) return conflict('task_closed', 'This run has ended');
   if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof ApplicationFailure)) return err;
@@ -132,6 +164,7 @@ function mapRefusal(err: unknown): unknown {
     case ProcessTaskRefusal.notAllowed: return new DomainError(403, 'not_allowed', failure.message);
     case ProcessTaskRefusal.fourEyes: return new DomainError(403, 'four_eyes', failure.message, { rule: 'four_eyes' });
     case ProcessTaskRefusal.taskClosed: return conflict('task_closed', failure.message);
+    case ProcessTaskRefusal.dueInPast: return invalid('due_in_past', failure.message, [{ path: 'body.dueAt', message: failure.message }]);
     case ProcessTaskRefusal.wrongAction: return invalid('wrong_action', failure.message, [{ path: 'body.action', message: failure.message }]);
     case ProcessTaskRefusal.invalidValues: {
       const problems = (failure.details?.[0] ?? []) as FormProblem[];
