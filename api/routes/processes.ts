@@ -13,6 +13,8 @@ import { actorOf } from '../../services/journeys/reviews';
 import { callerOf, scopes } from '../auth';
 import type { RouteOptions } from '../deps';
 import { errorResponses } from '../errors';
+import { listRuns } from '../../services/processes/run-list';
+import { NextCursor, pageLimit, pageOf } from '../paging';
 import { ExportQuery, sendRunRecord } from './process-pages';
 
 const tags = ['processes'];
@@ -54,6 +56,12 @@ const RunView = z.object({
   startedBy: z.string().describe('api_key:<id>, schedule:<schedule id> or event:<event id>'), startedAt: z.string(), endedAt: z.string().nullable(),
   progress: Progress, tasks: z.array(RunTaskView),
 }).meta({ id: 'ProcessRun' });
+const RunSummary = RunView.pick({ id: true, processKey: true, version: true, workflowId: true, status: true, startedBy: true, startedAt: true, endedAt: true })
+  .meta({ id: 'ProcessRunSummary' });
+const RunListQuery = z.object({
+  status: z.enum(['running', 'completed', 'rejected']).optional().describe('only runs in this status'),
+  limit: pageLimit(), after: z.uuid().optional().describe('nextCursor of the previous page'),
+});
 
 const ActionBody = z.object({
   action: z.enum(['complete', 'approve', 'reject']).describe('complete: a checklist or form task; approve or reject: an approval'),
@@ -145,6 +153,23 @@ export const processRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   }, async (request, reply) => {
     const run = await startRun(processDeps, request.params.key, request.body.inputs, `api_key:${callerOf(request).keyId}`);
     return reply.code(201).send(await runView(db, run));
+  });
+
+  app.get('/processes/:key/runs', {
+    config: readers,
+    schema: {
+      tags, summary: "A process's runs, newest first", description: 'Each run without its tasks (GET the run for its progress); filter by status to find the runs still going.',
+      params: KeyParams, querystring: RunListQuery, response: { 200: z.object({ runs: z.array(RunSummary), nextCursor: NextCursor }), ...errorResponses },
+    },
+  }, async (request) => {
+    const page = pageOf(await listRuns(db, request.params.key, request.query), request.query.limit, (run) => run.id);
+    return {
+      nextCursor: page.nextCursor,
+      runs: page.items.map((run) => ({
+        id: run.id, processKey: run.processKey, version: run.version, workflowId: run.workflowId, status: run.status, startedBy: run.startedBy,
+        startedAt: run.startedAt.toISOString(), endedAt: run.endedAt?.toISOString() ?? null,
+      })),
+    };
   });
 
   app.get('/processes/:key/runs/:runId', {

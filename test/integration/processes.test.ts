@@ -120,6 +120,32 @@ describe('processes', () => {
     expect((await h.api('POST', `${base}/tasks/ship/complete`, { action: 'complete' }, ann.auth)).status).toBe(409);
   });
 
+  it('lists a process\'s runs newest first, a page at a time, by status', async () => {
+    const key = await publish({ sections: [{ title: 'One', tasks: [{ id: 'tick', kind: 'checklist', title: 'Tick' }] }] });
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push((await h.api('POST', `/v1/processes/${key}/runs`, {})).body);
+    const [first, , last] = runs as Array<{ id: string; workflowId: string }>;
+    // The first run ends: ticking its one task completes it.
+    await eventually(async () => (await h.api('GET', `/v1/processes/${key}/runs/${first!.id}`)).body.progress.next?.taskId === 'tick');
+    const ticker = await user();
+    expect((await h.api('POST', `/v1/processes/${key}/runs/${first!.id}/tasks/tick/complete`, { action: 'complete' }, ticker.auth)).status).toBe(200);
+    await h.result(first!.workflowId);
+    await eventually(async () => (await h.api('GET', `/v1/processes/${key}/runs/${first!.id}`)).body.status === 'completed');
+
+    const page1 = (await h.api('GET', `/v1/processes/${key}/runs?limit=2`)).body;
+    expect(page1.runs.map((r: { id: string }) => r.id)).toEqual([last!.id, runs[1].id]);
+    expect(page1.runs[0]).toMatchObject({ processKey: key, version: 1, status: 'running', startedBy: expect.stringMatching(/^api_key:/), endedAt: null });
+    const page2 = (await h.api('GET', `/v1/processes/${key}/runs?limit=2&after=${page1.nextCursor}`)).body;
+    expect(page2).toMatchObject({ runs: [{ id: first!.id, status: 'completed' }], nextCursor: null });
+    const running = (await h.api('GET', `/v1/processes/${key}/runs?status=running`)).body.runs.map((r: { id: string }) => r.id);
+    expect(running).toEqual([last!.id, runs[1].id]);
+
+    expect((await h.api('GET', `/v1/processes/${key}/runs?status=stuck`)).status).toBe(400);
+    expect((await h.api('GET', `/v1/processes/${key}/runs?after=nope`)).status).toBe(400);
+    expect((await h.api('GET', '/v1/processes/no-such-process/runs')).status).toBe(404);
+    for (const run of runs.slice(1)) await h.client.workflow.getHandle(run.workflowId).terminate('test over');
+  });
+
   it('publishes the shipped example definition and starts it', async () => {
     const roles = ['marketing', 'legal', 'marketing-lead', 'brand'];
     await user(roles);
