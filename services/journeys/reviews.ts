@@ -125,7 +125,7 @@ export async function concludeJourneyReview(deps: ReviewDeps, end: ReviewEnd<Jou
   await appendAudit(deps.db, {
     actor: 'process', action: `journey.review_${outcome}`, outcome, journeyKey: end.review.journeyKey, journeyVersion: publishedVersion ?? undefined,
     processRunId: end.runId, workflowId: end.workflowId, idempotencyKey: `${end.workflowId}:review-concluded`,
-    details: { processKey: end.processKey, runId: end.runId, runStatus: end.status, digest: end.review.digest, reviewedVersion: end.review.version, reason },
+    details: { processKey: end.processKey, runId: end.runId, runStatus: end.byTask ? 'running' : end.status, ...(end.byTask ? { byTask: end.byTask } : {}), digest: end.review.digest, reviewedVersion: end.review.version, reason },
   });
   return row ?? (await deps.db.select().from(journeyReviews).where(eq(journeyReviews.runId, end.runId)))[0]!;
 }

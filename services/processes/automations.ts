@@ -125,7 +125,7 @@ async function publish(deps: AutomationDeps, run: AutomationRun, named: string |
   if (key === undefined) throw new PermanentError('no_journey', 'this run reviews no journey: name the journey to publish');
   const reviewDeps = { ...deps, webhookAllowedHosts: deps.webhookTargets.allowedHosts };
   if (reviewed && key === reviewed.journeyKey) {
-    const review = await concludeJourneyReview(reviewDeps, { ...run, status: 'completed', review: reviewed });
+    const review = await concludeJourneyReview(reviewDeps, { ...run, status: 'completed', review: reviewed, byTask: run.taskId });
     if (review.outcome !== 'published') throw new PermanentError(`review_${review.outcome}`, review.reason ?? `the review was ${review.outcome}`);
     return { journey: key, version: review.publishedVersion, reviewed: true };
   }

@@ -10,6 +10,8 @@ export interface ReviewEnd<S extends ReviewSubject = ReviewSubject> {
   processKey: string;
   status: 'completed' | 'rejected';
   review: S;
+  /** Concluded early by an automation of this task (`publish_journey`), while the run goes on. */
+  byTask?: string;
 }
 
 /** Four eyes: the user ids that may not approve a review of what `author` wrote (an API key names no user). */

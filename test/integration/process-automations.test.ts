@@ -89,6 +89,9 @@ describe('process automations', () => {
     expect(at('process.automation_done:content-approval')).toBeGreaterThan(at('journey.review_published:'));
     expect(at('process.task_opened:launch')).toBeGreaterThan(at('process.automation_done:content-approval'));
     expect(actions.filter((a) => a.startsWith('journey.review_'))).toEqual(['journey.review_requested:', 'journey.review_published:']);
+    // The record says who published, and that the run was still going then.
+    expect((exported.audit as Audit[]).find((r) => r.action === 'journey.review_published')!.details)
+      .toMatchObject({ runStatus: 'running', byTask: 'content-approval' });
     expect((exported.audit as Audit[]).find((r) => r.action === 'process.automation_done')!.details)
       .toMatchObject({ index: 0, on: 'approved', type: 'publish_journey', journey: journeyKey, version: 1, reviewed: true });
   });
