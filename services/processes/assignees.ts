@@ -3,6 +3,7 @@ import type { Database } from '../../db/client';
 import { users, type ProcessTaskRow } from '../../db/schema';
 import type { ProcessAssignee, RoundRobinAssignee } from '../../journey-language';
 import { takeTurn } from '../lib/rotations';
+import { takePoolTurn } from '../contacts/owners';
 import { findUserByEmail, usersInRole } from '../people/users';
 
 /** Who may act on a task: one slot per assignee or approver, resolved to people when it (or its stage) opens. */
@@ -59,7 +60,17 @@ export async function resolveSlots(db: Database, place: SlotPlace, assignees: Pr
   return slots;
 }
 
-/** The people an escalation names, now (a round-robin takes a turn of the task's own escalation rotation). */
-export async function resolveAssignee(db: Database, who: ProcessAssignee, place: SlotPlace): Promise<TaskSlot> {
-  return resolve(db, who, `${rotationOf(place, 0)}:escalation`, new Set());
+/**
+ * The people an escalation names, now. A round-robin takes one turn of its rotation (the task's
+ * own escalation rotation unless it names one) once per run and task: a retried escalation gets
+ * the person it got before (`takePoolTurn`, keyed by the workflow and task).
+ */
+export async function resolveAssignee(db: Database, who: ProcessAssignee, place: SlotPlace & { workflowId: string }): Promise<TaskSlot> {
+  const rotation = `${rotationOf(place, 0)}:escalation`;
+  if (!('roundRobin' in who)) return resolve(db, who, rotation, new Set());
+  const people = await rotationPeople(db, who.roundRobin);
+  const key = who.rotation ?? rotation;
+  if (!people.length) return { userIds: [], rotation: key };
+  const member = await takePoolTurn(db, { idempotencyKey: `${place.workflowId}:${place.taskId}:escalation`, poolKey: key, pool: people, dryRun: false });
+  return { userIds: [member], rotation: key };
 }

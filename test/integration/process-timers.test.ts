@@ -1,3 +1,4 @@
+import { resolveAssignee } from '../../services/processes/assignees';
 import { Assignee, processRunStateQuery } from '../../workflows/contract';
 import { eventually, startHarness, uniqueKey, type Harness } from '../support/harness';
 import { approverUser, publishProcess } from '../support/process-people';
@@ -66,6 +67,21 @@ describe('process task reminders, escalation and business-day due dates', () => 
     const html = await page.text();
     expect(html).toContain('Reminded 2 times');
     expect(html).toContain('Escalated on');
+  });
+
+  it('escalates to a round-robin once per run and task: a retried escalation picks the same person', async () => {
+    const [ann, bo] = [await user(), await user()];
+    const to = { roundRobin: { users: [ann.email, bo.email] }, rotation: uniqueKey('escalation-desk') };
+    const place = { processKey: 'launch', taskId: 'signoff' };
+    const first = await resolveAssignee(h.database.db, to, { ...place, workflowId: `process:launch:${uniqueKey('run')}` });
+    const second = await resolveAssignee(h.database.db, to, { ...place, workflowId: `process:launch:${uniqueKey('run')}` });
+    expect([first.userIds, second.userIds]).toEqual([[ann.id], [bo.id]]);
+    // The same run and task again (an activity retry): the same person, and the rotation does not move.
+    const workflowId = `process:launch:${uniqueKey('run')}`;
+    const picked = await resolveAssignee(h.database.db, to, { ...place, workflowId });
+    expect(await resolveAssignee(h.database.db, to, { ...place, workflowId })).toEqual(picked);
+    expect(picked.userIds).toEqual([ann.id]);
+    expect((await resolveAssignee(h.database.db, to, { ...place, workflowId: `process:launch:${uniqueKey('run')}` })).userIds).toEqual([bo.id]);
   });
 
   it('counts a business-day due date in its time zone, skipping the days that are not business days', async () => {
