@@ -37,7 +37,8 @@ export function registerApprovalHandlers(state: EnrolmentState): void {
     await condition(() => task.deciders !== undefined);
     // A completion right after its acceptance waits until the acceptance is stored.
     await condition(() => !task.acceptance?.acceptedBy || task.acceptance.recorded);
-    if (task.decision || state.ending) refuse(DecisionRefusal.taskClosed, 'this task is closed or already decided');
+    // A task step's task closed while this waited (it expired) takes no decision.
+    if (task.decision || state.ending || (task.acceptance && state.openTask !== task)) refuse(DecisionRefusal.taskClosed, 'this task is closed or already decided');
     if (!allowed(task, input.actor)) refuse(DecisionRefusal.notAllowed, 'only the assigned approver or the escalation target may decide');
     refuseUnaccepted(task, input.decision);
     task.decision = { decision: input.decision, values: input.values, decidedBy: input.actor.userId };

@@ -30,7 +30,7 @@ export function registerTaskHandlers(state: EnrolmentState): void {
   setHandler(acceptTaskUpdate, async (input) => {
     const task = state.openTask!;
     await condition(() => task.deciders !== undefined);
-    if (task.decision || state.ending || !task.acceptance || task.acceptance.acceptedBy) closed();
+    if (state.openTask !== task || task.decision || state.ending || !task.acceptance || task.acceptance.acceptedBy) closed();
     if (!allowed(task, input.actor)) refuse(DecisionRefusal.notAllowed, 'only the task\'s holder may accept it');
     task.acceptance!.acceptedBy = input.actor.userId;
     await actions.recordAcceptance.executeWithOptions(
@@ -106,8 +106,9 @@ export async function humanTask(step: TaskStep, ctx: EnrolmentContext): Promise<
       done = await condition(() => task.decision !== undefined || ctx.state.ending !== undefined, Math.max(1, completeBy - Date.now()),
         { summary: `Wait for task ${task.taskId} to be completed until ${new Date(completeBy).toISOString()}` });
       if (!done) {
-        await actions.expireTask.executeWithOptions({ activityId: ctx.activityId(step, `expire-${n}`), summary: 'Expire the uncompleted task' }, [{ taskId: task.taskId, idempotencyKey: key, expiresAt }]);
+        // Closed before it expires: a completion arriving meanwhile is refused, not recorded beside the no_answer.
         ctx.state.openTask = undefined;
+        await actions.expireTask.executeWithOptions({ activityId: ctx.activityId(step, `expire-${n}`), summary: 'Expire the uncompleted task' }, [{ taskId: task.taskId, idempotencyKey: key, expiresAt }]);
         return { outcome: 'no_answer', next: step.onNoAnswer };
       }
     }
