@@ -26,7 +26,7 @@ export function createProcessActivities(deps: ActivityDeps) {
     markProcessTasksOverdue: (input: RunRef & { taskIds: string[]; dueChanges?: Record<string, number> }) => markRunTasksOverdue(deps.db, input),
     changeProcessTaskDue: (input: DueChange) => changeRunTaskDue(deps.db, input),
     remindProcessTask: (input: TaskRef & { reminder: number; userIds: string[] }) => remindRunTask(deps, input),
-    escalateProcessTask: (input: TaskRef & { to: ProcessAssignee; slots: number[] }) => escalateRunTask(deps, input),
+    escalateProcessTask: (input: TaskRef & { to: ProcessAssignee; slots: number[]; stage?: number }) => escalateRunTask(deps, input),
     /** A review run's end, decided by its subject's kind (journey or template). */
     concludeReview: conclude,
     /** The same activity under the name journey review runs schedule (and their histories recorded) since before template reviews. */

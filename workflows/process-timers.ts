@@ -16,6 +16,9 @@ interface Clock {
   escalated: boolean;
 }
 
+/** A task whose slots are known: not a sequential approval's next stage still opening. */
+const settled = (t: RunTask) => t.slots !== undefined;
+
 export class ProcessTimers {
   private readonly clocks = new Map<string, Clock>();
   /** How often each task's due time was moved (`changeProcessTaskDue`): a task late again after a move is audited again. */
@@ -37,7 +40,8 @@ export class ProcessTimers {
 
   /** The next moment something is to happen, if anything is. */
   next(): number | undefined {
-    const moments = this.open().flatMap((t) => [t.overdue ? undefined : t.dueAt, this.reminderAt(t), this.escalationAt(t)]).filter((m): m is number => m !== undefined);
+    const moments = this.open().flatMap((t) => [t.overdue ? undefined : t.dueAt, ...(settled(t) ? [this.reminderAt(t), this.escalationAt(t)] : [])])
+      .filter((m): m is number => m !== undefined);
     return moments.length ? Math.min(...moments) : undefined;
   }
 
@@ -55,8 +59,9 @@ export class ProcessTimers {
       for (const t of late) t.overdue = true;
     }
     // Each waits for the one before: a task finished meanwhile is left alone.
-    for (const t of this.open().filter((o) => (this.escalationAt(o) ?? Infinity) <= now)) if (t.status === 'open') await this.escalate(t);
-    for (const t of this.open().filter((o) => (this.reminderAt(o) ?? Infinity) <= now)) if (t.status === 'open') await this.remind(t, now);
+    // A sequential approval whose next stage is opening waits for it: the change wakes the loop.
+    for (const t of this.open().filter((o) => (this.escalationAt(o) ?? Infinity) <= now)) if (t.status === 'open' && settled(t)) await this.escalate(t);
+    for (const t of this.open().filter((o) => (this.reminderAt(o) ?? Infinity) <= now)) if (t.status === 'open' && settled(t)) await this.remind(t, now);
   }
 
   private open(): RunTask[] {
@@ -95,12 +100,15 @@ export class ProcessTimers {
   /** The escalation target may act from now on (widening the undecided slots) and is told. */
   private async escalate(t: RunTask): Promise<void> {
     const task = this.byId.get(t.id)!;
-    this.clocks.get(t.id)!.escalated = true;
+    const clock = this.clocks.get(t.id)!;
+    clock.escalated = true;
     const before = t.slots;
     const slots = undecidedSlots(before ?? []);
-    const r = await actions.escalateProcessTask({ ...this.run, taskId: t.id, kind: task.kind, title: task.title, to: task.escalate!.to, slots });
-    // Slots that decided while the escalation was recorded stay as they are; a sequential
-    // approval whose next stage opened meanwhile keeps that stage's own approvers.
-    if (t.status === 'open' && before && t.slots === before) widenSlots(before, slots.filter((i) => before[i]!.decision === undefined), r.userIds);
+    const stage = before?.[0]?.stage;
+    const r = await actions.escalateProcessTask({ ...this.run, taskId: t.id, kind: task.kind, title: task.title, to: task.escalate!.to, slots, ...(stage ? { stage } : {}) });
+    // A sequential approval whose next stage opened first escalates that stage instead, on the next pass.
+    if (r.stale) clock.escalated = false;
+    // Slots that decided while the escalation was recorded stay as they are.
+    else if (t.status === 'open' && before && t.slots === before) widenSlots(before, slots.filter((i) => before[i]!.decision === undefined), r.userIds);
   }
 }

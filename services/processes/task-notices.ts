@@ -57,16 +57,27 @@ export async function remindRunTask(deps: NoticeDeps, input: TaskRef & { reminde
  * indexes; none for a task anyone may act on), so the inbox and the form page show it to them,
  * and they are emailed; audited once. Answers who they are.
  */
-export async function escalateRunTask(deps: NoticeDeps, input: TaskRef & { to: ProcessAssignee; slots: number[] }): Promise<{ userIds: string[]; role?: string }> {
-  const target = await resolveAssignee(deps.db, input.to, input);
+export async function escalateRunTask(
+  deps: NoticeDeps, input: TaskRef & { to: ProcessAssignee; slots: number[]; stage?: number },
+): Promise<{ userIds: string[]; role?: string; stale?: boolean }> {
   const where = and(eq(processTasks.runId, input.runId), eq(processTasks.taskId, input.taskId));
+  // The stage the run saw: if the next one opened meanwhile, nothing is widened, sent or recorded.
+  const [current] = await deps.db.select({ assignees: processTasks.assignees }).from(processTasks).where(where);
+  if (input.stage !== undefined && current && current.assignees[0]?.stage !== input.stage) return { userIds: [], stale: true };
+  const target = await resolveAssignee(deps.db, input.to, input);
+  let stale = false;
   await deps.db.transaction(async (tx) => {
     const [row] = await tx.select({ assignees: processTasks.assignees }).from(processTasks).where(where).for('update');
     if (!row) return;
+    if (input.stage !== undefined && row.assignees[0]?.stage !== input.stage) {
+      stale = true;
+      return;
+    }
     const assignees = row.assignees.map((s) => ({ ...s, userIds: [...s.userIds] }));
     widenSlots(assignees, input.slots, target.userIds);
     await tx.update(processTasks).set({ assignees }).where(where);
   });
+  if (stale) return { userIds: [], stale };
   await emailPeople(deps, input, await peopleByIds(deps.db, target.userIds), 'escalated', 'escalated');
   await auditRun(deps.db, input, 'process.task_escalated', 'escalated', `${input.taskId}:escalated`, { to: input.to, userIds: target.userIds, slots: input.slots }, input);
   return target;

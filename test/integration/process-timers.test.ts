@@ -69,6 +69,27 @@ describe('process task reminders, escalation and business-day due dates', () => 
     expect(html).toContain('Escalated on');
   });
 
+  it('escalates the stage of a sequential approval that is open when the time comes', async () => {
+    const [ada, ben, carl] = [await user(), await user(), await user()];
+    const key = await publish({ sections: [{ title: 'Gate', tasks: [
+      { id: 'content', kind: 'approval', mode: 'sequential', title: 'Content', escalate: { after: '3s', to: { user: carl.email } },
+        stages: [{ approvers: [{ user: ada.email }] }, { approvers: [{ user: ben.email }] }] },
+    ] }] });
+    const run = (await h.api('POST', `/v1/processes/${key}/runs`, {})).body;
+    const base = `/v1/processes/${key}/runs/${run.id}`;
+    await eventually(async () => (await h.api('GET', base)).body.progress.next?.stage === 1);
+    expect((await h.api('POST', `${base}/tasks/content/complete`, { action: 'approve' }, ada.auth)).status).toBe(200);
+    await eventually(async () => (await h.api('GET', base)).body.progress.next?.stage === 2);
+    // Stage 2 is ben's until the escalation lets carl stand in for him.
+    expect((await h.api('POST', `${base}/tasks/content/complete`, { action: 'approve' }, carl.auth)).status).toBe(403);
+    await eventually(async () => subjects(carl.email).includes('A task was escalated to you: Content'));
+    expect((await h.api('POST', `${base}/tasks/content/complete`, { action: 'approve' }, carl.auth)).status).toBe(200);
+    expect(await h.result(run.workflowId)).toEqual({ status: 'completed', done: 1, total: 1 });
+    const exported = (await h.api('GET', `${base}/export`)).body;
+    expect(exported.audit.filter((r: { action: string }) => r.action === 'process.task_escalated')).toHaveLength(1);
+    expect(exported.checklist[0].decisions.map((d: { userId: string; stage: number }) => [d.userId, d.stage])).toEqual([[ada.id, 1], [carl.id, 2]]);
+  });
+
   it('escalates to a round-robin once per run and task: a retried escalation picks the same person', async () => {
     const [ann, bo] = [await user(), await user()];
     const to = { roundRobin: { users: [ann.email, bo.email] }, rotation: uniqueKey('escalation-desk') };
