@@ -29,9 +29,9 @@ export async function checkAutomations(
   return { problems, definition: await pinTemplates(db, definition) };
 }
 
-/** Why a lookup fails (a 404's message), or undefined when it finds what it looks for. */
+/** Why a lookup fails (a 404's message, or a template with no approved version), or undefined when it finds what it looks for. */
 const missing = (lookup: Promise<unknown>) => lookup.then(() => undefined, (err: unknown) => {
-  if (err instanceof DomainError && err.status === 404) return err.message;
+  if (err instanceof DomainError && (err.status === 404 || err.code === 'template_not_approved')) return err.message;
   throw err;
 });
 

@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import { auditRecords, outgoingEmails } from '../../db/schema';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
 import { runAutomation, type AutomationDeps } from '../../services/processes/automations';
+import { setUp } from '../support/review-process';
 import { enrolmentsOf, publishSegment } from '../support/segments';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
@@ -274,6 +275,16 @@ describe('process automations', () => {
       `${at}[0].do.journey`, `${at}[1].do.url`, `${at}[2].do.template`, `${at}[2].do.to`, `${at}[3].do.journey`, `${at}[3].do.segment`,
     ]);
     for (const p of problems) expect(p).toMatchObject({ stepId: 'a', message: expect.stringMatching(/^task "a": automations\[\d\]\.do\./) });
+
+    // A template whose only version waits for its review is no template to send yet.
+    const { processKey: reviewKey } = await setUp(h);
+    const pending = uniqueKey('pending-template');
+    expect((await h.api('PUT', `/v1/templates/${pending}/review-policy`, { process: reviewKey })).status).toBe(200);
+    expect((await h.api('POST', '/v1/templates', { key: pending, subject: 'Hi', text: 'Hello' })).status).toBe(202);
+    const recipient = await person([]);
+    expect(await problemsOf([{ id: 'c', kind: 'checklist', title: 'C', automations: [
+      { on: 'done', do: { type: 'send_email', template: pending, to: { user: recipient.email } } },
+    ] }])).toEqual(['definition.sections[0].tasks[0].automations[0].do.template']);
 
     // Checks over the task's place: an approval's outcome on a checklist, references the run cannot fill.
     const refs = await problemsOf([
