@@ -23,13 +23,13 @@ export function registerDueChangeHandler(
     const task = byId.get(input.taskId);
     const t = state.tasks[input.taskId];
     if (!task || !t || t.status !== 'open' || state.status !== 'running') refuse(ProcessTaskRefusal.taskClosed, 'this task is not open');
-    if (t.slots === undefined) refuse(ProcessTaskRefusal.taskClosed, 'this task is still opening');
     if (input.dueAt !== null && !(Date.parse(input.dueAt) > Date.now())) refuse(ProcessTaskRefusal.dueInPast, 'the new due time has passed');
     return { task, t };
   };
   setHandler(changeProcessTaskDueUpdate, async (input) => {
     // One change of a task at a time, and none while the overdue marking is being recorded.
-    await condition(() => !timers.marking && !timers.changing.has(input.taskId));
+    // A sequential approval's next stage that is opening is waited for, not refused.
+    await condition(() => !timers.marking && !timers.changing.has(input.taskId) && (state.tasks[input.taskId]?.status !== 'open' || state.tasks[input.taskId]?.slots !== undefined));
     const { task, t } = check(input);
     timers.changing.add(task.id);
     const change = (timers.dueChanges.get(task.id) ?? 0) + 1;
@@ -39,7 +39,8 @@ export function registerDueChangeHandler(
         ...run, taskId: task.id, kind: task.kind, title: task.title, change, from: iso(t.dueAt), dueAt: iso(dueAt), reason: input.reason, actor: input.actor,
       });
       timers.dueChanges.set(task.id, change);
-      Object.assign(t, { dueAt, overdue: false });
+      // A task finished while the change was recorded keeps what it had.
+      if (t.status === 'open') Object.assign(t, { dueAt, overdue: false });
     } finally {
       timers.changing.delete(task.id);
     }
