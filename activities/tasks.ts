@@ -13,7 +13,7 @@ export function createTaskActivities(deps: ActivityDeps) {
     remindTask: (input: TaskEvent & { assignee?: Principal }) => remindTask(taskDeps, input),
 
     /** Stores and audits that a task step's holder accepted its task. */
-    recordAcceptance: (input: { taskId: string; idempotencyKey: string; userId: string }) => recordAcceptance(deps.db, input),
+    recordAcceptance: (input: { taskId: string; idempotencyKey: string; userId: string; completeBy?: string }) => recordAcceptance(deps.db, input),
 
     /** Escalates an open task: the escalation target may now decide too, and gets a link. */
     escalateTask: (input: TaskEvent & { escalateTo: Principal }) => escalateTask(taskDeps, input),

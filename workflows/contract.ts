@@ -85,7 +85,14 @@ export interface OpenTask {
   /** The decision is stored and audited. */
   recorded: boolean;
   /** A task step's task (since TASK_ACCEPTANCE_PATCH): its holder accepts it before completing it. */
-  acceptance?: { acceptedBy?: string; recorded: boolean; assignment: number };
+  acceptance?: {
+    acceptedBy?: string;
+    recorded: boolean;
+    assignment: number;
+    /** How long the holder has to complete it once accepted (ms, scaled), and by when (set as it is accepted: the row's dueAt). */
+    completeWithin?: number;
+    completeBy?: number;
+  };
 }
 
 export interface ApprovalDecision {

@@ -33,9 +33,12 @@ export function registerTaskHandlers(state: EnrolmentState): void {
     if (state.openTask !== task || task.decision || state.ending || !task.acceptance || task.acceptance.acceptedBy) closed();
     if (!allowed(task, input.actor)) refuse(DecisionRefusal.notAllowed, 'only the task\'s holder may accept it');
     task.acceptance!.acceptedBy = input.actor.userId;
+    // Its completion deadline runs from now: the task's row (its page, its inbox entry) shows it.
+    const completeBy = task.acceptance!.completeWithin === undefined ? undefined : Date.now() + task.acceptance!.completeWithin;
+    task.acceptance!.completeBy = completeBy;
     await actions.recordAcceptance.executeWithOptions(
       { activityId: `${task.stepId}:${state.visits[task.stepId] ?? 1}:accept-${task.acceptance!.assignment}`, summary: 'Record the acceptance' },
-      [{ taskId: task.taskId, idempotencyKey: task.idempotencyKey, userId: input.actor.userId }],
+      [{ taskId: task.taskId, idempotencyKey: task.idempotencyKey, userId: input.actor.userId, ...(completeBy ? { completeBy: new Date(completeBy).toISOString() } : {}) }],
     );
     task.acceptance!.recorded = true;
     return { status: 'accepted' as const };
@@ -78,7 +81,7 @@ export async function humanTask(step: TaskStep, ctx: EnrolmentContext): Promise<
     const acceptBy = offered + within;
     const expiresAt = new Date(acceptBy + completeWithin).toISOString();
     const task: OpenTask = {
-      taskId: uuid4(), stepId: step.id, idempotencyKey: key, fields: step.fields, escalating: false, recorded: false, acceptance: { recorded: false, assignment: n },
+      taskId: uuid4(), stepId: step.id, idempotencyKey: key, fields: step.fields, escalating: false, recorded: false, acceptance: { recorded: false, assignment: n, completeWithin },
     };
     ctx.state.openTask = task;
     const created = await actions.createTask.executeWithOptions(
@@ -102,7 +105,7 @@ export async function humanTask(step: TaskStep, ctx: EnrolmentContext): Promise<
     let done = await waitUntil(answered, acceptBy, `Wait for task ${task.taskId} to be accepted`, reminder);
     if (done && task.acceptance!.acceptedBy && !task.decision && !ctx.state.ending) {
       await condition(() => task.acceptance!.recorded);
-      const completeBy = Date.now() + completeWithin;
+      const completeBy = task.acceptance!.completeBy ?? Date.now() + completeWithin;
       done = await condition(() => task.decision !== undefined || ctx.state.ending !== undefined, Math.max(1, completeBy - Date.now()),
         { summary: `Wait for task ${task.taskId} to be completed until ${new Date(completeBy).toISOString()}` });
       if (!done) {

@@ -79,10 +79,12 @@ export async function cancelTask(db: Database, input: { taskId: string; idempote
 
 /**
  * Stores that a task step's holder accepted the task (a decline in flight may hold the row's
- * claim) and audits it once.
+ * claim), and from then on it is due at the completion deadline (`completeBy`); audits it once.
  */
-export async function recordAcceptance(db: Database, input: { taskId: string; idempotencyKey: string; userId: string }): Promise<void> {
-  const [accepted] = await db.update(tasks).set({ status: 'accepted', acceptedBy: input.userId, acceptedAt: sql`now()` })
+export async function recordAcceptance(db: Database, input: { taskId: string; idempotencyKey: string; userId: string; completeBy?: string }): Promise<void> {
+  const [accepted] = await db.update(tasks).set({
+    status: 'accepted', acceptedBy: input.userId, acceptedAt: sql`now()`, ...(input.completeBy ? { dueAt: new Date(input.completeBy) } : {}),
+  })
     .where(and(eq(tasks.id, input.taskId), inArray(tasks.status, ['open', 'deciding']), isNull(tasks.acceptedBy))).returning();
   await auditTask(db, accepted ?? await getTask(db, input.taskId), 'task.accepted', 'accepted', `${input.idempotencyKey}:accepted`,
     { acceptedBy: input.userId }, `user:${input.userId}`);

@@ -118,7 +118,11 @@ describe('task step (sales handoff)', () => {
     // Accepted but never completed: the task expires after completeWithin, and the outcome is no_answer.
     const idle = await enrol(await handoff({ assignee: { user: ada.email }, acceptWithin: '1h', completeWithin: '2s', maxReassignments: 0 }));
     const task = await eventually(async () => (await tasksOf(idle.id))[0]);
+    // Once accepted it is due at the completion deadline, 2s on.
     expect((await accept(task.id, ada.auth)).status).toBe(200);
+    const accepted = (await tasksOf(idle.id))[0]!;
+    expect(accepted.dueAt!.getTime() - accepted.acceptedAt!.getTime()).toBeGreaterThanOrEqual(1_000);
+    expect(accepted.dueAt!.getTime() - accepted.acceptedAt!.getTime()).toBeLessThan(10_000);
     expect(await steps(idle.workflowId)).toEqual(['handoff:no_answer', 'unanswered:updated']);
     expect((await tasksOf(idle.id))[0]).toMatchObject({ status: 'expired', acceptedBy: ada.id });
   });
