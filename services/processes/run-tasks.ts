@@ -47,6 +47,13 @@ async function auditPicks(db: Database, input: TaskRef, slots: TaskSlot[], stage
     await auditRun(db, input, 'process.assignee_picked', slot.userIds.length ? 'picked' : 'nobody', `${input.taskId}${stage ? `:stage:${stage}` : ''}:picked:${n}`,
       { rotation: slot.rotation, slot: n, userId: slot.userIds[0] ?? null, ...(stage ? { stage } : {}) }, input);
   }
+  // A slot nobody fills (a role with no members left, everyone in it decided an earlier stage)
+  // holds the task until an escalation fills it: the chain says so, for whoever looks for stuck runs.
+  const empty = slots.flatMap((slot, n) => (slot.userIds.length ? [] : [n]));
+  if (empty.length) {
+    await auditRun(db, input, 'process.task_unstaffed', 'unstaffed', `${input.taskId}${stage ? `:stage:${stage}` : ''}:unstaffed`,
+      { slots: empty, ...(stage ? { stage } : {}) }, input);
+  }
 }
 
 /**

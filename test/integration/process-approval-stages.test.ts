@@ -138,6 +138,10 @@ describe('process approval stages and round-robin assignees', () => {
     await h.api('POST', `${base}/tasks/content/complete`, { action: 'reject' }, ann.auth);
     const state = await h.client.workflow.getHandle(run.workflowId).query(processRunStateQuery);
     expect(state.tasks.content).toMatchObject({ status: 'open', slots: [{ userIds: [], role, stage: 3 }] });
+    // The chain says why it waits: stage 3's one slot has nobody.
+    const exported = (await h.api('GET', `${base}/export`)).body;
+    expect(exported.audit.filter((r: { action: string }) => r.action === 'process.task_unstaffed').map((r: { details: unknown }) => r.details))
+      .toEqual([expect.objectContaining({ slots: [0], stage: 3 })]);
     await h.client.workflow.getHandle(run.workflowId).terminate('test over');
   });
 
