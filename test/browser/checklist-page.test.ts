@@ -1,22 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../support/browser';
-import { eventually, startHarness, uniqueEmail, uniqueKey, type Harness } from '../support/harness';
+import { browserHarness } from '../support/browser';
+import { eventually, startHarness, uniqueEmail, uniqueKey } from '../support/harness';
 
 /** A process run's checklist page and its printable record in a real browser. */
 describe('process checklist page in headless Chromium', () => {
-  let h: Harness;
-  let browser: Browser;
-  beforeAll(async () => {
-    h = await startHarness();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await h?.stop();
-  });
+  const env = browserHarness(startHarness);
 
   it('shows sections, done marks with who and when, overdue and skipped tasks, the verification, and opens the exports', async () => {
+    const { h, browser } = env;
     const ada = await h.api('POST', '/v1/users', { email: uniqueEmail('ada'), name: 'Ada <Lovelace>', roles: [] });
     const adaKey = (await h.api('POST', '/v1/api-keys', { name: 'ada', scopes: ['approver'], userId: ada.body.id })).body.key as string;
     const key = uniqueKey('checklist');

@@ -1,22 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../support/browser';
-import { startHarness, uniqueEmail, type Harness } from '../support/harness';
+import { browserHarness } from '../support/browser';
+import { startHarness, uniqueEmail } from '../support/harness';
 
 /** The results page in a real browser, with a screenshot to look at. */
 describe('journey results page in headless Chromium', () => {
-  let h: Harness;
-  let browser: Browser;
-  beforeAll(async () => {
-    h = await startHarness();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await h?.stop();
-  });
+  const env = browserHarness(startHarness);
 
   it('renders the funnel and the graph with the right numbers', async () => {
+    const { h, browser } = env;
     const key = await h.publish({ steps: [
       { id: 'welcome', type: 'send_email', subject: 'Hi', text: 'x', next: 'score' },
       { id: 'score', type: 'branch', cases: [{ condition: { tag: 'vip' }, next: 'vip' }], default: 'regular' },

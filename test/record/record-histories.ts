@@ -13,6 +13,7 @@ import { assign } from '../../journey-language';
 import { provisionTemporalCli } from '../../runtime/temporal-dev-server';
 import { testEnvironment } from '../support/env';
 import { eventually, startHarness, TEST_SECRETS, uniqueEmail, type Harness } from '../support/harness';
+import { approverUser } from '../support/process-people';
 import { decide, setUp } from '../support/review-process';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
@@ -262,13 +263,7 @@ describe('record histories', () => {
   });
 
   recording('process-run')('process-run', async () => {
-    const people = [];
-    for (const name of ['ada', 'ben']) {
-      const user = await h.api('POST', '/v1/users', { email: uniqueEmail(name), name, roles: [] });
-      const apiKey = await h.api('POST', '/v1/api-keys', { name, scopes: ['approver'], userId: user.body.id });
-      people.push({ email: user.body.email as string, auth: { authorization: `Bearer ${apiKey.body.key}` } });
-    }
-    const [ada, ben] = people as [typeof people[0], typeof people[0]];
+    const [ada, ben] = [await approverUser(h), await approverUser(h)];
     const key = `process-${Date.now()}`;
     await h.api('POST', '/v1/processes', { key, name: 'Launch', definition: { sections: [
       { title: 'Prepare', tasks: [
@@ -324,13 +319,7 @@ describe('record histories', () => {
   }));
 
   recording('process-stages')('process-stages', async () => {
-    const people = [];
-    for (const name of ['ada', 'ben']) {
-      const user = await h.api('POST', '/v1/users', { email: uniqueEmail(name), name, roles: [] });
-      const apiKey = await h.api('POST', '/v1/api-keys', { name, scopes: ['approver'], userId: user.body.id });
-      people.push({ email: user.body.email as string, auth: { authorization: `Bearer ${apiKey.body.key}` } });
-    }
-    const [ada, ben] = people as [typeof people[0], typeof people[0]];
+    const [ada, ben] = [await approverUser(h), await approverUser(h)];
     const key = `process-stages-${Date.now()}`;
     await h.api('POST', '/v1/processes', { key, name: 'Stages', definition: { sections: [
       { title: 'Review', tasks: [
@@ -358,13 +347,7 @@ describe('record histories', () => {
 
   recording('process-timers')('process-timers', async () => {
     // Reminders, an escalation that lets carl decide for ben, and a business-day due time.
-    const people = [];
-    for (const name of ['ada', 'ben', 'carl']) {
-      const user = await h.api('POST', '/v1/users', { email: uniqueEmail(name), name, roles: [] });
-      const apiKey = await h.api('POST', '/v1/api-keys', { name, scopes: ['approver'], userId: user.body.id });
-      people.push({ email: user.body.email as string, auth: { authorization: `Bearer ${apiKey.body.key}` } });
-    }
-    const [ada, ben, carl] = people as [typeof people[0], typeof people[0], typeof people[0]];
+    const [ada, ben, carl] = [await approverUser(h), await approverUser(h), await approverUser(h)];
     const key = `process-${Date.now()}`;
     await h.api('POST', '/v1/processes', { key, name: 'Clocks', definition: { sections: [{ title: 'Gate', tasks: [
       { id: 'signoff', kind: 'approval', title: 'Sign-off', approvers: [{ user: ben.email }], escalate: { after: '2s', to: { user: carl.email } },
